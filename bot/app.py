@@ -1,0 +1,117 @@
+"""Builds the Application: defaults, rate limiter, every handler registered in one place."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from sqlalchemy import Engine
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    ApplicationBuilder,
+    ChatMemberHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import CONTEXT_TYPES, BotApplication, Context
+from bot.handlers import board, entries, help, membership, reminders, review
+from bot.handlers.common import answer, messages_for
+from bot.model.catalogue import Catalogue
+from bot.processor import ChatOrderedProcessor
+from bot.settings import Settings
+from bot.texts import Texts
+
+log = logging.getLogger(__name__)
+
+COMMANDS = {
+    "start": help.help_command,
+    "help": help.help_command,
+    "example": help.example,
+    "demo": help.demo,
+    "newboard": board.newboard,
+    "area": board.area,
+    "next": board.next_point,
+    "point": board.point,
+    "lang": board.lang,
+    "status": board.status,
+    "board": board.board_command,
+    "ist": entries.ist,
+    "soll": entries.soll,
+    "undo": entries.undo,
+    "remind": reminders.remind,
+    "timezone": reminders.timezone,
+    "review": review.review,
+    "close": review.close,
+    "reopen": review.reopen,
+    "export": review.export,
+}
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log every failure; tell the person something went wrong, without details."""
+    log.error("update failed: %s", html.escape(repr(context.error))[:500], exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message is not None:
+        message = update.effective_message
+        try:
+            await answer(context, message, messages_for(context, None, message)("unknown_error"))
+        except Exception:  # the error handler itself must never raise
+            log.exception("could not report a failed update")
+
+
+def build_application(
+    settings: Settings, engine: Engine, catalogue: Catalogue, texts: Texts
+) -> BotApplication:
+    """The bot, wired: defaults, rate limiter, ordered concurrency, handlers, reminder sweep."""
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .context_types(CONTEXT_TYPES)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(ChatOrderedProcessor())
+        .connect_timeout(10)
+        .read_timeout(15)
+        .write_timeout(30)
+        .get_updates_read_timeout(30)
+    )
+    if settings.api_base_url is not None:
+        builder = builder.base_url(settings.api_base_url)
+        if settings.api_file_url is not None:
+            builder = builder.base_file_url(settings.api_file_url)
+    application: BotApplication = builder.build()  # type: ignore[assignment]
+    application.bot_data.configure(settings=settings, engine=engine, catalogue=catalogue, texts=texts)
+    register_handlers(application)
+    job_queue = application.job_queue
+    assert job_queue is not None, "python-telegram-bot[job-queue] is required"
+    job_queue.run_repeating(
+        reminders.sweep_job,
+        interval=settings.reminder_sweep_seconds,
+        first=1,
+        name="reminder-sweep",
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
+    return application
+
+
+def register_handlers(application: BotApplication) -> None:
+    """Every handler, in the order they are tried."""
+    new_messages = filters.UpdateType.MESSAGE
+    application.add_handler(ChatMemberHandler(membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, membership.migrated))
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, entries.edited))
+    for name, callback in COMMANDS.items():
+        application.add_handler(CommandHandler(name, callback, filters=new_messages))
+    application.add_handler(
+        MessageHandler(new_messages & filters.REPLY & ~filters.COMMAND & ~filters.StatusUpdate.ALL, entries.reply_to_card)
+    )
+    application.add_error_handler(on_error)

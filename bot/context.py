@@ -1,0 +1,74 @@
+"""What every handler can reach: settings, database, catalogue, texts (typed, no casts)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
+
+from bot.model.catalogue import Catalogue, ModelText
+from bot.settings import Settings
+from bot.store.db import session_scope
+from bot.texts import Messages, Texts
+
+ADMIN_CACHE_SECONDS = 120.0
+
+
+@dataclass
+class AdminCache:
+    """Administrators per chat, asked from Telegram and kept briefly."""
+
+    seconds: float = ADMIN_CACHE_SECONDS
+    _entries: dict[int, tuple[float, frozenset[int]]] = field(default_factory=dict)
+
+    def get(self, chat_id: int) -> frozenset[int] | None:
+        cached = self._entries.get(chat_id)
+        if cached is None or cached[0] < time.monotonic():
+            return None
+        return cached[1]
+
+    def put(self, chat_id: int, admins: frozenset[int]) -> None:
+        self._entries[chat_id] = (time.monotonic() + self.seconds, admins)
+
+    def forget(self, chat_id: int) -> None:
+        self._entries.pop(chat_id, None)
+
+
+class BotData:
+    """Shared state of one bot process; filled once by `configure` before polling starts."""
+
+    settings: Settings
+    engine: Engine
+    catalogue: Catalogue
+    texts: Texts
+    admins: AdminCache
+
+    def configure(self, *, settings: Settings, engine: Engine, catalogue: Catalogue, texts: Texts) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.catalogue = catalogue
+        self.texts = texts
+        self.admins = AdminCache()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self.engine) as session:
+            yield session
+
+    def model(self, language: str) -> ModelText:
+        return self.catalogue[language]
+
+    def messages(self, language: str) -> Messages:
+        return self.texts[language]
+
+
+Context = CallbackContext[ExtBot[None], dict[object, object], dict[object, object], BotData]
+CONTEXT_TYPES = ContextTypes(bot_data=BotData)
+BotApplication = Application[
+    ExtBot[None], Context, dict[object, object], dict[object, object], BotData, JobQueue[Context]
+]

@@ -1,0 +1,1 @@
+"""Thin Telegram glue, one module per feature."""

@@ -1,0 +1,153 @@
+"""Talking to Telegram: sends that survive refusals, removals, migrations and brief outages."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from telegram import InputFile, Message, ReactionTypeEmoji, ReplyParameters
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.context import BotData, Context
+from bot.store import queries
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+ACK_REACTION = "👍"
+NETWORK_RETRIES = 5
+NETWORK_BACKOFF_SECONDS = 0.5
+
+
+class ChatGone(Exception):
+    """The bot may no longer post in this chat (removed, or the chat was deleted)."""
+
+
+async def _with_retries(call: Callable[[], Awaitable[T]]) -> T:
+    """Retry a request on network faults and Telegram's 5xx answers, a few times with backoff."""
+    delay = NETWORK_BACKOFF_SECONDS
+    for attempt in range(NETWORK_RETRIES + 1):
+        try:
+            return await call()
+        except RetryAfter as exc:
+            if attempt == NETWORK_RETRIES:
+                raise
+            wait = exc.retry_after
+            await asyncio.sleep(wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait))
+        except (BadRequest, Forbidden, ChatMigrated):
+            raise
+        except (TimedOut, NetworkError) as exc:
+            if attempt == NETWORK_RETRIES:
+                raise
+            log.warning("Telegram unreachable (%s); retrying in %.1fs", type(exc).__name__, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 8.0)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _mark_inactive(data: BotData, chat_id: int) -> None:
+    with data.session() as session:
+        queries.set_chat_active(session, chat_id=chat_id, active=False)
+        session.commit()
+    data.admins.forget(chat_id)
+
+
+def _migrate(data: BotData, old_chat_id: int, new_chat_id: int) -> None:
+    with data.session() as session:
+        queries.migrate_chat(session, old_chat_id=old_chat_id, new_chat_id=new_chat_id)
+        session.commit()
+    log.info("chat %s migrated to %s", old_chat_id, new_chat_id)
+
+
+async def _deliver(
+    context: Context, chat_id: int, make: Callable[[int], Awaitable[T]]
+) -> T:
+    """Run a send for a chat, following a migration once and marking a chat gone on 403."""
+    try:
+        return await _with_retries(lambda: make(chat_id))
+    except ChatMigrated as exc:
+        new_id = int(exc.new_chat_id)
+        _migrate(context.bot_data, chat_id, new_id)
+        return await _with_retries(lambda: make(new_id))
+    except Forbidden as exc:
+        _mark_inactive(context.bot_data, chat_id)
+        raise ChatGone(str(exc)) from exc
+
+
+def _thread(thread_id: int) -> int | None:
+    return thread_id or None
+
+
+async def send_html(
+    context: Context,
+    chat_id: int,
+    thread_id: int,
+    text: str,
+    *,
+    reply_to: int | None = None,
+) -> Message:
+    """Post one HTML message in the chat (and forum topic); raises ChatGone when removed."""
+    reply = (
+        ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+        if reply_to is not None
+        else None
+    )
+
+    async def make(target: int) -> Message:
+        return await context.bot.send_message(
+            chat_id=target,
+            text=text,
+            message_thread_id=_thread(thread_id),
+            reply_parameters=reply,
+        )
+
+    return await _deliver(context, chat_id, make)
+
+
+async def send_many(context: Context, chat_id: int, thread_id: int, texts: list[str]) -> list[Message]:
+    """Post several messages in order."""
+    return [await send_html(context, chat_id, thread_id, text) for text in texts]
+
+
+async def send_photo(
+    context: Context, chat_id: int, thread_id: int, photo: bytes, filename: str, caption: str
+) -> Message:
+    async def make(target: int) -> Message:
+        return await context.bot.send_photo(
+            chat_id=target,
+            photo=InputFile(photo, filename=filename),
+            caption=caption,
+            message_thread_id=_thread(thread_id),
+        )
+
+    return await _deliver(context, chat_id, make)
+
+
+async def send_document(
+    context: Context, chat_id: int, thread_id: int, content: bytes, filename: str, caption: str
+) -> Message:
+    async def make(target: int) -> Message:
+        return await context.bot.send_document(
+            chat_id=target,
+            document=InputFile(content, filename=filename),
+            caption=caption,
+            message_thread_id=_thread(thread_id),
+        )
+
+    return await _deliver(context, chat_id, make)
+
+
+async def acknowledge(context: Context, chat_id: int, message_id: int) -> None:
+    """React to a saved entry; if Telegram refuses, say nothing (SPEC §4)."""
+    try:
+        await _with_retries(
+            lambda: context.bot.set_message_reaction(
+                chat_id=chat_id, message_id=message_id, reaction=[ReactionTypeEmoji(ACK_REACTION)]
+            )
+        )
+    except Forbidden:
+        _mark_inactive(context.bot_data, chat_id)
+    except (BadRequest, NetworkError, ChatMigrated) as exc:
+        log.info("reaction not set in %s: %s", chat_id, exc)

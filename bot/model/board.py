@@ -1,0 +1,128 @@
+"""Board rules on a snapshot of entries: completeness, empty fields, the next point."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.model.catalogue import ModelText
+from bot.model.entry_text import Kind
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """What the rules and renderers need to know about one live entry."""
+
+    id: int
+    point: int
+    kind: Kind
+    text: str
+    author_id: int
+    author_name: str
+    created_at: datetime
+    edited_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class BoardView:
+    """A board with its live entries, in the order they were made."""
+
+    id: int
+    title: str
+    language: str
+    status: str
+    created_at: datetime
+    entries: tuple[EntryView, ...]
+    point_count: int = 20
+    _by_point: dict[int, list[EntryView]] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for number in range(1, self.point_count + 1):
+            self._by_point[number] = []
+        for entry in self.entries:
+            self._by_point.setdefault(entry.point, []).append(entry)
+
+    def field(self, point: int, kind: Kind | None = None) -> list[EntryView]:
+        """The entries of one field, optionally only Ist or only Soll."""
+        entries = self._by_point.get(point, [])
+        return [e for e in entries if kind is None or e.kind == kind]
+
+    @property
+    def empty_points(self) -> list[int]:
+        """Points without any Ist entry: the board is not complete while there are any."""
+        return [p for p in range(1, self.point_count + 1) if not self.field(p, Kind.IST)]
+
+    @property
+    def points_without_soll(self) -> list[int]:
+        return [p for p in range(1, self.point_count + 1) if not self.field(p, Kind.SOLL)]
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.empty_points
+
+    @property
+    def contributors(self) -> int:
+        return len({e.author_id for e in self.entries})
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """Where `/next` leads: a point, and whether that means opening another area."""
+
+    point: int
+    area: int
+    opens_area: bool
+
+
+def next_step(
+    model: ModelText, board: BoardView, current_area: int | None, current_point: int | None
+) -> NextStep | None:
+    """The next point of the current area; after its last point, the next area with empty fields.
+
+    Returns None when no area has an empty field left.
+    """
+    if current_area is not None:
+        points = model.area(current_area).points
+        if current_point in points:
+            index = points.index(current_point)
+            if index + 1 < len(points):
+                return NextStep(points[index + 1], current_area, opens_area=False)
+        elif current_point is None:
+            return NextStep(points[0], current_area, opens_area=False)
+    start = current_area or 0
+    empty = set(board.empty_points)
+    order = [*range(start + 1, len(model.areas) + 1), *range(1, start + 1)]
+    for number in order:
+        if number == current_area:
+            continue
+        area = model.area(number)
+        if empty.intersection(area.points):
+            return NextStep(area.points[0], number, opens_area=True)
+    return None
+
+
+@dataclass(frozen=True)
+class AreaProgress:
+    area: int
+    filled: int
+    total: int
+
+
+def area_progress(model: ModelText, board: BoardView) -> list[AreaProgress]:
+    """Filled points (with an Ist entry) per area, in model order."""
+    empty = set(board.empty_points)
+    return [
+        AreaProgress(a.number, sum(1 for p in a.points if p not in empty), len(a.points))
+        for a in model.areas
+    ]
+
+
+def action_step_coverage(model: ModelText, board: BoardView) -> list[tuple[int, list[int]]]:
+    """For each action step, the points that carry it and still have no Ist entry."""
+    empty = set(board.empty_points)
+    return [(s.number, [p for p in s.points if p in empty]) for s in model.action_steps]
+
+
+def sorted_entries(entries: Iterable[EntryView]) -> Sequence[EntryView]:
+    return sorted(entries, key=lambda e: (e.point, e.created_at, e.id))

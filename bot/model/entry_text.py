@@ -1,0 +1,70 @@
+"""Reading a person's text as an Ist or Soll entry (SPEC §4)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """Which side of a field an entry describes."""
+
+    IST = "ist"
+    SOLL = "soll"
+
+
+_PREFIX = re.compile(r"^\s*(soll|ziel|target|ist|current)\s*:", re.IGNORECASE)
+_SOLL_WORDS = {"soll", "ziel", "target"}
+
+
+@dataclass(frozen=True)
+class EntryText:
+    kind: Kind
+    text: str
+
+
+def parse_entry(raw: str, default: Kind = Kind.IST) -> EntryText:
+    """Split an optional `Soll:`/`Ziel:`/`Target:`/`Ist:`/`Current:` prefix off the text.
+
+    The text that remains is kept exactly, minus surrounding white space; it may be empty,
+    which the caller must refuse.
+    """
+    match = _PREFIX.match(raw)
+    if match is None:
+        return EntryText(default, raw.strip())
+    kind = Kind.SOLL if match.group(1).lower() in _SOLL_WORDS else Kind.IST
+    return EntryText(kind, raw[match.end() :].strip())
+
+
+_FIRST_WORD = re.compile(r"^\s*(\S+)(.*)$", re.DOTALL)
+_NUMBER = re.compile(r"^[+-]?\d+$")
+
+
+@dataclass(frozen=True)
+class CommandEntry:
+    """`/ist [n] <text>` split into the optional point number and the text."""
+
+    point: int | None
+    text: str
+
+
+class PointOutOfRange(ValueError):
+    """The first word was a number, but no point 1–20."""
+
+    def __init__(self, given: str) -> None:
+        super().__init__(given)
+        self.given = given
+
+
+def parse_command_entry(arguments: str, point_count: int = 20) -> CommandEntry:
+    """Read the arguments of `/ist` or `/soll`; a leading number must name a point."""
+    match = _FIRST_WORD.match(arguments)
+    if match is None:
+        return CommandEntry(None, "")
+    first, rest = match.group(1), match.group(2)
+    if _NUMBER.fullmatch(first):
+        if not 1 <= int(first) <= point_count:
+            raise PointOutOfRange(first)
+        return CommandEntry(int(first), rest.strip())
+    return CommandEntry(None, arguments.strip())

@@ -1,0 +1,1 @@
+"""Board → Telegram HTML, PNG image, Markdown and JSON."""

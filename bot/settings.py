@@ -1,0 +1,141 @@
+"""Typed configuration from the environment (and an optional `.env`); refuses nonsense at start."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL
+
+from bot.model.catalogue import LANGUAGES
+from bot.store.db import DatabaseUrlError, normalise_url
+
+S = TypeVar("S", bound="DatabaseSettings")
+TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
+DEFAULT_DATABASE_FILE = "sechs-cluster-bot.sqlite3"
+
+
+class SettingsError(Exception):
+    """Start-up configuration is missing or malformed; the message is one clear sentence."""
+
+
+class DatabaseSettings(BaseSettings):
+    """Only the database: enough for the offline commands, which need no token."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{Path.cwd() / DEFAULT_DATABASE_FILE}")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        try:
+            normalise_url(value)
+        except DatabaseUrlError as exc:
+            raise ValueError(f"DATABASE_URL {exc}") from exc
+        return value
+
+    @property
+    def database(self) -> URL:
+        return normalise_url(self.database_url)
+
+
+class Settings(DatabaseSettings):
+    """Everything the bot reads from its environment (SPEC §8)."""
+
+    telegram_bot_token: SecretStr
+    telegram_api_base_url: str | None = None
+    bot_language: str = "de"
+    bot_timezone: str = "Europe/Berlin"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "0.0.0.0"  # noqa: S104 - the webhook server must be reachable
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    reminder_sweep_seconds: float = Field(default=30.0, gt=0, le=60)
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not TOKEN_PATTERN.fullmatch(value.get_secret_value().strip()):
+            raise ValueError("TELEGRAM_BOT_TOKEN does not look like a token from BotFather")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("bot_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"BOT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
+        return value
+
+    @field_validator("bot_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"BOT_TIMEZONE '{value}' is not an IANA time zone") from exc
+        return value
+
+    @field_validator("telegram_api_base_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.match(r"^https?://[^\s/]+", value.strip()):
+            raise ValueError("must be an http(s) URL")
+        return value.strip().rstrip("/")
+
+    @property
+    def api_base_url(self) -> str | None:
+        """The Bot API base for python-telegram-bot (`…/bot`), or None for Telegram's."""
+        if self.telegram_api_base_url is None:
+            return None
+        base = self.telegram_api_base_url
+        return base if base.endswith("/bot") else f"{base}/bot"
+
+    @property
+    def api_file_url(self) -> str | None:
+        if self.api_base_url is None:
+            return None
+        return self.api_base_url.removesuffix("/bot") + "/file/bot"
+
+
+_NAMES = {
+    "telegram_bot_token": "TELEGRAM_BOT_TOKEN",
+    "telegram_api_base_url": "TELEGRAM_API_BASE_URL",
+    "database_url": "DATABASE_URL",
+    "bot_language": "BOT_LANGUAGE",
+    "bot_timezone": "BOT_TIMEZONE",
+    "webhook_url": "WEBHOOK_URL",
+    "webhook_port": "WEBHOOK_PORT",
+    "reminder_sweep_seconds": "REMINDER_SWEEP_SECONDS",
+}
+
+
+def load_settings() -> Settings:
+    """Read the settings or raise SettingsError with one sentence (never the token itself)."""
+    return _load(Settings)
+
+
+def load_database_settings() -> DatabaseSettings:
+    """Read only DATABASE_URL, for the offline commands."""
+    return _load(DatabaseSettings)
+
+
+def _load(kind: type[S]) -> S:
+    try:
+        return kind()
+    except ValidationError as exc:
+        first = exc.errors(include_input=False)[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
+        name = _NAMES.get(field, field.upper())
+        if first["type"] == "missing":
+            raise SettingsError(f"{name} is not set; see README.md, section Configuration.") from None
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if name not in message:
+            message = f"{name}: {message}"
+        raise SettingsError(f"{message}.") from None

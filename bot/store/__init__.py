@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, queries that take a session, Alembic migrations."""

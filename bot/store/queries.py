@@ -1,0 +1,355 @@
+"""All queries of the bot. Each takes a session; the caller commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.model.board import BoardView, EntryView
+from bot.model.entry_text import Kind
+from bot.store.tables import Board, Card, Entry, GroupChat, ReminderSent, utcnow
+
+OPEN = "open"
+CLOSED = "closed"
+
+
+# ---- chats -------------------------------------------------------------------------------------
+
+
+def remember_chat(
+    session: Session, *, chat_id: int, kind: str, title: str, is_forum: bool, active: bool = True
+) -> GroupChat:
+    """Create or refresh the record of a chat the bot hears from."""
+    chat = session.get(GroupChat, chat_id)
+    if chat is None:
+        chat = GroupChat(chat_id=chat_id, kind=kind, title=title, is_forum=is_forum, active=active)
+        session.add(chat)
+    else:
+        chat.kind, chat.title, chat.is_forum = kind, title, is_forum
+        if active:
+            chat.active = True
+        chat.updated_at = utcnow()
+    return chat
+
+
+def set_chat_active(session: Session, *, chat_id: int, active: bool) -> None:
+    """Mark a chat as one the bot is (not) a member of."""
+    chat = session.get(GroupChat, chat_id)
+    if chat is None:
+        session.add(GroupChat(chat_id=chat_id, kind="group", title="", active=active))
+    else:
+        chat.active = active
+        chat.updated_at = utcnow()
+
+
+def chat_is_active(session: Session, chat_id: int) -> bool:
+    chat = session.get(GroupChat, chat_id)
+    return chat is None or chat.active
+
+
+def migrate_chat(session: Session, *, old_chat_id: int, new_chat_id: int) -> int:
+    """Move boards, cards and entries of a basic group to its new supergroup id."""
+    moved = 0
+    for table in (Board, Card, Entry):
+        result = session.execute(
+            update(table).where(col(table.chat_id) == old_chat_id).values(chat_id=new_chat_id)
+        )
+        moved += result.rowcount  # type: ignore[attr-defined]
+    old = session.get(GroupChat, old_chat_id)
+    if old is not None:
+        old.active = False
+        if session.get(GroupChat, new_chat_id) is None:
+            session.add(
+                GroupChat(chat_id=new_chat_id, kind="supergroup", title=old.title, active=True)
+            )
+    return moved
+
+
+# ---- boards ------------------------------------------------------------------------------------
+
+
+def open_board(session: Session, *, chat_id: int, thread_id: int) -> Board | None:
+    """The open board of this chat and topic, if any."""
+    return session.exec(
+        select(Board).where(
+            Board.chat_id == chat_id, Board.thread_id == thread_id, Board.status == OPEN
+        )
+    ).first()
+
+
+def latest_board(session: Session, *, chat_id: int, thread_id: int) -> Board | None:
+    """The open board here, or else the most recently created closed one."""
+    board = open_board(session, chat_id=chat_id, thread_id=thread_id)
+    if board is not None:
+        return board
+    return session.exec(
+        select(Board)
+        .where(Board.chat_id == chat_id, Board.thread_id == thread_id)
+        .order_by(col(Board.created_at).desc(), col(Board.id).desc())
+    ).first()
+
+
+class BoardAlreadyOpen(Exception):
+    """Another board is open in this chat and topic."""
+
+
+def create_board(
+    session: Session,
+    *,
+    chat_id: int,
+    thread_id: int,
+    title: str,
+    language: str,
+    created_by: int,
+    timezone: str,
+    next_reminder_at: datetime | None,
+) -> Board:
+    """Open a new board; raise BoardAlreadyOpen if one is open here (also under a race)."""
+    if open_board(session, chat_id=chat_id, thread_id=thread_id) is not None:
+        raise BoardAlreadyOpen
+    board = Board(
+        chat_id=chat_id,
+        thread_id=thread_id,
+        title=title,
+        language=language,
+        created_by=created_by,
+        timezone=timezone,
+        next_reminder_at=next_reminder_at,
+    )
+    session.add(board)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise BoardAlreadyOpen from exc
+    return board
+
+
+def board_view(session: Session, board: Board) -> BoardView:
+    """The board with its live entries, for rules and renderers."""
+    entries = session.exec(
+        select(Entry)
+        .where(Entry.board_id == board.id, col(Entry.removed_at).is_(None))
+        .order_by(col(Entry.created_at), col(Entry.id))
+    ).all()
+    assert board.id is not None
+    return BoardView(
+        id=board.id,
+        title=board.title,
+        language=board.language,
+        status=board.status,
+        created_at=board.created_at,
+        entries=tuple(
+            EntryView(
+                id=e.id or 0,
+                point=e.point,
+                kind=Kind(e.kind),
+                text=e.text,
+                author_id=e.author_id,
+                author_name=e.author_name,
+                created_at=e.created_at,
+                edited_at=e.edited_at,
+            )
+            for e in entries
+        ),
+    )
+
+
+def filled_point_count(session: Session, board_id: int) -> int:
+    """How many points have at least one live Ist entry."""
+    return session.exec(
+        select(func.count(func.distinct(Entry.point))).where(
+            Entry.board_id == board_id, Entry.kind == Kind.IST.value, col(Entry.removed_at).is_(None)
+        )
+    ).one()
+
+
+# ---- cards -------------------------------------------------------------------------------------
+
+
+def add_card(session: Session, *, board: Board, point: int, chat_id: int, message_id: int) -> Card:
+    assert board.id is not None
+    card = Card(board_id=board.id, point=point, chat_id=chat_id, message_id=message_id)
+    session.add(card)
+    return card
+
+
+def card_by_message(session: Session, *, chat_id: int, message_id: int) -> Card | None:
+    return session.exec(
+        select(Card).where(Card.chat_id == chat_id, Card.message_id == message_id)
+    ).first()
+
+
+def latest_cards(session: Session, board_id: int) -> dict[int, Card]:
+    """The newest card of each point of a board."""
+    cards = session.exec(
+        select(Card).where(Card.board_id == board_id).order_by(col(Card.created_at), col(Card.id))
+    ).all()
+    return {card.point: card for card in cards}
+
+
+# ---- entries -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What saving an entry did."""
+
+    entry: Entry
+    duplicate: bool
+    completed_now: bool
+
+
+def _update_completion(session: Session, board: Board, point_count: int) -> bool:
+    """Keep `completed_at` in step with the entries; True when the board just became complete."""
+    assert board.id is not None
+    session.flush()
+    complete = filled_point_count(session, board.id) >= point_count
+    if complete and board.completed_at is None:
+        board.completed_at = utcnow()
+        return True
+    if not complete and board.completed_at is not None:
+        board.completed_at = None
+    return False
+
+
+def add_entry(
+    session: Session,
+    *,
+    board: Board,
+    point: int,
+    kind: Kind,
+    text: str,
+    author_id: int,
+    author_name: str,
+    chat_id: int,
+    message_id: int,
+    point_count: int = 20,
+) -> Saved:
+    """Record an entry once per Telegram message; a redelivered message is a duplicate."""
+    existing = entry_by_message(session, chat_id=chat_id, message_id=message_id)
+    if existing is not None:
+        return Saved(existing, duplicate=True, completed_now=False)
+    assert board.id is not None
+    entry = Entry(
+        board_id=board.id,
+        point=point,
+        kind=kind.value,
+        text=text,
+        author_id=author_id,
+        author_name=author_name,
+        chat_id=chat_id,
+        message_id=message_id,
+    )
+    session.add(entry)
+    try:
+        completed = _update_completion(session, board, point_count)
+    except IntegrityError:
+        session.rollback()
+        existing = entry_by_message(session, chat_id=chat_id, message_id=message_id)
+        assert existing is not None
+        return Saved(existing, duplicate=True, completed_now=False)
+    return Saved(entry, duplicate=False, completed_now=completed)
+
+
+def entry_by_message(session: Session, *, chat_id: int, message_id: int) -> Entry | None:
+    return session.exec(
+        select(Entry).where(Entry.chat_id == chat_id, Entry.message_id == message_id)
+    ).first()
+
+
+def edit_entry(
+    session: Session, *, board: Board, entry: Entry, kind: Kind, text: str, point_count: int = 20
+) -> bool:
+    """Replace an entry's text and side; True when the board just became complete."""
+    entry.kind = kind.value
+    entry.text = text
+    entry.edited_at = utcnow()
+    return _update_completion(session, board, point_count)
+
+
+def undo_last(session: Session, *, board: Board, author_id: int, point_count: int = 20) -> Entry | None:
+    """Remove the author's most recent live entry on this board (kept, marked removed)."""
+    entry = session.exec(
+        select(Entry)
+        .where(
+            Entry.board_id == board.id,
+            Entry.author_id == author_id,
+            col(Entry.removed_at).is_(None),
+        )
+        .order_by(col(Entry.created_at).desc(), col(Entry.id).desc())
+    ).first()
+    if entry is None:
+        return None
+    entry.removed_at = utcnow()
+    _update_completion(session, board, point_count)
+    return entry
+
+
+# ---- reminders ---------------------------------------------------------------------------------
+
+
+def due_boards(session: Session, *, now: datetime, limit: int) -> list[Board]:
+    """Open boards whose reminder is due, oldest first; uses the index on `next_reminder_at`.
+
+    On PostgreSQL the rows are locked and rows locked by another process are skipped.
+    """
+    statement = (
+        select(Board)
+        .where(
+            col(Board.next_reminder_at) <= now,
+            Board.status == OPEN,
+            col(Board.remind_weekday).is_not(None),
+        )
+        .order_by(col(Board.next_reminder_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.exec(statement).all())
+
+
+def claim_reminder(
+    session: Session, *, board_id: int, due_at: datetime, next_at: datetime, outcome: str
+) -> bool:
+    """Move a board's due instant on, only if it is still `due_at`, and record the claim.
+
+    True for the one process that wins; the unique (board, due) row makes a second claim
+    impossible even after a crash or restart.
+    """
+    result = session.execute(
+        update(Board)
+        .where(col(Board.id) == board_id, col(Board.next_reminder_at) == due_at)
+        .values(next_reminder_at=next_at)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        return False
+    session.add(ReminderSent(board_id=board_id, due_at=due_at, outcome=outcome))
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def record_reminder_outcome(session: Session, *, board_id: int, due_at: datetime, outcome: str) -> None:
+    row = session.exec(
+        select(ReminderSent).where(ReminderSent.board_id == board_id, ReminderSent.due_at == due_at)
+    ).first()
+    if row is not None:
+        row.outcome = outcome
+
+
+def set_reminder(
+    session: Session, *, board: Board, weekday: int | None, at: str, timezone: str, next_at: datetime | None
+) -> None:
+    """Store a board's weekly reminder (weekday None = off) and its next due instant."""
+    board.remind_weekday = weekday
+    board.remind_time = at
+    board.timezone = timezone
+    board.next_reminder_at = next_at

@@ -1,0 +1,140 @@
+"""SQLModel tables. Every Telegram id is 64-bit; every time is stored in UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime, stored as UTC (SQLite keeps no zone, so it is re-attached)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def _big(**kwargs: object) -> Column[int]:
+    return Column(BigInteger, **kwargs)  # type: ignore[arg-type]
+
+
+def _time(**kwargs: object) -> Column[datetime]:
+    return Column(UtcDateTime(), **kwargs)  # type: ignore[arg-type]
+
+
+class GroupChat(SQLModel, table=True):
+    """A chat the bot works in; inactive while the bot is not a member."""
+
+    __tablename__ = "group_chat"
+
+    chat_id: int = Field(sa_column=_big(primary_key=True, autoincrement=False))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    title: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    is_forum: bool = Field(default=False)
+    active: bool = Field(default=True)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+
+
+class Board(SQLModel, table=True):
+    """One run of the model for one product or topic in one chat (and forum topic)."""
+
+    __tablename__ = "board"
+    __table_args__ = (
+        Index(
+            "uq_board_open_per_topic",
+            "chat_id",
+            "thread_id",
+            unique=True,
+            sqlite_where=Column("status", String) == "open",
+            postgresql_where=Column("status", String) == "open",
+        ),
+        Index("ix_board_next_reminder", "next_reminder_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    chat_id: int = Field(sa_column=_big(nullable=False, index=True))
+    thread_id: int = Field(default=0, sa_column=_big(nullable=False, default=0))
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    language: str = Field(sa_column=Column(String(8), nullable=False))
+    status: str = Field(default="open", sa_column=Column(String(16), nullable=False))
+    created_by: int = Field(sa_column=_big(nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    current_area: int | None = Field(default=None)
+    current_point: int | None = Field(default=None)
+    completed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    remind_weekday: int | None = Field(default=0)
+    remind_time: str = Field(default="09:00", sa_column=Column(String(5), nullable=False))
+    timezone: str = Field(sa_column=Column(String(64), nullable=False))
+    next_reminder_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+
+
+class Card(SQLModel, table=True):
+    """A message of the bot that presents one topic point; replies to it become entries."""
+
+    __tablename__ = "card"
+    __table_args__ = (UniqueConstraint("chat_id", "message_id", name="uq_card_message"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    board_id: int = Field(foreign_key="board.id", index=True)
+    point: int
+    chat_id: int = Field(sa_column=_big(nullable=False))
+    message_id: int = Field(sa_column=_big(nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+
+
+class Entry(SQLModel, table=True):
+    """One contribution to a field: Ist or Soll text, author, source message, times."""
+
+    __tablename__ = "entry"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "message_id", name="uq_entry_message"),
+        Index("ix_entry_board_point", "board_id", "point"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    board_id: int = Field(foreign_key="board.id")
+    point: int
+    kind: str = Field(sa_column=Column(String(4), nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    author_id: int = Field(sa_column=_big(nullable=False))
+    author_name: str = Field(sa_column=Column(Text, nullable=False))
+    chat_id: int = Field(sa_column=_big(nullable=False))
+    message_id: int = Field(sa_column=_big(nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    edited_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    removed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+
+
+class ReminderSent(SQLModel, table=True):
+    """A claimed reminder: one row per board and due instant, so none is sent twice."""
+
+    __tablename__ = "reminder_sent"
+    __table_args__ = (UniqueConstraint("board_id", "due_at", name="uq_reminder_due"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    board_id: int = Field(foreign_key="board.id")
+    due_at: datetime = Field(sa_column=_time(nullable=False))
+    claimed_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    outcome: str = Field(default="claimed", sa_column=Column(String(16), nullable=False))

@@ -1,0 +1,631 @@
+"""The emulated Telegram: chats, people, messages, updates, and the bot's requests."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.emulator.spec import check_request, load_spec
+from tests.emulator.telegram_html import EntityError, check_html, utf16_length
+
+BOT_ID = 7000000001
+BOT_USERNAME = "SechsClusterTestBot"
+TOKEN = f"{BOT_ID}:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+_supergroup_ids = itertools.count(1001234567890)
+
+
+class ApiError(Exception):
+    """A refusal as Telegram sends it."""
+
+    def __init__(self, code: int, description: str, parameters: dict[str, Any] | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.parameters = parameters
+
+
+class DropConnection(Exception):
+    """Close the connection without answering (an outage as the client sees it)."""
+
+
+@dataclass
+class Person:
+    id: int
+    first_name: str
+    language_code: str = "de"
+    is_bot: bool = False
+
+    def json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
+        if self.language_code:
+            data["language_code"] = self.language_code
+        if self.is_bot:
+            data["username"] = f"{self.first_name}Bot"
+        return data
+
+
+BOT = Person(BOT_ID, "Sechs-Cluster-Bot", language_code="", is_bot=True)
+
+
+@dataclass
+class StoredMessage:
+    message_id: int
+    chat_id: int
+    sender: Person | None
+    date: int
+    text: str | None = None
+    caption: str | None = None
+    reply_to: int | None = None
+    thread_id: int | None = None
+    kind: str = "text"
+    file_name: str | None = None
+    file_bytes: bytes | None = None
+    parse_mode: str | None = None
+    reactions: list[str] = field(default_factory=list)
+    delivered: bool = False
+    sender_chat: dict[str, Any] | None = None
+    service: dict[str, Any] | None = None
+    edited: bool = False
+
+
+@dataclass
+class Chat:
+    id: int
+    type: str
+    title: str
+    owner: Person | None = None
+    admins: set[int] = field(default_factory=set)
+    is_forum: bool = False
+    bot_member: bool = True
+    migrated_to: int | None = None
+    reactions_enabled: bool = True
+    topics: set[int] = field(default_factory=set)
+    messages: dict[int, StoredMessage] = field(default_factory=dict)
+    next_id: int = 1
+
+    def json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "type": self.type}
+        if self.type == "private":
+            data["first_name"] = self.title
+        else:
+            data["title"] = self.title
+        if self.is_forum:
+            data["is_forum"] = True
+        return data
+
+
+@dataclass
+class Fault:
+    """Refuse the next `count` calls of `method` ("*" for any) in one way."""
+
+    method: str
+    kind: str  # "429", "500", "502", "drop", "timeout"
+    count: int = 1
+    retry_after: int = 1
+    delay: float = 0.0
+
+
+@dataclass
+class Request:
+    method: str
+    params: dict[str, Any]
+    status: int
+    description: str = ""
+
+
+class World:
+    """Everything the emulated Telegram knows; thread-safe."""
+
+    def __init__(self) -> None:
+        load_spec()
+        self.lock = threading.RLock()
+        self.updates_ready = threading.Condition(self.lock)
+        self.chats: dict[int, Chat] = {}
+        self.people: dict[int, Person] = {}
+        self.updates: list[dict[str, Any]] = []
+        self.next_update_id = 1
+        self.requests: list[Request] = []
+        self.violations: list[str] = []
+        self.faults: list[Fault] = []
+        self.fetched_up_to = 0
+        self.allowed_reactions = _allowed_reactions()
+        self._next_group_id = itertools.count(400000001)
+
+    # ---- setting the scene -----------------------------------------------------------------
+
+    def person(self, person_id: int, first_name: str, language_code: str = "de") -> Person:
+        with self.lock:
+            person = Person(person_id, first_name, language_code)
+            self.people[person_id] = person
+            return person
+
+    def group(
+        self,
+        title: str,
+        owner: Person,
+        admins: tuple[Person, ...] = (),
+        *,
+        supergroup: bool = False,
+        forum: bool = False,
+    ) -> Chat:
+        with self.lock:
+            if supergroup or forum:
+                chat_id = -next(_supergroup_ids)
+                kind = "supergroup"
+            else:
+                chat_id = -next(self._next_group_id)
+                kind = "group"
+            chat = Chat(chat_id, kind, title, owner=owner, admins={a.id for a in admins}, is_forum=forum)
+            self.chats[chat_id] = chat
+            return chat
+
+    def private(self, person: Person) -> Chat:
+        with self.lock:
+            chat = self.chats.get(person.id)
+            if chat is None:
+                chat = Chat(person.id, "private", person.first_name)
+                self.chats[person.id] = chat
+            return chat
+
+    def create_topic(self, chat: Chat, name: str) -> int:
+        with self.lock:
+            message = self._store(chat, None, service={"forum_topic_created": {"name": name, "icon_color": 7322096}})
+            chat.topics.add(message.message_id)
+            return message.message_id
+
+    def inject(self, fault: Fault) -> None:
+        with self.lock:
+            self.faults.append(fault)
+
+    # ---- people act ------------------------------------------------------------------------
+
+    def send(
+        self,
+        chat: Chat,
+        person: Person,
+        text: str | None = None,
+        *,
+        reply_to: int | None = None,
+        thread: int | None = None,
+        caption: str | None = None,
+        photo: bool = False,
+        sticker: bool = False,
+        sender_chat: dict[str, Any] | None = None,
+    ) -> StoredMessage:
+        """A person writes in a chat; the bot gets it if privacy mode lets it through."""
+        with self.lock:
+            if reply_to is not None and thread is None and chat.is_forum:
+                thread = chat.messages[reply_to].thread_id
+            if chat.type == "supergroup" and not chat.is_forum and reply_to is not None:
+                root = chat.messages[reply_to]
+                thread = root.thread_id or root.message_id
+            kind = "photo" if photo else "sticker" if sticker else "text"
+            message = self._store(
+                chat, person, text=text, caption=caption, reply_to=reply_to, thread_id=thread, kind=kind,
+                sender_chat=sender_chat,
+            )
+            if self._bot_sees(chat, message):
+                message.delivered = True
+                self._push({"message": self.message_json(chat, message)})
+            return message
+
+    def edit(self, chat: Chat, message: StoredMessage, text: str) -> None:
+        """The author edits a message; the bot hears of it if it saw the original."""
+        with self.lock:
+            if message.kind == "photo":
+                message.caption = text
+            else:
+                message.text = text
+            message.edited = True
+            if message.delivered or self._bot_sees(chat, message):
+                message.delivered = True
+                data = self.message_json(chat, message)
+                data["edit_date"] = int(time.time())
+                self._push({"edited_message": data})
+
+    def redeliver(self, chat: Chat, message: StoredMessage) -> None:
+        """Telegram sends the same update again (as after a lost confirmation)."""
+        with self.lock:
+            self._push({"message": self.message_json(chat, message)})
+
+    def remove_bot(self, chat: Chat, by: Person, *, kicked: bool = True) -> None:
+        with self.lock:
+            chat.bot_member = False
+            status = "kicked" if kicked else "left"
+            self._member_update(chat, by, "member", status)
+
+    def add_bot(self, chat: Chat, by: Person) -> None:
+        with self.lock:
+            chat.bot_member = True
+            self._member_update(chat, by, "left", "member")
+
+    def migrate(self, chat: Chat) -> Chat:
+        """Upgrade a basic group to a supergroup: a new id, the history kept."""
+        with self.lock:
+            new = Chat(
+                -next(_supergroup_ids), "supergroup", chat.title, owner=chat.owner, admins=set(chat.admins),
+                messages=dict(chat.messages), next_id=chat.next_id,
+            )
+            for message in new.messages.values():
+                message.chat_id = new.id
+            self.chats[new.id] = new
+            chat.migrated_to = new.id
+            old_note = self._store(chat, chat.owner, service={"migrate_to_chat_id": new.id})
+            self._push({"message": self.message_json(chat, old_note)})
+            new_note = self._store(new, chat.owner, service={"migrate_from_chat_id": chat.id})
+            self._push({"message": self.message_json(new, new_note)})
+            return new
+
+    # ---- what the bot did ------------------------------------------------------------------
+
+    def bot_messages(self, chat: Chat, thread: int | None = None) -> list[StoredMessage]:
+        with self.lock:
+            current = self.chats[chat.id]
+            return [
+                m
+                for m in current.messages.values()
+                if m.sender is BOT and (thread is None or (m.thread_id or 0) == thread)
+            ]
+
+    def bot_texts(self, chat: Chat, thread: int | None = None) -> list[str]:
+        return [m.text or m.caption or "" for m in self.bot_messages(chat, thread)]
+
+    def calls(self, method: str) -> list[Request]:
+        with self.lock:
+            return [r for r in self.requests if r.method.lower() == method.lower()]
+
+    def refusals(self) -> list[Request]:
+        """Requests Telegram would have refused (not counting injected faults)."""
+        with self.lock:
+            return [r for r in self.requests if r.status >= 400 and not r.description.startswith("injected")]
+
+    def pending_updates(self) -> int:
+        with self.lock:
+            return len(self.updates)
+
+    # ---- the API ---------------------------------------------------------------------------
+
+    def handle(self, method: str, params: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> dict[str, Any]:
+        """Answer one Bot API call, or raise ApiError / DropConnection."""
+        fault = self._take_fault(method)
+        if fault is not None:
+            with self.lock:
+                self.requests.append(Request(method, params, 599, f"injected {fault.kind}"))
+            if fault.kind == "timeout":
+                time.sleep(fault.delay)
+                raise DropConnection
+            if fault.kind == "drop":
+                raise DropConnection
+            if fault.kind == "429":
+                raise ApiError(
+                    429, f"Too Many Requests: retry after {fault.retry_after}", {"retry_after": fault.retry_after}
+                )
+            raise ApiError(int(fault.kind), "Internal Server Error")
+        all_params = {**params, **{k: "<file>" for k in files}}
+        problems = check_request(method, all_params)
+        with self.lock:
+            self.violations.extend(problems)
+        handler = getattr(self, "api_" + method.lower(), None)
+        try:
+            if problems:
+                raise ApiError(400, "Bad Request: " + "; ".join(problems))
+            if handler is None:
+                raise ApiError(404, "Not Found")
+            if method.lower() == "getupdates":
+                result = handler(params)
+            else:
+                with self.lock:
+                    result = handler(params, files)
+        except ApiError as exc:
+            with self.lock:
+                self.requests.append(Request(method, params, exc.code, exc.description))
+            raise
+        with self.lock:
+            self.requests.append(Request(method, params, 200))
+        return {"ok": True, "result": result}
+
+    def api_getme(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        return {
+            **BOT.json(),
+            "username": BOT_USERNAME,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    def api_deletewebhook(self, params: dict[str, Any], files: Any) -> bool:
+        return True
+
+    def api_setmycommands(self, params: dict[str, Any], files: Any) -> bool:
+        return True
+
+    def api_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        timeout = min(float(params.get("timeout") or 0), 5.0)
+        deadline = time.monotonic() + timeout
+        with self.updates_ready:
+            if offset:
+                self.updates = [u for u in self.updates if u["update_id"] >= offset]
+                self.fetched_up_to = max(self.fetched_up_to, offset)
+            while not self.updates and time.monotonic() < deadline:
+                self.updates_ready.wait(deadline - time.monotonic())
+            return [json.loads(json.dumps(u)) for u in self.updates[:limit]]
+
+    def api_getchatadministrators(self, params: dict[str, Any], files: Any) -> list[dict[str, Any]]:
+        chat = self._chat(params)
+        members = []
+        if chat.owner is not None:
+            members.append({"status": "creator", "user": chat.owner.json(), "is_anonymous": False})
+        for admin_id in sorted(chat.admins):
+            person = self.people.get(admin_id)
+            if person is not None:
+                members.append(_administrator(person))
+        return members
+
+    def api_sendmessage(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        chat = self._writable_chat(params)
+        text = str(params.get("text", ""))
+        shown = self._check_text(text, params.get("parse_mode"), TEXT_LIMIT, "message text")
+        del shown
+        thread, reply_to = self._placement(chat, params)
+        self._check_markup(params)
+        message = self._store(
+            chat, BOT, text=text, reply_to=reply_to, thread_id=thread, parse_mode=params.get("parse_mode")
+        )
+        return self.message_json(chat, message)
+
+    def api_sendphoto(self, params: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> dict[str, Any]:
+        return self._send_file(params, files, "photo")
+
+    def api_senddocument(self, params: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> dict[str, Any]:
+        return self._send_file(params, files, "document")
+
+    def api_setmessagereaction(self, params: dict[str, Any], files: Any) -> bool:
+        chat = self._writable_chat(params)
+        message = chat.messages.get(int(params["message_id"]))
+        if message is None:
+            raise ApiError(400, "Bad Request: message to react not found")
+        if not chat.reactions_enabled:
+            raise ApiError(400, "Bad Request: REACTION_INVALID")
+        reactions = json.loads(params.get("reaction") or "[]")
+        for reaction in reactions:
+            if reaction.get("type") != "emoji" or reaction.get("emoji") not in self.allowed_reactions:
+                raise ApiError(400, "Bad Request: REACTION_INVALID")
+        message.reactions = [r["emoji"] for r in reactions]
+        return True
+
+    def api_editmessagetext(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        chat = self._writable_chat(params)
+        message = chat.messages.get(int(params["message_id"]))
+        if message is None or message.sender is not BOT:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        text = str(params.get("text", ""))
+        self._check_text(text, params.get("parse_mode"), TEXT_LIMIT, "message text")
+        if text == message.text:
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply markup "
+                "are exactly the same as a current content and reply markup of the message",
+            )
+        message.text = text
+        return self.message_json(chat, message)
+
+    # ---- internals -------------------------------------------------------------------------
+
+    def _take_fault(self, method: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.count > 0 and fault.method.lower() in (method.lower(), "*"):
+                    fault.count -= 1
+                    return fault
+            return None
+
+    def _chat(self, params: dict[str, Any]) -> Chat:
+        try:
+            chat_id = int(params["chat_id"])
+        except (KeyError, ValueError) as exc:
+            raise ApiError(400, "Bad Request: chat not found") from exc
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        return chat
+
+    def _writable_chat(self, params: dict[str, Any]) -> Chat:
+        chat = self._chat(params)
+        if chat.migrated_to is not None:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": chat.migrated_to},
+            )
+        if not chat.bot_member:
+            raise ApiError(403, "Forbidden: bot was kicked from the group chat")
+        return chat
+
+    def _check_text(self, text: str, parse_mode: object, limit: int, what: str) -> str:
+        shown = text
+        if parse_mode == "HTML":
+            try:
+                shown = check_html(text)
+            except EntityError as exc:
+                raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from exc
+        elif parse_mode not in (None, ""):
+            raise ApiError(400, f"Bad Request: unsupported parse_mode {parse_mode}")
+        if what == "message text" and not shown.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if utf16_length(shown) > limit:
+            raise ApiError(400, f"Bad Request: {what} is too long")
+        return shown
+
+    def _placement(self, chat: Chat, params: dict[str, Any]) -> tuple[int | None, int | None]:
+        thread = params.get("message_thread_id")
+        thread_id = int(thread) if thread not in (None, "") else None
+        if thread_id is not None:
+            if chat.type != "supergroup":
+                raise ApiError(400, "Bad Request: message thread not found")
+            if chat.is_forum and thread_id not in chat.topics:
+                raise ApiError(400, "Bad Request: message thread not found")
+            if not chat.is_forum and thread_id not in chat.messages:
+                raise ApiError(400, "Bad Request: message thread not found")
+        reply_to = None
+        raw = params.get("reply_parameters")
+        if raw:
+            reply = json.loads(raw)
+            target = chat.messages.get(int(reply["message_id"]))
+            if target is None:
+                if not reply.get("allow_sending_without_reply"):
+                    raise ApiError(400, "Bad Request: message to be replied not found")
+            else:
+                reply_to = target.message_id
+                if chat.is_forum and thread_id is None and target.thread_id:
+                    thread_id = target.thread_id
+        return thread_id, reply_to
+
+    def _check_markup(self, params: dict[str, Any]) -> None:
+        raw = params.get("reply_markup")
+        if not raw:
+            return
+        markup = json.loads(raw)
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(data.encode("utf-8")) <= 64:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+
+    def _send_file(self, params: dict[str, Any], files: dict[str, tuple[str, bytes]], kind: str) -> dict[str, Any]:
+        chat = self._writable_chat(params)
+        if kind not in files:
+            raise ApiError(400, f"Bad Request: there is no {kind} in the request")
+        caption = params.get("caption")
+        if caption is not None:
+            self._check_text(str(caption), params.get("parse_mode"), CAPTION_LIMIT, "message caption")
+        thread, reply_to = self._placement(chat, params)
+        name, content = files[kind]
+        if not content:
+            raise ApiError(400, "Bad Request: file must be non-empty")
+        message = self._store(
+            chat, BOT, caption=caption, thread_id=thread, reply_to=reply_to, kind=kind,
+            file_name=name, file_bytes=content, parse_mode=params.get("parse_mode"),
+        )
+        return self.message_json(chat, message)
+
+    def _store(self, chat: Chat, sender: Person | None, **fields: Any) -> StoredMessage:
+        message = StoredMessage(message_id=chat.next_id, chat_id=chat.id, sender=sender, date=int(time.time()), **fields)
+        chat.next_id += 1
+        chat.messages[message.message_id] = message
+        return message
+
+    def _bot_sees(self, chat: Chat, message: StoredMessage) -> bool:
+        if not chat.bot_member:
+            return False
+        if chat.type == "private":
+            return True
+        body = message.text if message.text is not None else message.caption
+        if body is not None and body.startswith("/"):
+            return True
+        if message.reply_to is not None:
+            target = chat.messages.get(message.reply_to)
+            return target is not None and target.sender is BOT
+        return False
+
+    def _push(self, payload: dict[str, Any]) -> None:
+        with self.updates_ready:
+            self.updates.append({"update_id": self.next_update_id, **payload})
+            self.next_update_id += 1
+            self.updates_ready.notify_all()
+
+    def _member_update(self, chat: Chat, by: Person, old: str, new: str) -> None:
+        def member(status: str) -> dict[str, Any]:
+            data: dict[str, Any] = {"status": status, "user": BOT.json()}
+            if status == "kicked":
+                data["until_date"] = 0
+            return data
+
+        self._push(
+            {
+                "my_chat_member": {
+                    "chat": chat.json(),
+                    "from": by.json(),
+                    "date": int(time.time()),
+                    "old_chat_member": member(old),
+                    "new_chat_member": member(new),
+                }
+            }
+        )
+
+    def message_json(self, chat: Chat, message: StoredMessage, *, nested: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {"message_id": message.message_id, "date": message.date, "chat": chat.json()}
+        if message.sender is not None:
+            data["from"] = message.sender.json()
+        if message.sender_chat is not None:
+            data["sender_chat"] = message.sender_chat
+        if message.text is not None:
+            data["text"] = message.text
+            entities = _command_entities(message.text)
+            if entities:
+                data["entities"] = entities
+        if message.caption is not None:
+            data["caption"] = message.caption
+        if message.kind == "photo":
+            data["photo"] = [{"file_id": f"photo{message.message_id}", "file_unique_id": f"u{message.message_id}", "width": 90, "height": 90}]
+        if message.kind == "document":
+            data["document"] = {"file_id": f"doc{message.message_id}", "file_unique_id": f"d{message.message_id}", "file_name": message.file_name}
+        if message.kind == "sticker":
+            data["sticker"] = {
+                "file_id": f"st{message.message_id}", "file_unique_id": f"s{message.message_id}", "type": "regular",
+                "width": 512, "height": 512, "is_animated": False, "is_video": False,
+            }
+        if message.thread_id is not None:
+            data["message_thread_id"] = message.thread_id
+            if chat.is_forum:
+                data["is_topic_message"] = True
+        if message.service is not None:
+            data.update(message.service)
+        if message.reply_to is not None and not nested:
+            target = chat.messages.get(message.reply_to)
+            if target is not None:
+                data["reply_to_message"] = self.message_json(chat, target, nested=True)
+        return data
+
+
+def _command_entities(text: str) -> list[dict[str, Any]]:
+    if not text.startswith("/"):
+        return []
+    word = text.split(maxsplit=1)[0] if text.split() else text
+    return [{"type": "bot_command", "offset": 0, "length": utf16_length(word)}]
+
+
+def _administrator(person: Person) -> dict[str, Any]:
+    spec = json.loads(json.dumps(_administrator_fields()))
+    data: dict[str, Any] = {name: False for name in spec}
+    data.update({"status": "administrator", "user": person.json(), "can_be_edited": False})
+    return data
+
+
+def _administrator_fields() -> list[str]:
+    from tests.emulator.spec import SPEC_PATH
+
+    raw = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    return [
+        f["name"]
+        for f in raw["types"]["ChatMemberAdministrator"]["fields"]
+        if f["required"] and f["types"] == ["Boolean"]
+    ]
+
+
+def _allowed_reactions() -> set[str]:
+    from tests.emulator.spec import SPEC_PATH
+
+    raw = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    for entry in raw["types"]["ReactionTypeEmoji"]["fields"]:
+        if entry["name"] == "emoji":
+            return set(re.findall(r'"([^"]+)"', entry["description"]))
+    raise AssertionError("ReactionTypeEmoji.emoji not in the spec")
