@@ -19,7 +19,9 @@ log = logging.getLogger("bot")
 
 
 def _configure_logging() -> None:
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
+    )
     # httpx logs request URLs, and a Bot API URL contains the token
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -41,7 +43,10 @@ def run_bot() -> int:
         upgrade_schema(engine)
     except Exception as exc:  # a database we cannot reach or migrate: one sentence, no traceback
         reason = str(exc).splitlines()[0][:300]
-        print(f"Cannot start: the database could not be opened or migrated ({reason}).", file=sys.stderr)
+        print(
+            f"Cannot start: the database could not be opened or migrated ({reason}).",
+            file=sys.stderr,
+        )
         return 2
     application = build_application(settings, engine, catalogue, texts)
     updates = Update.ALL_TYPES
@@ -68,7 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="write the demo board as text, Markdown, JSON and PNG")
     demo.add_argument("--out", type=Path, required=True)
     demo.add_argument("--lang", choices=("de", "en"), default="de")
-    export = commands.add_parser("export", help="write a stored board as text, Markdown, JSON and PNG")
+    export = commands.add_parser(
+        "export", help="write a stored board as text, Markdown, JSON and PNG"
+    )
     export.add_argument("--board", type=int, required=True)
     export.add_argument("--out", type=Path, required=True)
     arguments = parser.parse_args(argv)

@@ -9,7 +9,6 @@ from sqlalchemy import Engine
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     ChatMemberHandler,
     CommandHandler,
@@ -23,6 +22,7 @@ from bot.handlers import board, entries, help, membership, reminders, review
 from bot.handlers.common import answer, messages_for
 from bot.model.catalogue import Catalogue
 from bot.processor import ChatOrderedProcessor
+from bot.ratelimit import PostingRateLimiter
 from bot.settings import Settings
 from bot.texts import Texts
 
@@ -77,7 +77,14 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(
+            PostingRateLimiter(
+                overall_max_rate=settings.telegram_messages_per_second,
+                group_max_rate=settings.telegram_group_messages_per_minute,
+                group_time_period=60,
+                max_retries=3,
+            )
+        )
         .concurrent_updates(ChatOrderedProcessor())
         .connect_timeout(10)
         .read_timeout(15)
@@ -89,7 +96,9 @@ def build_application(
         if settings.api_file_url is not None:
             builder = builder.base_file_url(settings.api_file_url)
     application: BotApplication = builder.build()  # type: ignore[assignment]
-    application.bot_data.configure(settings=settings, engine=engine, catalogue=catalogue, texts=texts)
+    application.bot_data.configure(
+        settings=settings, engine=engine, catalogue=catalogue, texts=texts
+    )
     register_handlers(application)
     job_queue = application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"
@@ -106,12 +115,17 @@ def build_application(
 def register_handlers(application: BotApplication) -> None:
     """Every handler, in the order they are tried."""
     new_messages = filters.UpdateType.MESSAGE
-    application.add_handler(ChatMemberHandler(membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_handler(
+        ChatMemberHandler(membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, membership.migrated))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, entries.edited))
     for name, callback in COMMANDS.items():
         application.add_handler(CommandHandler(name, callback, filters=new_messages))
     application.add_handler(
-        MessageHandler(new_messages & filters.REPLY & ~filters.COMMAND & ~filters.StatusUpdate.ALL, entries.reply_to_card)
+        MessageHandler(
+            new_messages & filters.REPLY & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+            entries.reply_to_card,
+        )
     )
     application.add_error_handler(on_error)

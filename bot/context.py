@@ -48,7 +48,9 @@ class BotData:
     texts: Texts
     admins: AdminCache
 
-    def configure(self, *, settings: Settings, engine: Engine, catalogue: Catalogue, texts: Texts) -> None:
+    def configure(
+        self, *, settings: Settings, engine: Engine, catalogue: Catalogue, texts: Texts
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.catalogue = catalogue

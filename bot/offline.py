@@ -27,7 +27,9 @@ def write_board_files(view: BoardView, out: Path) -> list[Path]:
     stem = file_stem(view.title, now)
     out.mkdir(parents=True, exist_ok=True)
     files = {
-        out / f"{stem}.telegram.html": "\n\n".join(board_text(model, messages, view)).encode("utf-8"),
+        out / f"{stem}.telegram.html": "\n\n".join(board_text(model, messages, view)).encode(
+            "utf-8"
+        ),
         out / f"{stem}.md": board_markdown(model, messages, view, now).encode("utf-8"),
         out / f"{stem}.json": board_json(model, view, now).encode("utf-8"),
         out / f"{stem}.png": render_png(model, messages, view),

@@ -28,7 +28,9 @@ class DatabaseSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    database_url: str = Field(default_factory=lambda: f"sqlite:///{Path.cwd() / DEFAULT_DATABASE_FILE}")
+    database_url: str = Field(
+        default_factory=lambda: f"sqlite:///{Path.cwd() / DEFAULT_DATABASE_FILE}"
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -53,9 +55,12 @@ class Settings(DatabaseSettings):
     bot_timezone: str = "Europe/Berlin"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
-    webhook_listen: str = "0.0.0.0"  # noqa: S104 - the webhook server must be reachable
+    webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     reminder_sweep_seconds: float = Field(default=30.0, gt=0, le=60)
+    # Telegram's flood limits; raise them only for a self-hosted Bot API server or tests
+    telegram_messages_per_second: float = Field(default=30, gt=0)
+    telegram_group_messages_per_minute: float = Field(default=20, gt=0)
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -134,7 +139,9 @@ def _load(kind: type[S]) -> S:
         field = str(first["loc"][0]) if first["loc"] else ""
         name = _NAMES.get(field, field.upper())
         if first["type"] == "missing":
-            raise SettingsError(f"{name} is not set; see README.md, section Configuration.") from None
+            raise SettingsError(
+                f"{name} is not set; see README.md, section Configuration."
+            ) from None
         message = str(first["msg"]).removeprefix("Value error, ")
         if name not in message:
             message = f"{name}: {message}"

@@ -89,7 +89,9 @@ def load_texts(directory: Path = PROMPTS_DIR) -> Texts:
             except ValueError as exc:
                 raise CatalogueError(f"{path}: key {key}: broken placeholder ({exc})") from exc
             if names != _placeholders(reference[key]):
-                raise CatalogueError(f"{path}: key {key}: placeholders differ from {REFERENCE_LANGUAGE}")
+                raise CatalogueError(
+                    f"{path}: key {key}: placeholders differ from {REFERENCE_LANGUAGE}"
+                )
         if len(templates["weekday_names"].split(",")) != 7:
             raise CatalogueError(f"{path}: key weekday_names: needs seven names")
     return Texts({lang: Messages(lang, templates) for lang, templates in loaded.items()})

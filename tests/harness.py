@@ -33,7 +33,9 @@ def wait_until(predicate: Callable[[], T], timeout: float = 30.0, what: str = "c
 class BotProcess:
     """`python -m bot` as a user starts it, pointed at the emulator and a database."""
 
-    def __init__(self, emulator: BotApiEmulator, database_url: str, workdir: Path, **env: str) -> None:
+    def __init__(
+        self, emulator: BotApiEmulator, database_url: str, workdir: Path, **env: str
+    ) -> None:
         self.emulator = emulator
         self.database_url = database_url
         self.workdir = workdir
@@ -44,27 +46,40 @@ class BotProcess:
 
     def start(self) -> BotProcess:
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_", "BOT_", "DATABASE_"))},
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("TELEGRAM_", "WEBHOOK_", "BOT_", "DATABASE_"))
+            },
             "TELEGRAM_BOT_TOKEN": TOKEN,
             "TELEGRAM_API_BASE_URL": self.emulator.base_url,
             "DATABASE_URL": self.database_url,
             "REMINDER_SWEEP_SECONDS": "1",
+            "TELEGRAM_GROUP_MESSAGES_PER_MINUTE": "6000",
             "PYTHONUNBUFFERED": "1",
             **self.env,
         }
         env["PYTHONPATH"] = str(REPO)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot"], cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "bot"],
+            cwd=self.workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         self.starts += 1
         calls_before = len(self.emulator.world.calls("getUpdates"))
+        process = self.process
         wait_until(
-            lambda: len(self.emulator.world.calls("getUpdates")) > calls_before or self.process.poll() is not None,  # type: ignore[union-attr]
+            lambda: (
+                len(self.emulator.world.calls("getUpdates")) > calls_before
+                or process.poll() is not None
+            ),
             60,
             "the bot to start polling",
         )
-        if self.process.poll() is not None:
+        if process.poll() is not None:
             raise AssertionError(f"bot exited at start:\n{self.log()}")
         return self
 
@@ -87,7 +102,11 @@ class BotProcess:
         return self.start()
 
     def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+        return (
+            self.log_path.read_text(encoding="utf-8", errors="replace")
+            if self.log_path.exists()
+            else ""
+        )
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None

@@ -66,7 +66,9 @@ async def post_card(context: Context, board: Board, point: int, *, area: int | N
     with context.bot_data.session() as session:
         stored = session.get(Board, board.id)
         assert stored is not None
-        queries.add_card(session, board=stored, point=point, chat_id=sent.chat.id, message_id=sent.message_id)
+        queries.add_card(
+            session, board=stored, point=point, chat_id=sent.chat.id, message_id=sent.message_id
+        )
         session.commit()
 
 
@@ -182,7 +184,9 @@ async def next_point(update: Update, context: Context) -> None:
                 context,
                 board.chat_id,
                 board.thread_id,
-                messages("next_area_opened", previous=previous, number=chosen.number, name=chosen.name),
+                messages(
+                    "next_area_opened", previous=previous, number=chosen.number, name=chosen.name
+                ),
             )
         await post_card(context, board, step.point, area=step.area)
     except ChatGone:
@@ -242,7 +246,9 @@ async def status(update: Update, context: Context) -> None:
     await answer(
         context,
         message,
-        html.status(model, messages, view, board.current_point, outputs.reminder_line(context, board)),
+        html.status(
+            model, messages, view, board.current_point, outputs.reminder_line(context, board)
+        ),
     )
 
 

@@ -34,7 +34,9 @@ class Scope:
 
 
 def scope_of(message: Message) -> Scope:
-    thread = message.message_thread_id if message.is_topic_message and message.message_thread_id else 0
+    thread = (
+        message.message_thread_id if message.is_topic_message and message.message_thread_id else 0
+    )
     return Scope(message.chat.id, thread, message.chat.type)
 
 

@@ -63,7 +63,9 @@ def _card_board(context: Context, message: Message) -> tuple[Board, int] | None:
     if target is None:
         return None
     with context.bot_data.session() as session:
-        card = queries.card_by_message(session, chat_id=message.chat.id, message_id=target.message_id)
+        card = queries.card_by_message(
+            session, chat_id=message.chat.id, message_id=target.message_id
+        )
         if card is None:
             return None
         board = session.get(Board, card.board_id)
@@ -113,7 +115,9 @@ def draft_from_command(context: Context, message: Message, kind: Kind) -> Draft:
     try:
         parsed = parse_command_entry(arguments)
     except PointOutOfRange as exc:
-        raise Refused(messages("entry_point_unknown", given=exc.given[:20], command=command)) from exc
+        raise Refused(
+            messages("entry_point_unknown", given=exc.given[:20], command=command)
+        ) from exc
     if not parsed.text:
         raise Refused(messages("entry_usage", command=command))
     point = parsed.point if parsed.point is not None else board.current_point
@@ -204,7 +208,9 @@ async def edited(update: Update, context: Context) -> None:
     if person is None:
         return
     with context.bot_data.session() as session:
-        entry = queries.entry_by_message(session, chat_id=message.chat.id, message_id=message.message_id)
+        entry = queries.entry_by_message(
+            session, chat_id=message.chat.id, message_id=message.message_id
+        )
     command = _command_word(message)
     if entry is None:
         await _edit_without_entry(update, context, message, command)
@@ -239,11 +245,14 @@ async def _apply_edit(context: Context, message: Message, entry: Entry, draft: D
     with context.bot_data.session() as session:
         board = session.get(Board, draft.board.id)
         stored = session.get(Entry, entry.id)
-        assert board is not None and stored is not None
+        assert board is not None
+        assert stored is not None
         if board.status != queries.OPEN:
             return
         stored.point = draft.point
-        completed = queries.edit_entry(session, board=board, entry=stored, kind=draft.kind, text=draft.text)
+        completed = queries.edit_entry(
+            session, board=board, entry=stored, kind=draft.kind, text=draft.text
+        )
         session.commit()
     try:
         await acknowledge(context, message.chat.id, message.message_id)
@@ -273,12 +282,16 @@ async def undo(update: Update, context: Context) -> None:
     with context.bot_data.session() as session:
         stored = session.get(Board, board.id)
         assert stored is not None
-        removed = queries.undo_last(session, board=stored, author_id=person.id, point_count=len(model.points))
+        removed = queries.undo_last(
+            session, board=stored, author_id=person.id, point_count=len(model.points)
+        )
         session.commit()
     if removed is None:
         await answer(context, message, messages("undo_nothing"))
         return
-    preview = removed.text if len(removed.text) <= UNDO_PREVIEW else removed.text[:UNDO_PREVIEW] + "…"
+    preview = (
+        removed.text if len(removed.text) <= UNDO_PREVIEW else removed.text[:UNDO_PREVIEW] + "…"
+    )
     await answer(
         context,
         message,

@@ -45,7 +45,9 @@ async def post_board_view(
     if image:
         png = render_png(model, messages, view)
         stem = file_stem(view.title, datetime.now(UTC))
-        await send_photo(context, chat_id, thread_id, png, f"{stem}.png", html.board_title(messages, view))
+        await send_photo(
+            context, chat_id, thread_id, png, f"{stem}.png", html.board_title(messages, view)
+        )
 
 
 async def post_board(context: Context, board: Board) -> None:
@@ -62,11 +64,19 @@ async def post_files(context: Context, chat_id: int, thread_id: int, view: Board
     markdown = board_markdown(model, messages, view, now).encode("utf-8")
     document = board_json(model, view, now).encode("utf-8")
     await send_document(
-        context, chat_id, thread_id, markdown, f"{stem}.md",
+        context,
+        chat_id,
+        thread_id,
+        markdown,
+        f"{stem}.md",
         messages("export_caption", title=view.title, format="Markdown"),
     )
     await send_document(
-        context, chat_id, thread_id, document, f"{stem}.json",
+        context,
+        chat_id,
+        thread_id,
+        document,
+        f"{stem}.json",
         messages("export_caption", title=view.title, format="JSON"),
     )
 

@@ -9,7 +9,14 @@ from telegram import Update
 
 from bot.context import Context
 from bot.handlers.board import reminder_description
-from bot.handlers.common import answer, command_arguments, find_open_board, is_moderator, messages_for, scope_of
+from bot.handlers.common import (
+    answer,
+    command_arguments,
+    find_open_board,
+    is_moderator,
+    messages_for,
+    scope_of,
+)
 from bot.handlers.outputs import local_time
 from bot.handlers.send import ChatGone, send_html
 from bot.model.arguments import parse_time_of_day, parse_timezone, parse_weekday
@@ -116,11 +123,20 @@ async def timezone(update: Update, context: Context) -> None:
             else None
         )
         queries.set_reminder(
-            session, board=stored, weekday=stored.remind_weekday, at=stored.remind_time, timezone=zone, next_at=next_at
+            session,
+            board=stored,
+            weekday=stored.remind_weekday,
+            at=stored.remind_time,
+            timezone=zone,
+            next_at=next_at,
         )
         session.commit()
         board = stored
-    await answer(context, message, messages("timezone_set", zone=zone, reminder=reminder_description(context, board)))
+    await answer(
+        context,
+        message,
+        messages("timezone_set", zone=zone, reminder=reminder_description(context, board)),
+    )
 
 
 def card_link(chat_id: int, thread_id: int, message_id: int) -> str | None:
@@ -176,7 +192,11 @@ async def sweep(context: Context) -> int:
     while True:
         now = datetime.now(UTC)
         with data.session() as session:
-            batch = [b for b in queries.due_boards(session, now=now, limit=SWEEP_BATCH) if b.id not in tried]
+            batch = [
+                b
+                for b in queries.due_boards(session, now=now, limit=SWEEP_BATCH)
+                if b.id not in tried
+            ]
             session.commit()
         if not batch:
             return sent
@@ -192,11 +212,15 @@ async def _remind_one(context: Context, board: Board, now: datetime) -> bool:
     due = board.next_reminder_at
     if due is None or board.remind_weekday is None or board.id is None:
         return False
-    next_at = next_due(max(now, due), board.remind_weekday, parse_hhmm(board.remind_time), board.timezone)
+    next_at = next_due(
+        max(now, due), board.remind_weekday, parse_hhmm(board.remind_time), board.timezone
+    )
     with data.session() as session:
         view = queries.board_view(session, board)
         outcome = _decide(board, due, now, view, queries.chat_is_active(session, board.chat_id))
-        if not queries.claim_reminder(session, board_id=board.id, due_at=due, next_at=next_at, outcome=outcome):
+        if not queries.claim_reminder(
+            session, board_id=board.id, due_at=due, next_at=next_at, outcome=outcome
+        ):
             return False
         cards = queries.latest_cards(session, board.id)
         session.commit()

@@ -36,7 +36,9 @@ async def review(update: Update, context: Context) -> None:
     with context.bot_data.session() as session:
         view = queries.board_view(session, board)
     try:
-        await send_many(context, board.chat_id, board.thread_id, list(html.review(model, messages, view)))
+        await send_many(
+            context, board.chat_id, board.thread_id, list(html.review(model, messages, view))
+        )
     except ChatGone:
         return
 
@@ -114,5 +116,3 @@ async def export(update: Update, context: Context) -> None:
         await outputs.post_files(context, board.chat_id, board.thread_id, view)
     except ChatGone:
         return
-
-

@@ -35,7 +35,9 @@ async def _with_retries(call: Callable[[], Awaitable[T]]) -> T:
             if attempt == NETWORK_RETRIES:
                 raise
             wait = exc.retry_after
-            await asyncio.sleep(wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait))
+            await asyncio.sleep(
+                wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+            )
         except (BadRequest, Forbidden, ChatMigrated):
             raise
         except (TimedOut, NetworkError) as exc:
@@ -61,9 +63,7 @@ def _migrate(data: BotData, old_chat_id: int, new_chat_id: int) -> None:
     log.info("chat %s migrated to %s", old_chat_id, new_chat_id)
 
 
-async def _deliver(
-    context: Context, chat_id: int, make: Callable[[int], Awaitable[T]]
-) -> T:
+async def _deliver(context: Context, chat_id: int, make: Callable[[int], Awaitable[T]]) -> T:
     """Run a send for a chat, following a migration once and marking a chat gone on 403."""
     try:
         return await _with_retries(lambda: make(chat_id))
@@ -106,7 +106,9 @@ async def send_html(
     return await _deliver(context, chat_id, make)
 
 
-async def send_many(context: Context, chat_id: int, thread_id: int, texts: list[str]) -> list[Message]:
+async def send_many(
+    context: Context, chat_id: int, thread_id: int, texts: list[str]
+) -> list[Message]:
     """Post several messages in order."""
     return [await send_html(context, chat_id, thread_id, text) for text in texts]
 

@@ -46,5 +46,10 @@ def demo_board(model: ModelText, title: str, language: str) -> BoardView:
             )
             moment += timedelta(minutes=37)
     return BoardView(
-        id=0, title=title, language=language, status="open", created_at=DEMO_START, entries=tuple(entries)
+        id=0,
+        title=title,
+        language=language,
+        status="open",
+        created_at=DEMO_START,
+        entries=tuple(entries),
     )

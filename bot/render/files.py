@@ -21,7 +21,7 @@ _UNESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 def file_stem(title: str, when: datetime) -> str:
     """A safe file name from the board title and a date: `citybike-2027_2026-11-25`."""
-    folded = unicodedata.normalize("NFKD", title.translate(str.maketrans({"ß": "ss"})))
+    folded = unicodedata.normalize("NFKD", title.replace("ß", "ss"))
     ascii_title = folded.encode("ascii", "ignore").decode("ascii").casefold()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_title).strip("-")[:60].strip("-") or "board"
     return f"{slug}_{when.date().isoformat()}"
@@ -84,9 +84,13 @@ def _md_unescape(text: str) -> str:
     return _UNESCAPE.sub(r"\1", text)
 
 
-def board_markdown(model: ModelText, messages: Messages, view: BoardView, exported_at: datetime) -> str:
+def board_markdown(
+    model: ModelText, messages: Messages, view: BoardView, exported_at: datetime
+) -> str:
     """The whole board as Markdown; each entry's text stands quoted, escaped, line by line."""
-    status_word = messages.plain("status_open_word" if view.status == "open" else "status_closed_word")
+    status_word = messages.plain(
+        "status_open_word" if view.status == "open" else "status_closed_word"
+    )
     lines = [
         f"# {_md_escape(messages.plain('md_title').replace('{title}', view.title))}",
         "",
@@ -110,7 +114,9 @@ def board_markdown(model: ModelText, messages: Messages, view: BoardView, export
                 for entry in view.field(number, kind):
                     stamp = entry.created_at.strftime("%Y-%m-%d %H:%M UTC")
                     label = messages.plain("kind_" + kind.value)
-                    lines.append(f"- **{_md_escape(label)}** · {_md_escape(entry.author_name)} · {stamp}")
+                    lines.append(
+                        f"- **{_md_escape(label)}** · {_md_escape(entry.author_name)} · {stamp}"
+                    )
                     lines.append("")
                     lines += [f"  > {_md_escape(part)}" for part in entry.text.split("\n")]
                     lines.append("")
@@ -137,7 +143,9 @@ def parse_markdown(markdown: str, model: ModelText, messages: Messages) -> list[
     def flush() -> None:
         nonlocal current, quoted
         if current is not None:
-            found.append(MarkdownEntry(point, current["kind"], current["author"], "\n".join(quoted)))
+            found.append(
+                MarkdownEntry(point, current["kind"], current["author"], "\n".join(quoted))
+            )
         current, quoted = None, []
 
     for line in markdown.split("\n"):

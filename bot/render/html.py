@@ -89,7 +89,9 @@ def status(
 ) -> Html:
     """Progress: filled points per area, empty points, points without Soll, counts."""
     filled = view.point_count - len(view.empty_points)
-    lines = [messages("status_title", title=view.title, filled=filled, total=view.point_count)]
+    lines: list[str] = [
+        messages("status_title", title=view.title, filled=filled, total=view.point_count)
+    ]
     if view.status == "closed":
         lines.append(messages("status_closed"))
     lines.append("")
@@ -106,8 +108,12 @@ def status(
         lines.append(f"{mark} {line}")
     lines.append("")
     lines.append(messages("status_empty", points=point_list(model, view.empty_points, messages)))
-    lines.append(messages("status_no_soll", points=point_list(model, view.points_without_soll, messages)))
-    lines.append(messages("status_counts", entries=len(view.entries), contributors=view.contributors))
+    lines.append(
+        messages("status_no_soll", points=point_list(model, view.points_without_soll, messages))
+    )
+    lines.append(
+        messages("status_counts", entries=len(view.entries), contributors=view.contributors)
+    )
     if current_point is not None:
         lines.append(messages("status_current", point=model.point(current_point).heading))
     lines.append(reminder_line)
@@ -146,7 +152,9 @@ def review(model: ModelText, messages: Messages, view: BoardView) -> list[Html]:
                 )
             )
         else:
-            lines.append(messages("review_step_covered", number=step.number, title=step.title, points=points))
+            lines.append(
+                messages("review_step_covered", number=step.number, title=step.title, points=points)
+            )
     lines.append("")
     lines.append(messages("review_next_incomplete" if empty else "review_next_complete"))
     return pack([Html(line) for line in lines])

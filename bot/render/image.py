@@ -169,7 +169,10 @@ def _draw_slot(
     text_width = inner.width - 2 * PAD
     heading_lines = _wrap(heading, heading_face, text_width)
     if len(heading_lines) > 1:
-        heading_lines = [heading_lines[0], _ellipsize(" ".join(heading_lines[1:]), heading_face, text_width)]
+        heading_lines = [
+            heading_lines[0],
+            _ellipsize(" ".join(heading_lines[1:]), heading_face, text_width),
+        ]
     for line in heading_lines:
         draw.text((x, y), line, font=heading_face, fill=INK)
         y += 22
@@ -179,7 +182,9 @@ def _draw_slot(
         y += 20
     line_height = 18
     more_line = line_height
-    ordered = [e for e in entries if e.kind == Kind.IST] + [e for e in entries if e.kind == Kind.SOLL]
+    ordered = [e for e in entries if e.kind == Kind.IST] + [
+        e for e in entries if e.kind == Kind.SOLL
+    ]
     tag_width = 22
     for index, entry in enumerate(ordered):
         lines = _wrap(entry.text, body_face, text_width - tag_width)
@@ -212,7 +217,12 @@ def render_png(model: ModelText, messages: Messages, view: BoardView) -> bytes:
     draw = ImageDraw.Draw(image)
     title_face = font(28, bold=True)
     title = messages.plain("image_title").replace("{title}", view.title)
-    draw.text((MARGIN, 18), _ellipsize(title, title_face, WIDTH - 2 * MARGIN - 200), font=title_face, fill=INK)
+    draw.text(
+        (MARGIN, 18),
+        _ellipsize(title, title_face, WIDTH - 2 * MARGIN - 200),
+        font=title_face,
+        fill=INK,
+    )
     filled = view.point_count - len(view.empty_points)
     draw.text(
         (WIDTH - MARGIN, 32),
@@ -223,10 +233,14 @@ def render_png(model: ModelText, messages: Messages, view: BoardView) -> bytes:
     )
     for area in model.areas:
         box = geometry.areas[area.place]
-        draw.rounded_rectangle((box.left, box.top, box.right, box.bottom), 10, fill=AREA_COLOURS[area.place])
+        draw.rounded_rectangle(
+            (box.left, box.top, box.right, box.bottom), 10, fill=AREA_COLOURS[area.place]
+        )
         header = Box(box.left, box.top, box.right, box.top + AREA_HEADER)
         draw.rounded_rectangle(
-            (header.left, header.top, header.right, header.bottom), 10, fill=HEADER_COLOURS[area.place]
+            (header.left, header.top, header.right, header.bottom),
+            10,
+            fill=HEADER_COLOURS[area.place],
         )
         draw.text(
             (header.left + 12, header.top + AREA_HEADER // 2),
@@ -236,7 +250,13 @@ def render_png(model: ModelText, messages: Messages, view: BoardView) -> bytes:
             anchor="lm",
         )
         for number in area.points:
-            _draw_slot(draw, geometry.slots[number], model.point(number).heading, view.field(number), messages)
+            _draw_slot(
+                draw,
+                geometry.slots[number],
+                model.point(number).heading,
+                view.field(number),
+                messages,
+            )
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

@@ -163,7 +163,9 @@ def filled_point_count(session: Session, board_id: int) -> int:
     """How many points have at least one live Ist entry."""
     return session.exec(
         select(func.count(func.distinct(Entry.point))).where(
-            Entry.board_id == board_id, Entry.kind == Kind.IST.value, col(Entry.removed_at).is_(None)
+            Entry.board_id == board_id,
+            Entry.kind == Kind.IST.value,
+            col(Entry.removed_at).is_(None),
         )
     ).one()
 
@@ -272,7 +274,9 @@ def edit_entry(
     return _update_completion(session, board, point_count)
 
 
-def undo_last(session: Session, *, board: Board, author_id: int, point_count: int = 20) -> Entry | None:
+def undo_last(
+    session: Session, *, board: Board, author_id: int, point_count: int = 20
+) -> Entry | None:
     """Remove the author's most recent live entry on this board (kept, marked removed)."""
     entry = session.exec(
         select(Entry)
@@ -337,7 +341,9 @@ def claim_reminder(
     return True
 
 
-def record_reminder_outcome(session: Session, *, board_id: int, due_at: datetime, outcome: str) -> None:
+def record_reminder_outcome(
+    session: Session, *, board_id: int, due_at: datetime, outcome: str
+) -> None:
     row = session.exec(
         select(ReminderSent).where(ReminderSent.board_id == board_id, ReminderSent.due_at == due_at)
     ).first()
@@ -346,7 +352,13 @@ def record_reminder_outcome(session: Session, *, board_id: int, due_at: datetime
 
 
 def set_reminder(
-    session: Session, *, board: Board, weekday: int | None, at: str, timezone: str, next_at: datetime | None
+    session: Session,
+    *,
+    board: Board,
+    weekday: int | None,
+    at: str,
+    timezone: str,
+    next_at: datetime | None,
 ) -> None:
     """Store a board's weekly reminder (weekday None = off) and its next due instant."""
     board.remind_weekday = weekday

@@ -13,7 +13,9 @@ from typing import Any
 from tests.emulator.world import TOKEN, ApiError, DropConnection, World
 
 
-def parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
+def parse_body(
+    content_type: str, body: bytes
+) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
     """Form fields and files of a request (urlencoded, multipart or JSON)."""
     if content_type.startswith("application/json"):
         return (json.loads(body or b"{}"), {})
@@ -26,7 +28,8 @@ def parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[str
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
             filename = part.get_filename()
-            payload = part.get_payload(decode=True) or b""
+            raw = part.get_payload(decode=True)
+            payload = raw if isinstance(raw, bytes) else b""
             if filename is not None:
                 files[str(name)] = (filename, payload)
             else:
@@ -38,14 +41,20 @@ def parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[str
                     files[key] = attached
                     del params[key]
         return params, files
-    return ({k: v[-1] for k, v in urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}, {})
+    return (
+        {
+            k: v[-1]
+            for k, v in urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True).items()
+        },
+        {},
+    )
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet."""
 
     def do_POST(self) -> None:
@@ -60,7 +69,10 @@ class _Handler(BaseHTTPRequestHandler):
         path = urllib.parse.urlparse(self.path).path
         parts = path.strip("/").split("/")
         if len(parts) != 2 or parts[0] != f"bot{TOKEN}":
-            self._reply(401 if parts and parts[0].startswith("bot") else 404, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+            self._reply(
+                401 if parts and parts[0].startswith("bot") else 404,
+                {"ok": False, "error_code": 401, "description": "Unauthorized"},
+            )
             return
         params, files = parse_body(self.headers.get("Content-Type", ""), body)
         try:
@@ -69,7 +81,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         except ApiError as exc:
-            payload: dict[str, Any] = {"ok": False, "error_code": exc.code, "description": exc.description}
+            payload: dict[str, Any] = {
+                "ok": False,
+                "error_code": exc.code,
+                "description": exc.description,
+            }
             if exc.parameters:
                 payload["parameters"] = exc.parameters
             self._reply(exc.code, payload)
@@ -78,11 +94,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reply(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the bot went away mid-answer (it was stopped)
 
 
 class _Server(ThreadingHTTPServer):
@@ -114,7 +133,9 @@ class BotApiEmulator:
     def start(self) -> BotApiEmulator:
         self._server = _Server(("127.0.0.1", self._port), self.world)
         self._port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 

@@ -42,5 +42,7 @@ def check_request(method: str, params: dict[str, object]) -> list[str]:
     if spec is None:
         return [f"unknown method {method}"]
     problems = [f"{spec.name}: unknown parameter {p}" for p in sorted(params.keys() - spec.fields)]
-    problems += [f"{spec.name}: missing required {p}" for p in sorted(spec.required - params.keys())]
+    problems += [
+        f"{spec.name}: missing required {p}" for p in sorted(spec.required - params.keys())
+    ]
     return problems

@@ -24,7 +24,9 @@ _supergroup_ids = itertools.count(1001234567890)
 class ApiError(Exception):
     """A refusal as Telegram sends it."""
 
-    def __init__(self, code: int, description: str, parameters: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, code: int, description: str, parameters: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
@@ -162,7 +164,9 @@ class World:
             else:
                 chat_id = -next(self._next_group_id)
                 kind = "group"
-            chat = Chat(chat_id, kind, title, owner=owner, admins={a.id for a in admins}, is_forum=forum)
+            chat = Chat(
+                chat_id, kind, title, owner=owner, admins={a.id for a in admins}, is_forum=forum
+            )
             self.chats[chat_id] = chat
             return chat
 
@@ -176,7 +180,9 @@ class World:
 
     def create_topic(self, chat: Chat, name: str) -> int:
         with self.lock:
-            message = self._store(chat, None, service={"forum_topic_created": {"name": name, "icon_color": 7322096}})
+            message = self._store(
+                chat, None, service={"forum_topic_created": {"name": name, "icon_color": 7322096}}
+            )
             chat.topics.add(message.message_id)
             return message.message_id
 
@@ -208,7 +214,13 @@ class World:
                 thread = root.thread_id or root.message_id
             kind = "photo" if photo else "sticker" if sticker else "text"
             message = self._store(
-                chat, person, text=text, caption=caption, reply_to=reply_to, thread_id=thread, kind=kind,
+                chat,
+                person,
+                text=text,
+                caption=caption,
+                reply_to=reply_to,
+                thread_id=thread,
+                kind=kind,
                 sender_chat=sender_chat,
             )
             if self._bot_sees(chat, message):
@@ -250,8 +262,13 @@ class World:
         """Upgrade a basic group to a supergroup: a new id, the history kept."""
         with self.lock:
             new = Chat(
-                -next(_supergroup_ids), "supergroup", chat.title, owner=chat.owner, admins=set(chat.admins),
-                messages=dict(chat.messages), next_id=chat.next_id,
+                -next(_supergroup_ids),
+                "supergroup",
+                chat.title,
+                owner=chat.owner,
+                admins=set(chat.admins),
+                messages=dict(chat.messages),
+                next_id=chat.next_id,
             )
             for message in new.messages.values():
                 message.chat_id = new.id
@@ -284,7 +301,11 @@ class World:
     def refusals(self) -> list[Request]:
         """Requests Telegram would have refused (not counting injected faults)."""
         with self.lock:
-            return [r for r in self.requests if r.status >= 400 and not r.description.startswith("injected")]
+            return [
+                r
+                for r in self.requests
+                if r.status >= 400 and not r.description.startswith("injected")
+            ]
 
     def pending_updates(self) -> int:
         with self.lock:
@@ -292,7 +313,9 @@ class World:
 
     # ---- the API ---------------------------------------------------------------------------
 
-    def handle(self, method: str, params: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> dict[str, Any]:
+    def handle(
+        self, method: str, params: dict[str, Any], files: dict[str, tuple[str, bytes]]
+    ) -> dict[str, Any]:
         """Answer one Bot API call, or raise ApiError / DropConnection."""
         fault = self._take_fault(method)
         if fault is not None:
@@ -305,10 +328,12 @@ class World:
                 raise DropConnection
             if fault.kind == "429":
                 raise ApiError(
-                    429, f"Too Many Requests: retry after {fault.retry_after}", {"retry_after": fault.retry_after}
+                    429,
+                    f"Too Many Requests: retry after {fault.retry_after}",
+                    {"retry_after": fault.retry_after},
                 )
             raise ApiError(int(fault.kind), "Internal Server Error")
-        all_params = {**params, **{k: "<file>" for k in files}}
+        all_params = {**params, **dict.fromkeys(files, "<file>")}
         problems = check_request(method, all_params)
         with self.lock:
             self.violations.extend(problems)
@@ -378,14 +403,23 @@ class World:
         thread, reply_to = self._placement(chat, params)
         self._check_markup(params)
         message = self._store(
-            chat, BOT, text=text, reply_to=reply_to, thread_id=thread, parse_mode=params.get("parse_mode")
+            chat,
+            BOT,
+            text=text,
+            reply_to=reply_to,
+            thread_id=thread,
+            parse_mode=params.get("parse_mode"),
         )
         return self.message_json(chat, message)
 
-    def api_sendphoto(self, params: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> dict[str, Any]:
+    def api_sendphoto(
+        self, params: dict[str, Any], files: dict[str, tuple[str, bytes]]
+    ) -> dict[str, Any]:
         return self._send_file(params, files, "photo")
 
-    def api_senddocument(self, params: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> dict[str, Any]:
+    def api_senddocument(
+        self, params: dict[str, Any], files: dict[str, tuple[str, bytes]]
+    ) -> dict[str, Any]:
         return self._send_file(params, files, "document")
 
     def api_setmessagereaction(self, params: dict[str, Any], files: Any) -> bool:
@@ -397,7 +431,10 @@ class World:
             raise ApiError(400, "Bad Request: REACTION_INVALID")
         reactions = json.loads(params.get("reaction") or "[]")
         for reaction in reactions:
-            if reaction.get("type") != "emoji" or reaction.get("emoji") not in self.allowed_reactions:
+            if (
+                reaction.get("type") != "emoji"
+                or reaction.get("emoji") not in self.allowed_reactions
+            ):
                 raise ApiError(400, "Bad Request: REACTION_INVALID")
         message.reactions = [r["emoji"] for r in reactions]
         return True
@@ -500,25 +537,38 @@ class World:
                 if data is not None and not 1 <= len(data.encode("utf-8")) <= 64:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
 
-    def _send_file(self, params: dict[str, Any], files: dict[str, tuple[str, bytes]], kind: str) -> dict[str, Any]:
+    def _send_file(
+        self, params: dict[str, Any], files: dict[str, tuple[str, bytes]], kind: str
+    ) -> dict[str, Any]:
         chat = self._writable_chat(params)
         if kind not in files:
             raise ApiError(400, f"Bad Request: there is no {kind} in the request")
         caption = params.get("caption")
         if caption is not None:
-            self._check_text(str(caption), params.get("parse_mode"), CAPTION_LIMIT, "message caption")
+            self._check_text(
+                str(caption), params.get("parse_mode"), CAPTION_LIMIT, "message caption"
+            )
         thread, reply_to = self._placement(chat, params)
         name, content = files[kind]
         if not content:
             raise ApiError(400, "Bad Request: file must be non-empty")
         message = self._store(
-            chat, BOT, caption=caption, thread_id=thread, reply_to=reply_to, kind=kind,
-            file_name=name, file_bytes=content, parse_mode=params.get("parse_mode"),
+            chat,
+            BOT,
+            caption=caption,
+            thread_id=thread,
+            reply_to=reply_to,
+            kind=kind,
+            file_name=name,
+            file_bytes=content,
+            parse_mode=params.get("parse_mode"),
         )
         return self.message_json(chat, message)
 
     def _store(self, chat: Chat, sender: Person | None, **fields: Any) -> StoredMessage:
-        message = StoredMessage(message_id=chat.next_id, chat_id=chat.id, sender=sender, date=int(time.time()), **fields)
+        message = StoredMessage(
+            message_id=chat.next_id, chat_id=chat.id, sender=sender, date=int(time.time()), **fields
+        )
         chat.next_id += 1
         chat.messages[message.message_id] = message
         return message
@@ -561,8 +611,14 @@ class World:
             }
         )
 
-    def message_json(self, chat: Chat, message: StoredMessage, *, nested: bool = False) -> dict[str, Any]:
-        data: dict[str, Any] = {"message_id": message.message_id, "date": message.date, "chat": chat.json()}
+    def message_json(
+        self, chat: Chat, message: StoredMessage, *, nested: bool = False
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "message_id": message.message_id,
+            "date": message.date,
+            "chat": chat.json(),
+        }
         if message.sender is not None:
             data["from"] = message.sender.json()
         if message.sender_chat is not None:
@@ -575,13 +631,29 @@ class World:
         if message.caption is not None:
             data["caption"] = message.caption
         if message.kind == "photo":
-            data["photo"] = [{"file_id": f"photo{message.message_id}", "file_unique_id": f"u{message.message_id}", "width": 90, "height": 90}]
+            data["photo"] = [
+                {
+                    "file_id": f"photo{message.message_id}",
+                    "file_unique_id": f"u{message.message_id}",
+                    "width": 90,
+                    "height": 90,
+                }
+            ]
         if message.kind == "document":
-            data["document"] = {"file_id": f"doc{message.message_id}", "file_unique_id": f"d{message.message_id}", "file_name": message.file_name}
+            data["document"] = {
+                "file_id": f"doc{message.message_id}",
+                "file_unique_id": f"d{message.message_id}",
+                "file_name": message.file_name,
+            }
         if message.kind == "sticker":
             data["sticker"] = {
-                "file_id": f"st{message.message_id}", "file_unique_id": f"s{message.message_id}", "type": "regular",
-                "width": 512, "height": 512, "is_animated": False, "is_video": False,
+                "file_id": f"st{message.message_id}",
+                "file_unique_id": f"s{message.message_id}",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
             }
         if message.thread_id is not None:
             data["message_thread_id"] = message.thread_id
@@ -605,7 +677,7 @@ def _command_entities(text: str) -> list[dict[str, Any]]:
 
 def _administrator(person: Person) -> dict[str, Any]:
     spec = json.loads(json.dumps(_administrator_fields()))
-    data: dict[str, Any] = {name: False for name in spec}
+    data: dict[str, Any] = dict.fromkeys(spec, False)
     data.update({"status": "administrator", "user": person.json(), "can_be_edited": False})
     return data
 
