@@ -54,14 +54,18 @@ class Team:
 
     def open_card(self, moderator: Person, number: int) -> StoredMessage:
         self.say(moderator, f"/point {number}")
-        wait_until(lambda: self._has_card(number), what=f"card {number}")
+        wait_until(lambda: self.has_card(number), what=f"card {number}")
         return self.card(number)
 
-    def _has_card(self, number: int) -> bool:
+    def has_card(self, number: int) -> bool:
         return any(
             (m.text or "").startswith(f"<b>{number}. ")
             for m in self.world.bot_messages(self.chat, self.thread)
         )
+
+    def wait_card(self, number: int) -> StoredMessage:
+        wait_until(lambda: self.has_card(number), what=f"card {number}")
+        return self.card(number)
 
     def entry(self, person: Person, text: str, *, reply_to: int | None = None) -> StoredMessage:
         """Write an entry and wait for the bot's reaction."""

@@ -34,8 +34,8 @@ def test_team_fills_whole_board(world: World, bot: BotProcess) -> None:
     team.say(anna, "/newboard Citybike 2027")
     assert "Citybike 2027" in team.last_text()
     team.say(anna, "/area kunde")
-    wait_until(lambda: team._has_card(1), what="card 1")
-    assert team.card(1).text.startswith("<b>1. Kundenbedürfnisse</b>\nBereich 1: Kunde")
+    wait_until(lambda: team.has_card(1), what="card 1")
+    assert (team.card(1).text or "").startswith("<b>1. Kundenbedürfnisse</b>\nBereich 1: Kunde")
 
     expected: dict[int, list[tuple[str, str, str]]] = {n: [] for n in range(1, 21)}
     people = [anna, ben, carla, deniz]
@@ -47,8 +47,7 @@ def test_team_fills_whole_board(world: World, bot: BotProcess) -> None:
     expected[1].append(("soll", "Konfigurator mit Größen S/M/L", "Carla"))
     for number in (2, 3, 4):
         team.say(anna, "/next")
-        wait_until(lambda n=number: team._has_card(n), what=f"card {number}")
-        card = team.card(number)
+        card = team.wait_card(number)
         author = people[number % 4]
         team.entry(author, f"Ist: Punkt {number} heute", reply_to=card.message_id)
         expected[number].append(("ist", f"Punkt {number} heute", author.first_name))
@@ -61,7 +60,7 @@ def test_team_fills_whole_board(world: World, bot: BotProcess) -> None:
     # /next after the area's last point opens the next area with empty fields and says so
     before = team.bot_count()
     team.say(anna, "/next")
-    wait_until(lambda: team._has_card(5), what="card 5")
+    wait_until(lambda: team.has_card(5), what="card 5")
     assert any("Differenzierung" in t for t in team.texts_since(before))
 
     # Points 5–19 through /ist and /soll with explicit numbers, one very long entry.
@@ -145,7 +144,7 @@ def test_non_moderator_cannot_move_the_group(world: World, bot: BotProcess) -> N
     assert "Moderator" in team.last_text()
     team.say(anna, "/newboard Echt")
     team.say(anna, "/area 3")
-    wait_until(lambda: team._has_card(6), what="card 6")
+    wait_until(lambda: team.has_card(6), what="card 6")
     cards_before = len([m for m in world.bot_messages(group) if (m.text or "").startswith("<b>")])
     for command in ("/next", "/area 1", "/point 9", "/lang en", "/remind mo 10:00", "/close"):
         team.say(eve, command)
