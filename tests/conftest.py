@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
+from bot.store.db import make_engine, normalise_url, upgrade_schema
 from tests.emulator import BotApiEmulator, World
 from tests.harness import BotProcess
+from tests.postgres import PostgresServer
 
 
 @pytest.fixture
@@ -36,3 +42,36 @@ def bot(emulator: BotApiEmulator, sqlite_url: str, tmp_path: Path) -> Iterator[B
     assert "Traceback" not in log, f"the bot logged a traceback:\n{log}"
     assert "7000000001:AAH" not in log, "the token reached the log"
     del code
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    try:
+        server = PostgresServer().start()
+    except (FileNotFoundError, subprocess.CalledProcessError) as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no PostgreSQL server programs here: {exc}")
+    yield server
+    server.stop()
+
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    return postgres_server.create_database(f"test_{next(_databases)}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated engine on each supported database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'unit.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    made = make_engine(normalise_url(url))
+    upgrade_schema(made)
+    yield made
+    made.dispose()

@@ -28,7 +28,7 @@ def _fold_plain(text: str) -> str:
 def parse_area(argument: str, catalogue: Catalogue) -> int | None:
     """The area number for `1`–`6` or a name in any language, any case, with or without umlauts."""
     argument = argument.strip()
-    if re.fullmatch(r"\d+", argument):
+    if re.fullmatch(r"[0-9]+", argument):
         number = int(argument)
         return number if 1 <= number <= len(catalogue.reference.areas) else None
     wanted = {_fold(argument), _fold_plain(argument)} - {""}
@@ -44,7 +44,7 @@ def parse_area(argument: str, catalogue: Catalogue) -> int | None:
 def parse_point(argument: str, point_count: int = 20) -> int | None:
     """The point number 1–20, or None."""
     argument = argument.strip().rstrip(".")
-    if re.fullmatch(r"\d{1,3}", argument) and 1 <= int(argument) <= point_count:
+    if re.fullmatch(r"[0-9]{1,3}", argument) and 1 <= int(argument) <= point_count:
         return int(argument)
     return None
 
@@ -72,7 +72,7 @@ def parse_weekday(argument: str) -> int | None:
 
 def parse_time_of_day(argument: str) -> time | None:
     """`HH:MM` (or `H.MM`) as a time of day, or None if impossible."""
-    match = re.fullmatch(r"(\d{1,2})[:.](\d{2})", argument.strip())
+    match = re.fullmatch(r"([0-9]{1,2})[:.]([0-9]{2})", argument.strip())
     if match is None:
         return None
     hour, minute = int(match.group(1)), int(match.group(2))

@@ -38,7 +38,7 @@ def parse_entry(raw: str, default: Kind = Kind.IST) -> EntryText:
 
 
 _FIRST_WORD = re.compile(r"^\s*(\S+)(.*)$", re.DOTALL)
-_NUMBER = re.compile(r"^[+-]?\d+$")
+_NUMBER = re.compile(r"^[+-]?[0-9]+$")
 
 
 @dataclass(frozen=True)
