@@ -237,7 +237,7 @@ def test_every_bad_input_gets_an_answer_and_changes_nothing(world: World, bot: B
     wait_until(lambda: "Text auf" in team.last_text(), what="sticker answer")
     del sticker
     team.say(ben, "/status")
-    assert "0 Einträge" in team.last_text()
+    assert "Einträge: 0" in team.last_text()
     assert world.violations == []
     assert world.refusals() == []
 
@@ -260,7 +260,7 @@ def test_caption_counts_and_closed_board_refuses(world: World, bot: BotProcess) 
     )
     wait_until(lambda: photo.reactions == ["👍"], what="photo entry")
     team.say(ben, "/status")
-    assert "1 Einträge" in team.last_text()
+    assert "Einträge: 1" in team.last_text()
     team.say(anna, "/close")
     wait_until(
         lambda: len([m for m in world.bot_messages(group) if m.kind == "document"]) == 2,

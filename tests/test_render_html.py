@@ -123,5 +123,5 @@ def test_status_lists_empty_points_and_counts() -> None:
     status = check_html(render.status(MODEL, MESSAGES, view, 2, MESSAGES("status_reminder_off")))
     assert "1 von 20 Punkten" in status
     assert "2. Kundenkommunikation" in status.split("Noch leer:")[1]
-    assert "3 Einträge von 3 Personen" in status
+    assert "Einträge: 3 · Beteiligte: 3" in status
     assert "Kunde: 1/4" in status

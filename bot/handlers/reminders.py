@@ -155,7 +155,9 @@ def reminder_text(
 ) -> list[Html]:
     """The reminder: empty points grouped by area, each linked to its latest card."""
     empty = set(view.empty_points)
-    blocks: list[Html] = [messages("reminder_title", title=view.title, count=len(empty))]
+    blocks: list[Html] = [
+        messages("reminder_title", title=view.title, count=len(empty), total=view.point_count)
+    ]
     for area in model.areas:
         points = [p for p in area.points if p in empty]
         if not points:
