@@ -41,6 +41,6 @@ class RecordingBot:
 def job_context(engine: Engine, bot: RecordingBot) -> Any:
     """What a JobQueue callback receives, with a real database and a recording bot."""
     data = BotData()
-    settings = Settings(telegram_bot_token="123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0")  # type: ignore[arg-type]
+    settings = Settings(telegram_bot_token="123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0")
     data.configure(settings=settings, engine=engine, catalogue=CATALOGUE, texts=TEXTS)
     return SimpleNamespace(bot_data=data, bot=bot)
