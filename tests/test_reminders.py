@@ -247,7 +247,7 @@ def test_sweep_of_ten_thousand_boards_touches_only_the_due_ones(tmp_path: Path) 
     parameters_of: dict[str, object] = {}
 
     @event.listens_for(engine, "before_cursor_execute")
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
         statements.append(statement)
         parameters_of[statement] = parameters
 
