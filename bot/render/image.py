@@ -111,6 +111,9 @@ def layout(model: ModelText) -> Layout:
     for places in columns.values():
         last = areas[places[-1]]
         areas[places[-1]] = Box(last.left, last.top, last.right, bottom_line)
+        final_point = by_place[places[-1]].points[-1]
+        slot = slots[final_point]
+        slots[final_point] = Box(slot.left, slot.top, slot.right, bottom_line)
     chain = by_place["bottom"]
     top = bottom_line + GAP
     height = AREA_HEADER + BOTTOM_SLOT_HEIGHT
@@ -159,7 +162,8 @@ def _draw_slot(
     heading: str,
     entries: list[EntryView],
     messages: Messages,
-) -> None:
+) -> int:
+    """Draw one point's slot; return how many of its entries did not fit."""
     heading_face, body_face, small_face = font(17, bold=True), font(15), font(14, bold=True)
     has_ist = any(e.kind == Kind.IST for e in entries)
     inner = Box(box.left + 4, box.top + 2, box.right - 4, box.bottom - 4)
@@ -194,7 +198,7 @@ def _draw_slot(
         if room <= 0:
             rest = len(ordered) - index
             draw.text((x, y), messages("image_more", count=rest), font=small_face, fill=MUTED)
-            return
+            return rest
         remaining = len(ordered) - index
         share = max(2, (room - (1 if remaining > 1 else 0)) // remaining)
         shown = lines[: min(room, share)]
@@ -208,11 +212,28 @@ def _draw_slot(
             draw.text((x + tag_width, y), line, font=body_face, fill=INK)
             y += line_height
         y += 2
+    return 0
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """The drawn board and, per point, how many entries were left out for lack of room."""
+
+    image: Image.Image
+    hidden: dict[int, int]
 
 
 def render_png(model: ModelText, messages: Messages, view: BoardView) -> bytes:
     """Draw the board and return PNG bytes."""
+    buffer = io.BytesIO()
+    draw_board(model, messages, view).image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def draw_board(model: ModelText, messages: Messages, view: BoardView) -> Drawing:
+    """Draw the board in the model's layout."""
     geometry = layout(model)
+    hidden: dict[int, int] = {}
     image = Image.new("RGB", (geometry.width, geometry.height), BACKGROUND)
     draw = ImageDraw.Draw(image)
     title_face = font(28, bold=True)
@@ -250,13 +271,11 @@ def render_png(model: ModelText, messages: Messages, view: BoardView) -> bytes:
             anchor="lm",
         )
         for number in area.points:
-            _draw_slot(
+            hidden[number] = _draw_slot(
                 draw,
                 geometry.slots[number],
                 model.point(number).heading,
                 view.field(number),
                 messages,
             )
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
+    return Drawing(image, hidden)

@@ -1,0 +1,166 @@
+"""Markdown and JSON of a board: every entry exactly, a documented shape, safe file names."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jsonschema
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.model.board import BoardView, EntryView
+from bot.model.catalogue import load_catalogue
+from bot.model.demo import demo_board
+from bot.model.entry_text import Kind
+from bot.render import html as render
+from bot.render.files import board_json, board_markdown, file_stem, parse_markdown
+from bot.texts import load_texts
+from tests.emulator.telegram_html import check_html
+
+CATALOGUE = load_catalogue()
+TEXTS = load_texts()
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[1] / "docs" / "board-export.schema.json").read_text()
+)
+TRICKY = [
+    "<b>nicht fett</b> & &amp; &lt;",
+    "Zeile 1\nZeile 2\n\n  eingerückt  ",
+    "Emoji 🚲👍🏽 und 👨‍👩‍👧",
+    "* kein Punkt\n# keine Überschrift\n> kein Zitat\n- [ ] kein Häkchen",
+    "Backslash \\ und `code` und _unter_ und |Tabelle|",
+    "ﺍﻟﻌﺮﺑﻴﺔ right-to-left \u202e gespiegelt",
+    "- **Ist** · Eve · 2026-01-01 00:00 UTC",
+    "  > sieht aus wie ein Zitat",
+]
+
+
+def _view(texts: list[str], language: str = "de") -> BoardView:
+    return BoardView(
+        id=3,
+        title="Fahrrad <Test> & Co",
+        language=language,
+        status="open",
+        created_at=START,
+        entries=tuple(
+            EntryView(
+                id=i,
+                point=1 + i % 20,
+                kind=Kind.SOLL if i % 2 else Kind.IST,
+                text=text,
+                author_id=10**10 + i,
+                author_name=["Anna", "<Ben>", "Çağla ß", "**Dee**"][i % 4],
+                created_at=START + timedelta(minutes=i),
+                edited_at=START + timedelta(hours=1) if i == 2 else None,
+            )
+            for i, text in enumerate(texts)
+        ),
+    )
+
+
+def _round_trip_markdown(view: BoardView) -> None:
+    model, messages = CATALOGUE[view.language], TEXTS[view.language]
+    parsed = parse_markdown(board_markdown(model, messages, view, START), model, messages)
+    expected = sorted((e.point, e.kind.value, e.author_name, e.text) for e in view.entries)
+    assert sorted((p.point, p.kind, p.author, p.text) for p in parsed) == expected
+
+
+def _round_trip_json(view: BoardView) -> dict[str, object]:
+    document = json.loads(board_json(CATALOGUE[view.language], view, START))
+    jsonschema.validate(document, SCHEMA)
+    found = sorted(
+        (point["number"], kind, entry["author"]["name"], entry["text"], entry["author"]["id"])
+        for point in document["points"]
+        for kind in ("ist", "soll")
+        for entry in point[kind]
+    )
+    assert found == sorted(
+        (e.point, e.kind.value, e.author_name, e.text, e.author_id) for e in view.entries
+    )
+    return document
+
+
+def test_markdown_round_trips_tricky_entries() -> None:
+    for language in ("de", "en"):
+        _round_trip_markdown(_view(TRICKY, language))
+
+
+def test_json_round_trips_and_validates() -> None:
+    document = _round_trip_json(_view(TRICKY))
+    assert document["format"] == "sechs-cluster-board"
+    assert document["version"] == 1
+    board = document["board"]
+    assert isinstance(board, dict)
+    assert board["title"] == "Fahrrad <Test> & Co"
+    assert board["entry_count"] == len(TRICKY)
+
+
+def test_demo_board_files_validate() -> None:
+    view = demo_board(CATALOGUE["de"], "Demo", "de")
+    assert view.is_complete
+    document = _round_trip_json(view)
+    board = document["board"]
+    assert isinstance(board, dict)
+    assert board["complete"] is True
+    _round_trip_markdown(view)
+
+
+entry_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",)),
+    min_size=1,
+    max_size=300,
+).filter(lambda s: s.strip() == s and s != "")
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(entry_text, min_size=1, max_size=8))
+def test_any_text_round_trips(texts: list[str]) -> None:
+    view = _view(texts)
+    _round_trip_markdown(view)
+    _round_trip_json(view)
+
+
+def test_file_names_are_safe() -> None:
+    when = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    assert file_stem("Citybike 2027", when) == "citybike-2027_2026-11-25"
+    assert file_stem("Größe / Maße: ÄÖÜ", when) == "grosse-masse-aou_2026-11-25"
+    assert file_stem("../../etc/passwd", when) == "etc-passwd_2026-11-25"
+    assert file_stem("🚲🚲", when) == "board_2026-11-25"
+    assert len(file_stem("x" * 500, when)) <= 71
+
+
+def test_review_lists_exactly_the_missing_points_and_steps() -> None:
+    model, messages = CATALOGUE["de"], TEXTS["de"]
+    filled = [p for p in range(1, 21) if p not in (3, 17, 19)]
+    entries = [(p, Kind.IST) for p in filled] + [(p, Kind.SOLL) for p in range(1, 21) if p != 5]
+    view = BoardView(
+        id=1,
+        title="Review",
+        language="de",
+        status="open",
+        created_at=START,
+        entries=tuple(
+            EntryView(
+                id=i, point=p, kind=k, text="x", author_id=1, author_name="A", created_at=START
+            )
+            for i, (p, k) in enumerate(entries)
+        ),
+    )
+    shown = "\n".join(check_html(m) for m in render.review(model, messages, view))
+    blocking = shown.split("Blockierend")[1].split("Hinweis")[0]
+    assert [line for line in blocking.splitlines() if line.startswith("❌")] == [
+        "❌ 3. Sticky Information",
+        "❌ 17. Qualität und Zuverlässigkeit",
+        "❌ 19. Individualisierung",
+    ]
+    warnings = shown.split("Hinweis")[1].split("Handlungsschritte")[0]
+    assert [line for line in warnings.splitlines() if line.startswith("⚠️")] == [
+        "⚠️ 5. Marke/Produkt/Dienstleistung"
+    ]
+    steps = shown.split("Handlungsschritte")[1]
+    uncovered = [line.split(".")[0] for line in steps.splitlines() if line.startswith("❌")]
+    assert uncovered == ["❌ 1", "❌ 2", "❌ 6"]  # 19 carries step 1, 3 step 2, 17 step 6
+    assert "fehlt: 19" in steps
+    assert "/point n" in shown
