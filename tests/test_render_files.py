@@ -108,7 +108,7 @@ def test_demo_board_files_validate() -> None:
 
 
 entry_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",)),
+    alphabet=st.characters(codec="utf-8"),
     min_size=1,
     max_size=300,
 ).filter(lambda s: s.strip() == s and s != "")
