@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import html
 import logging
 
 from sqlalchemy import Engine
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationBuilder,
     ChatMemberHandler,
@@ -16,11 +16,13 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot.context import CONTEXT_TYPES, BotApplication, Context
 from bot.handlers import board, entries, help, membership, reminders, review
 from bot.handlers.common import answer, messages_for
 from bot.model.catalogue import Catalogue
+from bot.polling import LedgerBot, UpdateLedger
 from bot.processor import ChatOrderedProcessor
 from bot.ratelimit import PostingRateLimiter
 from bot.settings import Settings
@@ -53,8 +55,16 @@ COMMANDS = {
 
 
 async def on_error(update: object, context: Context) -> None:
-    """Log every failure; tell the person something went wrong, without details."""
-    log.error("update failed: %s", html.escape(repr(context.error))[:500], exc_info=context.error)
+    """Log every failure; tell the person something went wrong, without details.
+
+    Telegram's own refusals are expected in a long life (rights taken away, chats gone) and get
+    one log line; anything else is a bug and is logged with its traceback.
+    """
+    error = context.error
+    if isinstance(error, TelegramError):
+        log.warning("update not handled, Telegram refused: %s", str(error)[:300])
+        return
+    log.error("update failed: %s", repr(error)[:500], exc_info=error)
     if isinstance(update, Update) and update.effective_message is not None:
         message = update.effective_message
         try:
@@ -67,35 +77,39 @@ def build_application(
     settings: Settings, engine: Engine, catalogue: Catalogue, texts: Texts
 ) -> BotApplication:
     """The bot, wired: defaults, rate limiter, ordered concurrency, handlers, reminder sweep."""
-    builder = (
-        ApplicationBuilder()
-        .token(settings.telegram_bot_token.get_secret_value())
-        .context_types(CONTEXT_TYPES)
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
-        )
-        .rate_limiter(
-            PostingRateLimiter(
-                overall_max_rate=settings.telegram_messages_per_second,
-                group_max_rate=settings.telegram_group_messages_per_minute,
-                group_time_period=60,
-                max_retries=3,
-            )
-        )
-        .concurrent_updates(ChatOrderedProcessor())
-        .connect_timeout(10)
-        .read_timeout(15)
-        .write_timeout(30)
-        .get_updates_read_timeout(30)
+    ledger = UpdateLedger()
+    timeout = settings.telegram_timeout_seconds
+    bot = LedgerBot(
+        ledger,
+        token=settings.telegram_bot_token.get_secret_value(),
+        base_url=settings.api_base_url or "https://api.telegram.org/bot",
+        base_file_url=settings.api_file_url or "https://api.telegram.org/file/bot",
+        request=HTTPXRequest(
+            connection_pool_size=64,
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            write_timeout=2 * timeout,
+            media_write_timeout=4 * timeout,
+        ),
+        get_updates_request=HTTPXRequest(connect_timeout=timeout, read_timeout=timeout + 30),
+        defaults=Defaults(
+            parse_mode=ParseMode.HTML,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        ),
+        rate_limiter=PostingRateLimiter(
+            overall_max_rate=settings.telegram_messages_per_second,
+            group_max_rate=settings.telegram_group_messages_per_minute,
+            group_time_period=60,
+            max_retries=3,
+        ),
     )
-    if settings.api_base_url is not None:
-        builder = builder.base_url(settings.api_base_url)
-        if settings.api_file_url is not None:
-            builder = builder.base_file_url(settings.api_file_url)
-    application: BotApplication = builder.build()  # type: ignore[assignment]
+    application: BotApplication = (
+        ApplicationBuilder()
+        .bot(bot)
+        .context_types(CONTEXT_TYPES)
+        .concurrent_updates(ChatOrderedProcessor(ledger))
+        .build()  # type: ignore[assignment]
+    )
     application.bot_data.configure(
         settings=settings, engine=engine, catalogue=catalogue, texts=texts
     )

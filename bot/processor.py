@@ -9,6 +9,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.polling import UpdateLedger
+
 
 def chat_key(update: object) -> int | None:
     """The chat an update belongs to, or None for updates without one."""
@@ -20,12 +22,22 @@ def chat_key(update: object) -> int | None:
 class ChatOrderedProcessor(BaseUpdateProcessor):
     """One lock per chat; asyncio locks are fair, so a chat's updates keep their order."""
 
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
+    def __init__(
+        self, ledger: UpdateLedger | None = None, max_concurrent_updates: int = 64
+    ) -> None:
         super().__init__(max_concurrent_updates)
+        self._ledger = ledger
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        try:
+            await self._in_order(update, coroutine)
+        finally:
+            if self._ledger is not None and isinstance(update, Update):
+                self._ledger.finished(update.update_id)
+
+    async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_key(update)
         if key is None:
             await coroutine

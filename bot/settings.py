@@ -61,6 +61,7 @@ class Settings(DatabaseSettings):
     # Telegram's flood limits; raise them only for a self-hosted Bot API server or tests
     telegram_messages_per_second: float = Field(default=30, gt=0)
     telegram_group_messages_per_minute: float = Field(default=20, gt=0)
+    telegram_timeout_seconds: float = Field(default=15, gt=0, le=120)
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -88,6 +88,7 @@ class Chat:
     bot_member: bool = True
     migrated_to: int | None = None
     reactions_enabled: bool = True
+    can_send: bool = True
     topics: set[int] = field(default_factory=set)
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     next_id: int = 1
@@ -142,9 +143,11 @@ class World:
 
     # ---- setting the scene -----------------------------------------------------------------
 
-    def person(self, person_id: int, first_name: str, language_code: str = "de") -> Person:
+    def person(
+        self, person_id: int, first_name: str, language_code: str = "de", *, is_bot: bool = False
+    ) -> Person:
         with self.lock:
-            person = Person(person_id, first_name, language_code)
+            person = Person(person_id, first_name, language_code, is_bot=is_bot)
             self.people[person_id] = person
             return person
 
@@ -207,9 +210,9 @@ class World:
     ) -> StoredMessage:
         """A person writes in a chat; the bot gets it if privacy mode lets it through."""
         with self.lock:
-            if reply_to is not None and thread is None and chat.is_forum:
+            if reply_to in chat.messages and thread is None and chat.is_forum:
                 thread = chat.messages[reply_to].thread_id
-            if chat.type == "supergroup" and not chat.is_forum and reply_to is not None:
+            if chat.type == "supergroup" and not chat.is_forum and reply_to in chat.messages:
                 root = chat.messages[reply_to]
                 thread = root.thread_id or root.message_id
             kind = "photo" if photo else "sticker" if sticker else "text"
@@ -258,8 +261,16 @@ class World:
             chat.bot_member = True
             self._member_update(chat, by, "left", "member")
 
-    def migrate(self, chat: Chat) -> Chat:
-        """Upgrade a basic group to a supergroup: a new id, the history kept."""
+    def delete(self, chat: Chat, message_id: int) -> None:
+        """Someone deletes a message (a card, or their own reply)."""
+        with self.lock:
+            self.chats[chat.id].messages.pop(message_id, None)
+
+    def migrate(self, chat: Chat, *, notify: bool = True) -> Chat:
+        """Upgrade a basic group to a supergroup: a new id, the history kept.
+
+        With notify=False the bot learns of it only from the error of its next send.
+        """
         with self.lock:
             new = Chat(
                 -next(_supergroup_ids),
@@ -274,10 +285,11 @@ class World:
                 message.chat_id = new.id
             self.chats[new.id] = new
             chat.migrated_to = new.id
-            old_note = self._store(chat, chat.owner, service={"migrate_to_chat_id": new.id})
-            self._push({"message": self.message_json(chat, old_note)})
-            new_note = self._store(new, chat.owner, service={"migrate_from_chat_id": chat.id})
-            self._push({"message": self.message_json(new, new_note)})
+            if notify:
+                old_note = self._store(chat, chat.owner, service={"migrate_to_chat_id": new.id})
+                self._push({"message": self.message_json(chat, old_note)})
+                new_note = self._store(new, chat.owner, service={"migrate_from_chat_id": chat.id})
+                self._push({"message": self.message_json(new, new_note)})
             return new
 
     # ---- what the bot did ------------------------------------------------------------------
@@ -423,7 +435,9 @@ class World:
         return self._send_file(params, files, "document")
 
     def api_setmessagereaction(self, params: dict[str, Any], files: Any) -> bool:
-        chat = self._writable_chat(params)
+        chat = self._chat(params)
+        if not chat.bot_member:
+            raise ApiError(403, "Forbidden: bot was kicked from the group chat")
         message = chat.messages.get(int(params["message_id"]))
         if message is None:
             raise ApiError(400, "Bad Request: message to react not found")
@@ -485,6 +499,8 @@ class World:
             )
         if not chat.bot_member:
             raise ApiError(403, "Forbidden: bot was kicked from the group chat")
+        if not chat.can_send:
+            raise ApiError(400, "Bad Request: not enough rights to send text messages to the chat")
         return chat
 
     def _check_text(self, text: str, parse_mode: object, limit: int, what: str) -> str:

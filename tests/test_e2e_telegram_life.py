@@ -1,0 +1,330 @@
+"""End-to-end: migrations, removal, forum topics, faults and restarts — nothing lost."""
+
+from __future__ import annotations
+
+import html
+import re
+import signal
+import time
+
+import pytest
+
+from tests.dbtools import live_entries, make_reminder_due, rows
+from tests.emulator import BotApiEmulator, Fault, World
+from tests.harness import BotProcess, wait_until
+from tests.scenario import Team
+
+pytestmark = pytest.mark.e2e
+
+
+def _plain(text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def test_group_upgraded_to_supergroup_keeps_everything(world: World, bot: BotProcess) -> None:
+    anna = world.person(1101, "Anna")
+    ben = world.person(1102, "Ben")
+    group = world.group("Team", owner=anna)
+    team = Team(world, group)
+    bot.start()
+    team.say(anna, "/newboard Umzug")
+    card = team.open_card(anna, 1)
+    team.entry(ben, "vor dem Umzug", reply_to=card.message_id)
+    old_id = group.id
+    world.migrate(group)
+    team.refresh()
+    assert team.chat.id != old_id
+    wait_until(
+        lambda: rows(bot.database_url, "select chat_id from board") == [(team.chat.id,)],
+        what="board moved",
+    )
+    team.entry(ben, "nach dem Umzug", reply_to=card.message_id)  # a card from before the upgrade
+    team.entry(anna, "/soll 1 im Supergroup")
+    team.say(anna, "/next")  # the board's creator is still a moderator
+    assert team.has_card(2)
+    assert {r[3] for r in live_entries(bot.database_url)} == {team.chat.id}
+    assert len(live_entries(bot.database_url)) == 3
+    assert world.refusals() == []
+
+
+def test_a_send_to_the_old_id_follows_the_migration(world: World, bot: BotProcess) -> None:
+    anna = world.person(1201, "Anna")
+    group = world.group("Team", owner=anna)
+    team = Team(world, group)
+    bot.start()
+    team.say(anna, "/newboard Still")
+    team.open_card(anna, 5)
+    world.migrate(group, notify=False)  # the bot does not see the service messages
+    team.refresh()
+    make_reminder_due(bot.database_url, 1)
+    wait_until(
+        lambda: any("Erinnerung" in t for t in world.bot_texts(team.chat)[-1:]),
+        what="reminder in new chat",
+    )
+    refused = world.refusals()
+    assert [r.description for r in refused] == [
+        "Bad Request: group chat was upgraded to a supergroup chat"
+    ]
+    assert rows(bot.database_url, "select chat_id from board") == [(team.chat.id,)]
+    team.entry(anna, "/ist 5 angekommen")
+
+
+def test_removed_and_added_again(world: World, bot: BotProcess) -> None:
+    anna = world.person(1301, "Anna")
+    group = world.group("Team", owner=anna, supergroup=True)
+    team = Team(world, group)
+    bot.start()
+    team.say(anna, "/newboard Pause")
+    world.remove_bot(group, anna)
+    wait_until(
+        lambda: rows(bot.database_url, "select active from group_chat") == [(0,)], what="inactive"
+    )
+    make_reminder_due(bot.database_url, 1)
+    wait_until(
+        lambda: (
+            rows(bot.database_url, "select outcome from reminder_sent") == [("skipped_inactive",)]
+        ),
+        what="reminder skipped",
+    )
+    sent_while_away = [r for r in world.requests if r.method == "sendMessage" and r.status == 403]
+    assert sent_while_away == []
+    world.add_bot(group, anna)
+    wait_until(
+        lambda: rows(bot.database_url, "select active from group_chat") == [(1,)],
+        what="active again",
+    )
+    before = team.bot_count()
+    make_reminder_due(bot.database_url, 1, minutes_ago=2)
+    wait_until(
+        lambda: any("Erinnerung" in t for t in team.texts_since(before)),
+        what="reminder after re-adding",
+    )
+    team.say(anna, "/status")  # the open board is still there
+    assert "Stand: Pause" in team.last_text()
+
+
+def test_a_403_on_a_send_marks_the_group_inactive(world: World, bot: BotProcess) -> None:
+    anna = world.person(1401, "Anna")
+    group = world.group("Team", owner=anna, supergroup=True)
+    team = Team(world, group)
+    bot.start()
+    team.say(anna, "/newboard Weg")
+    group.bot_member = False  # removed without the bot hearing of it
+    make_reminder_due(bot.database_url, 1)
+    wait_until(
+        lambda: rows(bot.database_url, "select active from group_chat") == [(0,)],
+        what="inactive after 403",
+    )
+    assert rows(bot.database_url, "select outcome from reminder_sent") == [("chat_gone",)]
+
+
+def test_two_forum_topics_run_two_boards(world: World, bot: BotProcess) -> None:
+    anna = world.person(1501, "Anna")
+    ben = world.person(1502, "Ben")
+    forum = world.group("Firma", owner=anna, forum=True)
+    city = world.create_topic(forum, "Citybike")
+    cargo = world.create_topic(forum, "Lastenrad")
+    team_city, team_cargo = Team(world, forum, city), Team(world, forum, cargo)
+    bot.start()
+    team_city.say(anna, "/newboard Citybike")
+    team_cargo.say(anna, "/newboard Lastenrad")
+    assert "Lastenrad" in team_cargo.last_text()
+    card_city = team_city.open_card(anna, 1)
+    card_cargo = team_cargo.open_card(anna, 1)
+    team_city.entry(ben, "nur Citybike", reply_to=card_city.message_id)
+    team_cargo.entry(ben, "nur Lastenrad", reply_to=card_cargo.message_id)
+    team_cargo.entry(ben, "/soll 2 Lastenrad-Ziel")
+    team_city.say(ben, "/board")
+    wait_until(
+        lambda: any("nur Citybike" in t for t in world.bot_texts(forum, city)), what="city board"
+    )
+    assert not any("nur Lastenrad" in t for t in world.bot_texts(forum, city))
+    team_cargo.say(ben, "/status")
+    assert "Einträge: 2" in team_cargo.last_text()
+    for point in range(2, 21):
+        team_city.entry(anna, f"/ist {point} fertig")
+    wait_until(
+        lambda: any("vollständig" in t for t in world.bot_texts(forum, city)),
+        what="completion in topic",
+    )
+    team_cargo.open_card(anna, 3)
+    make_reminder_due(bot.database_url, 2)
+    wait_until(
+        lambda: any("⏰" in t for t in world.bot_texts(forum, cargo)), what="reminder in topic"
+    )
+    reminder = next(m for m in world.bot_messages(forum, cargo) if "⏰" in (m.text or ""))
+    assert f"/{cargo}/" in (reminder.text or "")  # the card link points into the topic
+    for message in world.bot_messages(forum):
+        assert message.thread_id in (city, cargo)
+    assert world.refusals() == []
+
+
+def test_a_basic_group_never_gets_a_thread_id(world: World, bot: BotProcess) -> None:
+    anna = world.person(1601, "Anna")
+    group = world.group("Klein", owner=anna)
+    team = Team(world, group)
+    bot.start()
+    team.say(anna, "/newboard Klein")
+    card = team.open_card(anna, 1)
+    team.entry(anna, "Antwort", reply_to=card.message_id)
+    team.say(anna, "/undo")
+    team.say(anna, "/board")
+    posts = [r for r in world.requests if r.method.startswith("send")]
+    assert posts
+    assert all("message_thread_id" not in r.params for r in posts)
+
+
+def test_faults_are_retried_and_nothing_is_posted_twice(
+    world: World, emulator: BotApiEmulator, bot: BotProcess
+) -> None:
+    anna = world.person(1701, "Anna")
+    ben = world.person(1702, "Ben")
+    group = world.group("Team", owner=anna, supergroup=True)
+    team = Team(world, group)
+    bot.env["TELEGRAM_TIMEOUT_SECONDS"] = "2"
+    bot.start()
+    team.say(anna, "/newboard Störung")
+    tried: list[str] = []
+
+    def card_once(number: int) -> None:
+        team.open_card(anna, number)
+        time.sleep(0.5)
+        cards = [
+            m for m in world.bot_messages(group) if (m.text or "").startswith(f"<b>{number}. ")
+        ]
+        assert len(cards) == 1, (tried[-1], len(cards))
+
+    for fault in (
+        Fault("sendMessage", "429", count=2, retry_after=1),
+        Fault("sendMessage", "500", count=2),
+        Fault("sendMessage", "502", count=1),
+        Fault("sendMessage", "drop", count=2),
+        Fault("sendMessage", "timeout", count=1, delay=3),
+    ):
+        tried.append(fault.kind)
+        world.inject(fault)
+        card_once(len(tried))
+    world.inject(Fault("setMessageReaction", "drop", count=3))
+    world.inject(Fault("setMessageReaction", "500", count=1))
+    team.entry(ben, "/ist 1 trotz Störung")
+    world.inject(Fault("setMessageReaction", "429", count=1, retry_after=1))
+    team.entry(ben, "/ist 2 trotz 429")
+
+    # Telegram unreachable for a while: connections refused, then back
+    emulator.stop()
+    waiting = world.send(group, ben, "/ist 3 während des Ausfalls")
+    time.sleep(4)
+    emulator.start()
+    wait_until(lambda: waiting.reactions == ["👍"], timeout=60, what="recovery after the outage")
+    texts = [e[2] for e in live_entries(bot.database_url)]
+    assert texts == ["trotz Störung", "trotz 429", "während des Ausfalls"]
+    assert world.violations == []
+
+
+def test_refused_reactions_and_deleted_messages_are_quiet(world: World, bot: BotProcess) -> None:
+    anna = world.person(1801, "Anna")
+    ben = world.person(1802, "Ben")
+    group = world.group("Team", owner=anna, supergroup=True)
+    group.reactions_enabled = False
+    team = Team(world, group)
+    bot.start()
+    team.say(anna, "/newboard Leise")
+    card = team.open_card(anna, 1)
+    before = team.bot_count()
+    world.send(group, ben, "ohne Reaktion", reply_to=card.message_id)
+    wait_until(lambda: len(live_entries(bot.database_url)) == 1, what="entry stored")
+    time.sleep(0.5)
+    assert team.bot_count() == before  # nothing posted instead of the refused reaction
+    # a command deleted before the bot answers: the answer is posted without the reply
+    world.inject(Fault("sendMessage", "timeout", count=0))
+    command = world.send(group, anna, "/point 99")
+    world.delete(group, command.message_id)
+    wait_until(lambda: team.bot_count() > before, what="answer to a deleted command")
+    assert "gibt es nicht" in team.last_text()
+    # the card itself deleted: /point posts a fresh one, replies to it land
+    world.delete(group, card.message_id)
+    fresh = team.open_card(anna, 1)
+    world.send(group, ben, "an die neue Karte", reply_to=fresh.message_id)
+    wait_until(lambda: len(live_entries(bot.database_url)) == 2, what="entry on the new card")
+    assert [r.description for r in world.refusals()] == ["Bad Request: REACTION_INVALID"] * 2
+
+
+def test_one_failing_chat_does_not_stop_the_others(world: World, bot: BotProcess) -> None:
+    anna = world.person(1901, "Anna")
+    muted = world.group("Stumm", owner=anna, supergroup=True)
+    other = world.group("Laut", owner=anna, supergroup=True)
+    team_muted, team_other = Team(world, muted), Team(world, other)
+    bot.start()
+    team_muted.say(anna, "/newboard Stumm")
+    team_other.say(anna, "/newboard Laut")
+    card = team_muted.open_card(anna, 1)
+    muted.can_send = False  # the bot lost the right to post here
+    world.send(muted, anna, "/point 2")
+    world.send(muted, anna, "Antwort trotzdem", reply_to=card.message_id)
+    team_other.say(anna, "/status")
+    assert "Stand: Laut" in team_other.last_text()
+    wait_until(
+        lambda: any(e[2] == "Antwort trotzdem" for e in live_entries(bot.database_url)),
+        what="entry stored",
+    )
+    assert bot.alive()
+
+
+def test_commands_for_other_bots_and_posts_of_bots_and_channels(
+    world: World, bot: BotProcess
+) -> None:
+    anna = world.person(2001, "Anna")
+    robot = world.person(2002, "Robo", is_bot=True)
+    group = world.group("Team", owner=anna, supergroup=True)
+    team = Team(world, group)
+    bot.start()
+    team.say(anna, "/newboard Fremd")
+    card = team.open_card(anna, 1)
+    before = team.bot_count()
+    world.send(group, anna, "/next@OtherBot")
+    world.send(group, anna, "/ist@OtherBot 3 fremd")
+    world.send(group, robot, "Bot-Antwort", reply_to=card.message_id)
+    world.send(
+        group,
+        anna,
+        "Kanal-Post",
+        reply_to=card.message_id,
+        sender_chat={"id": -100777, "type": "channel", "title": "Kanal"},
+    )
+    team.say(anna, "/status@SechsClusterTestBot")
+    assert team.bot_count() == before + 1
+    assert "Einträge: 0" in team.last_text()
+    assert live_entries(bot.database_url) == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_stopping_during_a_burst_loses_nothing(world: World, bot: BotProcess, sig: int) -> None:
+    anna = world.person(2101, "Anna")
+    people = [world.person(2110 + i, f"P{i}") for i in range(5)]
+    group = world.group("Team", owner=anna, supergroup=True)
+    team = Team(world, group)
+    bot.start()
+    team.say(anna, "/newboard Burst")
+    card = team.open_card(anna, 4)
+    burst = [
+        world.send(group, people[i % 5], f"Antwort {i}", reply_to=card.message_id)
+        for i in range(120)
+    ]
+    wait_until(lambda: any(m.reactions for m in burst), what="processing started")
+    bot.stop(sig)
+    stored_at_stop = len(live_entries(bot.database_url))
+    bot.start()
+    wait_until(
+        lambda: len(live_entries(bot.database_url)) == 120,
+        timeout=90,
+        what="all 120 replies stored",
+    )
+    entries = live_entries(bot.database_url)
+    assert sorted(str(e[2]) for e in entries) == sorted(f"Antwort {i}" for i in range(120))
+    assert len({e[4] for e in entries}) == 120
+    wait_until(
+        lambda: all(m.reactions == ["👍"] for m in burst),
+        timeout=60,
+        what="every reply acknowledged",
+    )
+    del stored_at_stop
