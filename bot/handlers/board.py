@@ -23,6 +23,7 @@ from bot.handlers.common import (
 from bot.handlers.send import ChatGone, send_html
 from bot.model.arguments import parse_area, parse_point
 from bot.model.board import next_step
+from bot.model.entry_text import clean_title
 from bot.model.schedule import next_due, parse_hhmm
 from bot.render import html
 from bot.store import queries
@@ -95,12 +96,11 @@ async def newboard(update: Update, context: Context) -> None:
     if not await is_moderator(context, message, None):
         await answer(context, message, messages("not_moderator"))
         return
-    title = " ".join(command_arguments(message).split())
-    if not title:
-        await answer(context, message, messages("newboard_usage"))
-        return
-    if len(title) > TITLE_LIMIT:
-        await answer(context, message, messages("newboard_title_too_long", limit=TITLE_LIMIT))
+    raw_title = command_arguments(message)
+    title = clean_title(raw_title, TITLE_LIMIT)
+    if title is None:
+        key = "newboard_title_too_long" if clean_title(raw_title, 10**6) else "newboard_usage"
+        await answer(context, message, messages(key, limit=TITLE_LIMIT))
         return
     person = person_of(message)
     assert person is not None

@@ -58,7 +58,8 @@ def person_of(message: Message) -> Person | None:
     user = message.from_user
     if user is None or user.is_bot:
         return None
-    return Person(user.id, user.first_name or user.username or str(user.id))
+    name = (user.first_name or user.username or str(user.id)).replace("\x00", "")
+    return Person(user.id, name or str(user.id))
 
 
 def language_for(context: Context, board: Board | None, message: Message | None = None) -> str:

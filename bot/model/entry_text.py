@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -27,9 +28,10 @@ class EntryText:
 def parse_entry(raw: str, default: Kind = Kind.IST) -> EntryText:
     """Split an optional `Soll:`/`Ziel:`/`Target:`/`Ist:`/`Current:` prefix off the text.
 
-    The text that remains is kept exactly, minus surrounding white space; it may be empty,
-    which the caller must refuse.
+    The text that remains is kept exactly, minus surrounding white space and NUL characters
+    (which no database text column takes); it may be empty, which the caller must refuse.
     """
+    raw = raw.replace("\x00", "")
     match = _PREFIX.match(raw)
     if match is None:
         return EntryText(default, raw.strip())
@@ -59,6 +61,7 @@ class PointOutOfRange(ValueError):
 
 def parse_command_entry(arguments: str, point_count: int = 20) -> CommandEntry:
     """Read the arguments of `/ist` or `/soll`; a leading number must name a point."""
+    arguments = arguments.replace("\x00", "")
     match = _FIRST_WORD.match(arguments)
     if match is None:
         return CommandEntry(None, "")
@@ -68,3 +71,12 @@ def parse_command_entry(arguments: str, point_count: int = 20) -> CommandEntry:
             raise PointOutOfRange(first)
         return CommandEntry(int(first), rest.strip())
     return CommandEntry(None, arguments.strip())
+
+
+def clean_title(raw: str, limit: int) -> str | None:
+    """A board title on one line without control characters; None if empty or too long."""
+    printable = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in raw)
+    title = " ".join(printable.split())
+    if not title or len(title) > limit:
+        return None
+    return title

@@ -56,9 +56,13 @@ def _point_blocks(model: ModelText, messages: Messages, view: BoardView, number:
     return pack(lines)
 
 
+TITLE_SHOWN = 200
+
+
 def board_title(messages: Messages, view: BoardView) -> Html:
     filled = view.point_count - len(view.empty_points)
-    title = messages("board_title", title=view.title, filled=filled, total=view.point_count)
+    shown = view.title if len(view.title) <= TITLE_SHOWN else view.title[:TITLE_SHOWN] + "…"
+    title = messages("board_title", title=shown, filled=filled, total=view.point_count)
     if view.status == "closed":
         title = Html(title + messages("board_closed_suffix"))
     return title

@@ -4,6 +4,7 @@ Daten and Mitarbeiter right, Value Chain along the bottom."""
 from __future__ import annotations
 
 import io
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -125,35 +126,61 @@ def layout(model: ModelText) -> Layout:
     return Layout(WIDTH, top + height + MARGIN, areas, slots)
 
 
-def _wrap(text: str, face: ImageFont.FreeTypeFont, width: int) -> list[str]:
-    """Break text into lines no wider than `width`, breaking long words if needed."""
+def drawable(text: str) -> str:
+    """Text the font engine can lay out: control characters become spaces (line breaks stay)."""
+    return "".join(
+        ch if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cs") else " " for ch in text
+    )
+
+
+def _fits(text: str, face: ImageFont.FreeTypeFont, width: int) -> bool:
+    return face.getlength(text) <= width
+
+
+def _longest_prefix(text: str, face: ImageFont.FreeTypeFont, width: int, suffix: str = "") -> int:
+    """How many leading characters of `text` (plus `suffix`) fit into `width` (binary search)."""
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _fits(text[:middle] + suffix, face, width):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _wrap(text: str, face: ImageFont.FreeTypeFont, width: int, max_lines: int = 12) -> list[str]:
+    """Break text into at most `max_lines` lines no wider than `width` (long words are cut)."""
     lines: list[str] = []
-    for paragraph in text.split("\n"):
+    for paragraph in drawable(text).split("\n"):
         line = ""
         for word in paragraph.split(" "):
             candidate = f"{line} {word}" if line else word
-            if face.getlength(candidate) <= width:
+            if _fits(candidate, face, width):
                 line = candidate
                 continue
             if line:
                 lines.append(line)
-            while face.getlength(word) > width:
-                cut = len(word)
-                while cut > 1 and face.getlength(word[:cut]) > width:
-                    cut -= 1
+            while word and not _fits(word, face, width):
+                cut = max(1, _longest_prefix(word, face, width))
                 lines.append(word[:cut])
                 word = word[cut:]
+                if len(lines) > max_lines:
+                    return lines
             line = word
+            if len(lines) > max_lines:
+                return lines
         lines.append(line)
+        if len(lines) > max_lines:
+            return lines
     return lines
 
 
 def _ellipsize(text: str, face: ImageFont.FreeTypeFont, width: int) -> str:
-    if face.getlength(text) <= width:
+    text = drawable(text).replace("\n", " ")
+    if _fits(text, face, width):
         return text
-    while text and face.getlength(text + "…") > width:
-        text = text[:-1]
-    return text + "…"
+    return text[: _longest_prefix(text, face, width, "…")] + "…"
 
 
 def _draw_slot(

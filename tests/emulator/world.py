@@ -138,6 +138,7 @@ class World:
         self.violations: list[str] = []
         self.faults: list[Fault] = []
         self.fetched_up_to = 0
+        self.latency = 0.0  # seconds each call (but getUpdates) takes, like Telegram's 50-100 ms
         self.allowed_reactions = _allowed_reactions()
         self._next_group_id = itertools.count(400000001)
 
@@ -594,8 +595,7 @@ class World:
             return False
         if chat.type == "private":
             return True
-        body = message.text if message.text is not None else message.caption
-        if body is not None and body.startswith("/"):
+        if message.text is not None and _command_entities(message.text):
             return True
         if message.reply_to is not None:
             target = chat.messages.get(message.reply_to)
@@ -684,11 +684,15 @@ class World:
         return data
 
 
+COMMAND = re.compile(r"^/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?=\s|$)")
+
+
 def _command_entities(text: str) -> list[dict[str, Any]]:
-    if not text.startswith("/"):
+    """Telegram marks `/word` or `/word@bot` at the start as a bot command."""
+    match = COMMAND.match(text)
+    if match is None:
         return []
-    word = text.split(maxsplit=1)[0] if text.split() else text
-    return [{"type": "bot_command", "offset": 0, "length": utf16_length(word)}]
+    return [{"type": "bot_command", "offset": 0, "length": utf16_length(match.group(0))}]
 
 
 def _administrator(person: Person) -> dict[str, Any]:
