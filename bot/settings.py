@@ -95,6 +95,17 @@ class Settings(DatabaseSettings):
             raise ValueError("must be an http(s) URL")
         return value.strip().rstrip("/")
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError(
+                "WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and - (1 to 256 characters)"
+            )
+        return value
+
     @property
     def api_base_url(self) -> str | None:
         """The Bot API base for python-telegram-bot (`…/bot`), or None for Telegram's."""
@@ -118,6 +129,7 @@ _NAMES = {
     "bot_timezone": "BOT_TIMEZONE",
     "webhook_url": "WEBHOOK_URL",
     "webhook_port": "WEBHOOK_PORT",
+    "webhook_secret": "WEBHOOK_SECRET",
     "reminder_sweep_seconds": "REMINDER_SWEEP_SECONDS",
 }
 

@@ -44,7 +44,7 @@ class BotProcess:
         self.log_path = workdir / "bot.log"
         self.starts = 0
 
-    def start(self) -> BotProcess:
+    def start(self, ready_method: str = "getUpdates") -> BotProcess:
         env = {
             **{
                 k: v
@@ -69,11 +69,11 @@ class BotProcess:
             stderr=subprocess.STDOUT,
         )
         self.starts += 1
-        calls_before = len(self.emulator.world.calls("getUpdates"))
+        calls_before = len(self.emulator.world.calls(ready_method))
         process = self.process
         wait_until(
             lambda: (
-                len(self.emulator.world.calls("getUpdates")) > calls_before
+                len(self.emulator.world.calls(ready_method)) > calls_before
                 or process.poll() is not None
             ),
             60,

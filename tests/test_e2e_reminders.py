@@ -54,3 +54,30 @@ def test_remind_in_the_near_future_arrives(world: World, bot: BotProcess) -> Non
     time.sleep(2.5)  # two more sweeps: nothing is sent again
     assert sum("Erinnerung –" in t for t in team.texts_since(before)) == 1
     assert world.refusals() == []
+
+
+def test_a_wave_of_due_reminders_is_spread_not_dropped(world: World, bot: BotProcess) -> None:
+    from tests.dbtools import make_reminder_due
+    from tests.emulator import Fault
+
+    people = [world.person(6100 + i, f"M{i}") for i in range(40)]
+    groups = [world.group(f"G{i}", owner=people[i], supergroup=True) for i in range(40)]
+    bot.env["TELEGRAM_MESSAGES_PER_SECOND"] = (
+        "10"  # a tight overall limit, to make the wave queue up
+    )
+    bot.start()
+    for person, group in zip(people, groups, strict=True):
+        Team(world, group).say(person, "/newboard Welle")
+    world.inject(Fault("sendMessage", "429", count=3, retry_after=1))
+    for board_id in range(1, 41):
+        make_reminder_due(bot.database_url, board_id)
+    wait_until(
+        lambda: all(any("⏰" in t for t in world.bot_texts(g)) for g in groups),
+        timeout=120,
+        what="40 reminders",
+    )
+    time.sleep(2)
+    for group in groups:
+        assert sum("⏰" in t for t in world.bot_texts(group)) == 1
+    assert len([r for r in world.requests if r.description == "injected 429"]) == 3
+    assert world.refusals() == []

@@ -328,3 +328,31 @@ def test_stopping_during_a_burst_loses_nothing(world: World, bot: BotProcess, si
         what="every reply acknowledged",
     )
     del stored_at_stop
+
+
+def test_webhook_mode(world: World, bot: BotProcess) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    bot.env.update(
+        {
+            "WEBHOOK_URL": f"http://127.0.0.1:{port}",
+            "WEBHOOK_LISTEN": "127.0.0.1",
+            "WEBHOOK_PORT": str(port),
+            "WEBHOOK_SECRET": "geheim-123",
+        }
+    )
+    anna = world.person(2201, "Anna")
+    group = world.group("Haken", owner=anna, supergroup=True)
+    team = Team(world, group)
+    bot.start(ready_method="setWebhook")
+    [hook] = world.calls("setWebhook")
+    assert hook.params["url"] == f"http://127.0.0.1:{port}/telegram"
+    assert hook.params["secret_token"] == "geheim-123"
+    team.say(anna, "/newboard Webhook")
+    card = team.open_card(anna, 1)
+    team.entry(anna, "per Webhook", reply_to=card.message_id)
+    assert [e[2] for e in live_entries(bot.database_url)] == ["per Webhook"]
+    assert world.calls("getUpdates") == []

@@ -139,6 +139,8 @@ class World:
         self.faults: list[Fault] = []
         self.fetched_up_to = 0
         self.latency = 0.0  # seconds each call (but getUpdates) takes, like Telegram's 50-100 ms
+        self.webhook: dict[str, Any] | None = None
+        self._webhook_thread: threading.Thread | None = None
         self.allowed_reactions = _allowed_reactions()
         self._next_group_id = itertools.count(400000001)
 
@@ -379,12 +381,54 @@ class World:
         }
 
     def api_deletewebhook(self, params: dict[str, Any], files: Any) -> bool:
+        self.webhook = None
         return True
+
+    def api_setwebhook(self, params: dict[str, Any], files: Any) -> bool:
+        url = str(params.get("url") or "")
+        if not url:
+            self.webhook = None
+            return True
+        if not url.startswith(("http://127.0.0.1", "https://")):
+            raise ApiError(
+                400, "Bad Request: bad webhook: an HTTPS URL must be provided for webhook"
+            )
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        self.webhook = {"url": url, "secret": secret}
+        if self._webhook_thread is None:
+            self._webhook_thread = threading.Thread(target=self._deliver_to_webhook, daemon=True)
+            self._webhook_thread.start()
+        return True
+
+    def _deliver_to_webhook(self) -> None:
+        """Telegram's side of webhook mode: POST each update until the bot answers 200."""
+        import httpx
+
+        while True:
+            with self.updates_ready:
+                while not (self.webhook and self.updates):
+                    self.updates_ready.wait(0.5)
+                update, hook = self.updates[0], dict(self.webhook)
+            headers = {"X-Telegram-Bot-Api-Secret-Token": hook["secret"]} if hook["secret"] else {}
+            try:
+                answer = httpx.post(hook["url"], json=update, headers=headers, timeout=10)
+                delivered = answer.status_code == 200
+            except httpx.HTTPError:
+                delivered = False
+            with self.updates_ready:
+                if delivered and self.updates and self.updates[0] is update:
+                    self.updates.pop(0)
+            if not delivered:
+                time.sleep(0.3)
 
     def api_setmycommands(self, params: dict[str, Any], files: Any) -> bool:
         return True
 
     def api_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook is not None:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         timeout = min(float(params.get("timeout") or 0), 5.0)
