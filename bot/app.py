@@ -21,6 +21,7 @@ from telegram.request import HTTPXRequest
 from bot.context import CONTEXT_TYPES, BotApplication, Context
 from bot.handlers import board, entries, help, membership, reminders, review
 from bot.handlers.common import answer, messages_for
+from bot.handlers.send import ChatGone
 from bot.model.catalogue import Catalogue
 from bot.polling import LedgerBot, UpdateLedger
 from bot.processor import ChatOrderedProcessor
@@ -61,6 +62,9 @@ async def on_error(update: object, context: Context) -> None:
     one log line; anything else is a bug and is logged with its traceback.
     """
     error = context.error
+    if isinstance(error, ChatGone):  # already marked inactive; nobody to tell
+        log.info("chat gone while handling an update: %s", error)
+        return
     if isinstance(error, TelegramError):
         log.warning("update not handled, Telegram refused: %s", str(error)[:300])
         return

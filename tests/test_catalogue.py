@@ -151,5 +151,6 @@ def test_every_key_the_code_asks_for_exists() -> None:
         source = path.read_text(encoding="utf-8")
         used |= set(re.findall(r'messages(?:\.plain)?\(\s*"([a-z_]+[a-z])"', source))
         used |= set(re.findall(r'messages_for\([^)]*\)\("([a-z_]+[a-z])"\)', source))
+        used |= set(re.findall(r'(?:usage|unknown)="([a-z_]+[a-z])"', source))
     assert used, "no message keys found in the code"
     assert used - keys == set()

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from telegram import Message, Update
-from telegram.constants import ChatType
+from telegram import Update
 
 from bot.context import Context
 from bot.handlers import outputs
 from bot.handlers.common import (
     answer,
     command_arguments,
-    find_latest_board,
-    find_open_board,
     is_moderator,
     messages_for,
     note_chat,
+    parse_argument,
     person_of,
+    require_board,
     scope_of,
 )
-from bot.handlers.send import ChatGone, send_html
+from bot.handlers.send import send_html
 from bot.model.arguments import parse_area, parse_point
 from bot.model.board import next_step
 from bot.model.entry_text import clean_title
@@ -31,25 +30,6 @@ from bot.store.tables import Board
 from bot.texts import Html
 
 TITLE_LIMIT = 120
-
-
-async def _moderator_board(update: Update, context: Context) -> tuple[Message, Board] | None:
-    """The open board for a moderator command, or None after answering why not."""
-    message = update.effective_message
-    assert message is not None
-    scope = scope_of(message)
-    if not scope.is_group:
-        await answer(context, message, messages_for(context, None, message)("group_only"))
-        return None
-    board = find_open_board(context, scope)
-    messages = messages_for(context, board, message)
-    if board is None:
-        await answer(context, message, messages("no_board"))
-        return None
-    if not await is_moderator(context, message, board):
-        await answer(context, message, messages("not_moderator"))
-        return None
-    return message, board
 
 
 async def post_card(context: Context, board: Board, point: int, *, area: int | None = None) -> None:
@@ -135,36 +115,36 @@ async def newboard(update: Update, context: Context) -> None:
 
 
 async def area(update: Update, context: Context) -> None:
-    found = await _moderator_board(update, context)
+    found = await require_board(update, context, moderator=True)
     if found is None:
         return
     message, board = found
     messages = context.bot_data.messages(board.language)
-    argument = command_arguments(message).strip()
-    if not argument:
-        await answer(context, message, messages("area_usage"))
-        return
-    number = parse_area(argument, context.bot_data.catalogue)
+    catalogue = context.bot_data.catalogue
+    number = await parse_argument(
+        context,
+        message,
+        messages,
+        lambda given: parse_area(given, catalogue),
+        usage="area_usage",
+        unknown="area_unknown",
+    )
     if number is None:
-        await answer(context, message, messages("area_unknown", given=argument[:60]))
         return
     model = context.bot_data.model(board.language)
     chosen = model.area(number)
     points = ", ".join(str(p) for p in chosen.points)
-    try:
-        await send_html(
-            context,
-            board.chat_id,
-            board.thread_id,
-            messages("area_opened", number=number, name=chosen.name, points=points),
-        )
-        await post_card(context, board, chosen.points[0], area=number)
-    except ChatGone:
-        return
+    await send_html(
+        context,
+        board.chat_id,
+        board.thread_id,
+        messages("area_opened", number=number, name=chosen.name, points=points),
+    )
+    await post_card(context, board, chosen.points[0], area=number)
 
 
 async def next_point(update: Update, context: Context) -> None:
-    found = await _moderator_board(update, context)
+    found = await require_board(update, context, moderator=True)
     if found is None:
         return
     message, board = found
@@ -173,48 +153,36 @@ async def next_point(update: Update, context: Context) -> None:
     with context.bot_data.session() as session:
         view = queries.board_view(session, board)
     step = next_step(model, view, board.current_area, board.current_point)
-    try:
-        if step is None:
-            await answer(context, message, messages("next_all_filled"))
-            return
-        if step.opens_area:
-            chosen = model.area(step.area)
-            previous = model.area(board.current_area).name if board.current_area else "–"
-            await send_html(
-                context,
-                board.chat_id,
-                board.thread_id,
-                messages(
-                    "next_area_opened", previous=previous, number=chosen.number, name=chosen.name
-                ),
-            )
-        await post_card(context, board, step.point, area=step.area)
-    except ChatGone:
+    if step is None:
+        await answer(context, message, messages("next_all_filled"))
         return
+    if step.opens_area:
+        chosen = model.area(step.area)
+        previous = model.area(board.current_area).name if board.current_area else "–"
+        await send_html(
+            context,
+            board.chat_id,
+            board.thread_id,
+            messages("next_area_opened", previous=previous, number=chosen.number, name=chosen.name),
+        )
+    await post_card(context, board, step.point, area=step.area)
 
 
 async def point(update: Update, context: Context) -> None:
-    found = await _moderator_board(update, context)
+    found = await require_board(update, context, moderator=True)
     if found is None:
         return
     message, board = found
     messages = context.bot_data.messages(board.language)
-    argument = command_arguments(message).strip()
-    if not argument:
-        await answer(context, message, messages("point_usage"))
-        return
-    number = parse_point(argument)
-    if number is None:
-        await answer(context, message, messages("point_unknown", given=argument[:60]))
-        return
-    try:
+    number = await parse_argument(
+        context, message, messages, parse_point, usage="point_usage", unknown="point_unknown"
+    )
+    if number is not None:
         await post_card(context, board, number)
-    except ChatGone:
-        return
 
 
 async def lang(update: Update, context: Context) -> None:
-    found = await _moderator_board(update, context)
+    found = await require_board(update, context, moderator=True)
     if found is None:
         return
     message, board = found
@@ -231,38 +199,21 @@ async def lang(update: Update, context: Context) -> None:
 
 
 async def status(update: Update, context: Context) -> None:
-    message = update.effective_message
-    assert message is not None
-    scope = scope_of(message)
-    board = find_latest_board(context, scope) if scope.is_group else None
-    messages = messages_for(context, board, message)
-    if board is None:
-        key = "group_only" if message.chat.type == ChatType.PRIVATE else "no_board"
-        await answer(context, message, messages(key))
+    found = await require_board(update, context, latest=True)
+    if found is None:
         return
+    message, board = found
     model = context.bot_data.model(board.language)
+    messages = context.bot_data.messages(board.language)
     with context.bot_data.session() as session:
         view = queries.board_view(session, board)
+    reminder = outputs.reminder_line(context, board)
     await answer(
-        context,
-        message,
-        html.status(
-            model, messages, view, board.current_point, outputs.reminder_line(context, board)
-        ),
+        context, message, html.status(model, messages, view, board.current_point, reminder)
     )
 
 
 async def board_command(update: Update, context: Context) -> None:
-    message = update.effective_message
-    assert message is not None
-    scope = scope_of(message)
-    board = find_latest_board(context, scope) if scope.is_group else None
-    if board is None:
-        messages = messages_for(context, None, message)
-        key = "group_only" if message.chat.type == ChatType.PRIVATE else "no_board"
-        await answer(context, message, messages(key))
-        return
-    try:
-        await outputs.post_board(context, board)
-    except ChatGone:
-        return
+    found = await require_board(update, context, latest=True)
+    if found is not None:
+        await outputs.post_board(context, found[1])

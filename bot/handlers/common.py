@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from telegram import Chat, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
 from bot.context import Context
-from bot.handlers.send import ChatGone, send_html
+from bot.handlers.send import send_html
 from bot.store import queries
 from bot.store.tables import Board
 from bot.texts import Messages
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 ANONYMOUS_ADMIN_ID = 1087968824  # Telegram's GroupAnonymousBot
 
 
@@ -78,15 +81,12 @@ def messages_for(context: Context, board: Board | None, message: Message | None 
     return context.bot_data.messages(language_for(context, board, message))
 
 
-async def answer(context: Context, message: Message, text: str) -> Message | None:
-    """Answer a person's message in its chat and topic, as a reply; None if the chat is gone."""
+async def answer(context: Context, message: Message, text: str) -> Message:
+    """Answer a person's message in its chat and topic, as a reply."""
     scope = scope_of(message)
-    try:
-        return await send_html(
-            context, scope.chat_id, scope.thread_id, text, reply_to=message.message_id
-        )
-    except ChatGone:
-        return None
+    return await send_html(
+        context, scope.chat_id, scope.thread_id, text, reply_to=message.message_id
+    )
 
 
 async def is_moderator(context: Context, message: Message, board: Board | None) -> bool:
@@ -153,3 +153,48 @@ def note_chat(context: Context, update: Update) -> None:
             is_forum=bool(chat.is_forum),
         )
         session.commit()
+
+
+async def require_board(
+    update: Update, context: Context, *, moderator: bool = False, latest: bool = False
+) -> tuple[Message, Board] | None:
+    """The board a command is about, or None after answering why there is none.
+
+    Group chats only; the open board of the chat and topic (or with `latest`, the most recent
+    closed one when none is open); with `moderator`, only for moderators.
+    """
+    message = update.effective_message
+    assert message is not None
+    scope = scope_of(message)
+    if not scope.is_group:
+        await answer(context, message, messages_for(context, None, message)("group_only"))
+        return None
+    board = find_latest_board(context, scope) if latest else find_open_board(context, scope)
+    messages = messages_for(context, board, message)
+    if board is None:
+        await answer(context, message, messages("no_board"))
+        return None
+    if moderator and not await is_moderator(context, message, board):
+        await answer(context, message, messages("not_moderator"))
+        return None
+    return message, board
+
+
+async def parse_argument(
+    context: Context,
+    message: Message,
+    messages: Messages,
+    parse: Callable[[str], T | None],
+    *,
+    usage: str,
+    unknown: str,
+) -> T | None:
+    """The command's argument read by `parse`, or None after answering with `usage`/`unknown`."""
+    argument = command_arguments(message).strip()
+    if not argument:
+        await answer(context, message, messages(usage))
+        return None
+    value = parse(argument)
+    if value is None:
+        await answer(context, message, messages(unknown, given=argument[:60]))
+    return value

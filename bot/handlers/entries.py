@@ -17,7 +17,7 @@ from bot.handlers.common import (
     person_of,
     scope_of,
 )
-from bot.handlers.send import ChatGone, acknowledge
+from bot.handlers.send import acknowledge
 from bot.model.entry_text import Kind, PointOutOfRange, parse_command_entry, parse_entry
 from bot.store import queries
 from bot.store.tables import Board, Entry
@@ -170,10 +170,7 @@ async def reply_to_card(update: Update, context: Context) -> None:
     except Refused as refused:
         await _refuse(context, message, refused)
         return
-    try:
-        await _save(context, message, draft)
-    except ChatGone:
-        return
+    await _save(context, message, draft)
 
 
 async def ist(update: Update, context: Context) -> None:
@@ -193,10 +190,7 @@ async def _command_entry(update: Update, context: Context, kind: Kind) -> None:
     except Refused as refused:
         await _refuse(context, message, refused)
         return
-    try:
-        await _save(context, message, draft)
-    except ChatGone:
-        return
+    await _save(context, message, draft)
 
 
 async def edited(update: Update, context: Context) -> None:
@@ -254,12 +248,9 @@ async def _apply_edit(context: Context, message: Message, entry: Entry, draft: D
             session, board=board, entry=stored, kind=draft.kind, text=draft.text
         )
         session.commit()
-    try:
-        await acknowledge(context, message.chat.id, message.message_id)
-        if completed:
-            await outputs.announce_completion(context, board)
-    except ChatGone:
-        return
+    await acknowledge(context, message.chat.id, message.message_id)
+    if completed:
+        await outputs.announce_completion(context, board)
 
 
 async def undo(update: Update, context: Context) -> None:

@@ -8,7 +8,7 @@ from telegram.constants import ChatType
 from bot.context import Context
 from bot.handlers import outputs
 from bot.handlers.common import answer, command_arguments, find_latest_board, messages_for, scope_of
-from bot.handlers.send import ChatGone, send_html
+from bot.handlers.send import send_html
 from bot.model.arguments import parse_point
 from bot.model.demo import demo_board
 from bot.render import html
@@ -52,8 +52,5 @@ async def demo(update: Update, context: Context) -> None:
         return
     model = context.bot_data.model(messages.language)
     view = demo_board(model, messages.plain("demo_title"), messages.language)
-    try:
-        await send_html(context, message.chat.id, 0, messages("demo_intro"))
-        await outputs.post_board_view(context, message.chat.id, 0, view)
-    except ChatGone:
-        return
+    await send_html(context, message.chat.id, 0, messages("demo_intro"))
+    await outputs.post_board_view(context, message.chat.id, 0, view)

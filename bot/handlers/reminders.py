@@ -9,14 +9,7 @@ from telegram import Update
 
 from bot.context import Context
 from bot.handlers.board import reminder_description
-from bot.handlers.common import (
-    answer,
-    command_arguments,
-    find_open_board,
-    is_moderator,
-    messages_for,
-    scope_of,
-)
+from bot.handlers.common import answer, command_arguments, parse_argument, require_board
 from bot.handlers.outputs import local_time
 from bot.handlers.send import ChatGone, send_html
 from bot.model.arguments import parse_time_of_day, parse_timezone, parse_weekday
@@ -32,31 +25,12 @@ log = logging.getLogger(__name__)
 SWEEP_BATCH = 50
 
 
-async def _board_for_moderator(update: Update, context: Context) -> Board | None:
-    message = update.effective_message
-    assert message is not None
-    scope = scope_of(message)
-    messages = messages_for(context, None, message)
-    if not scope.is_group:
-        await answer(context, message, messages("group_only"))
-        return None
-    board = find_open_board(context, scope)
-    if board is None:
-        await answer(context, message, messages("no_board"))
-        return None
-    if not await is_moderator(context, message, board):
-        await answer(context, message, context.bot_data.messages(board.language)("not_moderator"))
-        return None
-    return board
-
-
 async def remind(update: Update, context: Context) -> None:
     """`/remind <weekday> <HH:MM>` or `/remind off`."""
-    message = update.effective_message
-    assert message is not None
-    board = await _board_for_moderator(update, context)
-    if board is None:
+    found = await require_board(update, context, moderator=True)
+    if found is None:
         return
+    message, board = found
     messages = context.bot_data.messages(board.language)
     words = command_arguments(message).split()
     if len(words) == 1 and words[0].casefold() in ("off", "aus", "stop"):
@@ -100,19 +74,20 @@ async def remind(update: Update, context: Context) -> None:
 
 async def timezone(update: Update, context: Context) -> None:
     """`/timezone <Area/City>`: the zone of the board's reminder (wall-clock time kept)."""
-    message = update.effective_message
-    assert message is not None
-    board = await _board_for_moderator(update, context)
-    if board is None:
+    found = await require_board(update, context, moderator=True)
+    if found is None:
         return
+    message, board = found
     messages = context.bot_data.messages(board.language)
-    argument = command_arguments(message).strip()
-    if not argument:
-        await answer(context, message, messages("timezone_usage"))
-        return
-    zone = parse_timezone(argument)
+    zone = await parse_argument(
+        context,
+        message,
+        messages,
+        parse_timezone,
+        usage="timezone_usage",
+        unknown="timezone_unknown",
+    )
     if zone is None:
-        await answer(context, message, messages("timezone_unknown", given=argument[:64]))
         return
     with context.bot_data.session() as session:
         stored = session.get(Board, board.id)
