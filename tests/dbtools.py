@@ -1,18 +1,29 @@
-"""Looking into (and moving the clock of) the bot's SQLite database from end-to-end tests."""
+"""Looking into (and moving the clock of) the bot's database from end-to-end tests."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.pool import NullPool
+
+from bot.store.db import normalise_url
 
 
-def _path(database_url: str) -> str:
-    return database_url.removeprefix("sqlite:///")
+@lru_cache(maxsize=16)
+def _engine(database_url: str) -> Engine:
+    return create_engine(normalise_url(database_url), poolclass=NullPool)
 
 
 def rows(database_url: str, query: str, *params: object) -> list[tuple[object, ...]]:
-    with sqlite3.connect(_path(database_url), timeout=30) as connection:
-        return list(connection.execute(query, params))
+    """Run a query with `?` placeholders on SQLite or PostgreSQL."""
+    names = {f"p{i}": value for i, value in enumerate(params)}
+    for name in names:
+        query = query.replace("?", f":{name}", 1)
+    with _engine(database_url).connect() as connection:
+        return [tuple(row) for row in connection.execute(text(query), names)]
 
 
 def live_entries(database_url: str) -> list[tuple[object, ...]]:
@@ -25,9 +36,14 @@ def live_entries(database_url: str) -> list[tuple[object, ...]]:
 
 def make_reminder_due(database_url: str, board_id: int, minutes_ago: int = 1) -> None:
     """Controlled time: the board's weekly reminder became due a moment ago."""
-    due = (datetime.now(UTC) - timedelta(minutes=minutes_ago)).replace(tzinfo=None)
-    with sqlite3.connect(_path(database_url), timeout=30) as connection:
+    due: Any = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    if database_url.startswith("sqlite"):
+        due = due.replace(tzinfo=None)
+    with _engine(database_url).begin() as connection:
         connection.execute(
-            "update board set next_reminder_at = ?, remind_weekday = coalesce(remind_weekday, 0) where id = ?",
-            (due.isoformat(sep=" "), board_id),
+            text(
+                "update board set next_reminder_at = :due, "
+                "remind_weekday = coalesce(remind_weekday, 0) where id = :board"
+            ),
+            {"due": due, "board": board_id},
         )
