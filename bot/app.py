@@ -133,6 +133,10 @@ def build_application(
 def register_handlers(application: BotApplication) -> None:
     """Every handler, in the order they are tried."""
     new_messages = filters.UpdateType.MESSAGE
+    # runs first, for every message, and lets the other handlers run too
+    application.add_handler(
+        MessageHandler(filters.ChatType.GROUPS, membership.still_here), group=-1
+    )
     application.add_handler(
         ChatMemberHandler(membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
     )

@@ -356,3 +356,17 @@ def test_webhook_mode(world: World, bot: BotProcess) -> None:
     team.entry(anna, "per Webhook", reply_to=card.message_id)
     assert [e[2] for e in live_entries(bot.database_url)] == ["per Webhook"]
     assert world.calls("getUpdates") == []
+
+
+def test_a_message_from_a_group_marked_gone_brings_it_back(world: World, bot: BotProcess) -> None:
+    anna = world.person(2301, "Anna")
+    group = world.group("Zurück", owner=anna, supergroup=True)
+    team = Team(world, group)
+    bot.start()
+    team.say(anna, "/newboard Zurück")
+    group.bot_member = False
+    make_reminder_due(bot.database_url, 1)
+    wait_until(lambda: rows(bot.database_url, "select active from group_chat") == [(0,)], what="inactive after 403")
+    group.bot_member = True  # re-added while the bot missed the membership update
+    team.say(anna, "/status")
+    wait_until(lambda: rows(bot.database_url, "select active from group_chat") == [(1,)], what="active again")

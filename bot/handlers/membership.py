@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 
 from telegram import ChatMemberUpdated, Update
-from telegram.constants import ChatMemberStatus
+from telegram.constants import ChatMemberStatus, ChatType
 
 from bot.context import Context
 from bot.store import queries
+from bot.store.tables import GroupChat
 
 log = logging.getLogger(__name__)
 
@@ -64,3 +65,16 @@ async def migrated(update: Update, context: Context) -> None:
         session.commit()
     context.bot_data.admins.forget(old_id)
     log.info("chat %s migrated to %s", old_id, new_id)
+
+
+async def still_here(update: Update, context: Context) -> None:
+    """A message from a group means the bot is a member: undo an "inactive" from an old 403."""
+    chat = update.effective_chat
+    if chat is None or chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
+        return
+    with context.bot_data.session() as session:
+        record = session.get(GroupChat, chat.id)
+        if record is not None and not record.active:
+            record.active = True
+            session.commit()
+            log.info("bot is back in %s", chat.id)
