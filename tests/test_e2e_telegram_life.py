@@ -366,7 +366,13 @@ def test_a_message_from_a_group_marked_gone_brings_it_back(world: World, bot: Bo
     team.say(anna, "/newboard Zurück")
     group.bot_member = False
     make_reminder_due(bot.database_url, 1)
-    wait_until(lambda: rows(bot.database_url, "select active from group_chat") == [(0,)], what="inactive after 403")
+    wait_until(
+        lambda: rows(bot.database_url, "select active from group_chat") == [(0,)],
+        what="inactive after 403",
+    )
     group.bot_member = True  # re-added while the bot missed the membership update
     team.say(anna, "/status")
-    wait_until(lambda: rows(bot.database_url, "select active from group_chat") == [(1,)], what="active again")
+    wait_until(
+        lambda: rows(bot.database_url, "select active from group_chat") == [(1,)],
+        what="active again",
+    )
