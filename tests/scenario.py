@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 from tests.emulator import Chat, Person, World
 from tests.emulator.world import StoredMessage
 from tests.harness import wait_until
@@ -72,3 +75,8 @@ class Team:
         message = self.world.send(self.chat, person, text, reply_to=reply_to, thread=self.thread)
         wait_until(lambda: message.reactions == ["👍"], what=f"the reaction to {text[:40]!r}")
         return message
+
+
+def plain(text: str) -> str:
+    """What a person sees of a Telegram HTML message."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import os
@@ -16,13 +15,9 @@ from PIL import Image
 
 from tests.emulator import World
 from tests.harness import REPO, BotProcess, wait_until
-from tests.scenario import Team
+from tests.scenario import Team, plain
 
 pytestmark = pytest.mark.e2e
-
-
-def _plain(text: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
 def test_review_close_export_and_a_late_reply(world: World, bot: BotProcess) -> None:
@@ -40,7 +35,7 @@ def test_review_close_export_and_a_late_reply(world: World, bot: BotProcess) -> 
     assert "Moderatoren" in team.last_text()
     before = team.bot_count()
     team.say(anna, "/review")
-    review = _plain(team.texts_since(before)[0])
+    review = plain(team.texts_since(before)[0])
     assert "❌ 20. Kommunikation zu Partnern" in review
     assert (
         "❌ 7. Eine individuelle Wertschöpfungskette aufbauen – Punkte 10, 18, 20; fehlt: 20"
@@ -128,7 +123,7 @@ def test_demo_in_a_private_chat(world: World, bot: BotProcess) -> None:
     )
     texts = world.bot_texts(private)
     assert "complete board" in texts[0]
-    joined = _plain("\n".join(texts))
+    joined = plain("\n".join(texts))
     assert "20/20" in joined
     assert "⚠️" not in joined
     group = world.group("Team", owner=carla)

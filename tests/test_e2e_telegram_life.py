@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import re
 import signal
 import time
 
@@ -15,10 +13,6 @@ from tests.harness import BotProcess, wait_until
 from tests.scenario import Team
 
 pytestmark = pytest.mark.e2e
-
-
-def _plain(text: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
 def test_group_upgraded_to_supergroup_keeps_everything(world: World, bot: BotProcess) -> None:

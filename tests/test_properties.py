@@ -27,6 +27,7 @@ from bot.render import html as render
 from bot.render.image import draw_board
 from bot.texts import escape, load_texts
 from tests.emulator.telegram_html import check_html, utf16_length
+from tests.hostile_texts import HOSTILE_TEXTS
 
 CATALOGUE = load_catalogue()
 TEXTS = load_texts()
@@ -35,32 +36,7 @@ PROFILE = settings(
     max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
 
-SPECIAL = [
-    "",
-    " ",
-    "\n\t ",
-    "Soll:",
-    "soll:   ",
-    "Ziel:\n",
-    "Target:",
-    "Ist:",
-    "<b>",
-    "</b>",
-    "<a href='x'>",
-    "&",
-    "&amp;",
-    "&#0;",
-    "a < b > c",
-    "שלום עולם",
-    "مرحبا \u202e abc",
-    "x" * 4096,
-    "😀" * 2048,
-    "\u200b",
-    "/ist 3 nested",
-    "\x00",
-    "Soll:\x00",
-    "Ist: <i>kursiv</i> & fett",
-]
+SPECIAL = HOSTILE_TEXTS
 texts = st.one_of(
     st.sampled_from(SPECIAL), st.text(alphabet=st.characters(codec="utf-8"), max_size=600)
 )
