@@ -270,6 +270,8 @@ def test_caption_counts_and_closed_board_refuses(world: World, bot: BotProcess) 
     assert "geschlossen" in team.last_text()
     team.say(ben, "/ist 6 auch zu spät")
     assert "geschlossen" in team.last_text()
+    team.say(ben, "/undo")
+    assert "geschlossen" in team.last_text()
     team.say(anna, "/reopen")
     team.entry(ben, "wieder offen", reply_to=card.message_id)
     assert world.refusals() == []

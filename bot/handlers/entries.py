@@ -15,6 +15,7 @@ from bot.handlers.common import (
     find_open_board,
     messages_for,
     person_of,
+    require_board,
     scope_of,
 )
 from bot.handlers.send import acknowledge
@@ -255,18 +256,16 @@ async def _apply_edit(context: Context, message: Message, entry: Entry, draft: D
 
 async def undo(update: Update, context: Context) -> None:
     """Remove the sender's most recent entry on the open board and say which."""
-    message = update.effective_message
-    if message is None:
+    found = await require_board(update, context, latest=True)
+    if found is None:
         return
+    message, board = found
     person = person_of(message)
-    scope = scope_of(message)
-    messages = messages_for(context, None, message)
-    if not scope.is_group:
-        await answer(context, message, messages("group_only"))
+    if person is None:
         return
-    board = find_open_board(context, scope)
-    if board is None or person is None:
-        await answer(context, message, messages("no_board"))
+    messages = context.bot_data.messages(board.language)
+    if board.status != queries.OPEN:
+        await answer(context, message, messages("entry_board_closed", title=board.title))
         return
     messages = context.bot_data.messages(board.language)
     model = context.bot_data.model(board.language)
