@@ -267,7 +267,6 @@ async def undo(update: Update, context: Context) -> None:
     if board.status != queries.OPEN:
         await answer(context, message, messages("entry_board_closed", title=board.title))
         return
-    messages = context.bot_data.messages(board.language)
     model = context.bot_data.model(board.language)
     with context.bot_data.session() as session:
         stored = session.get(Board, board.id)
