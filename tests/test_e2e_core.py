@@ -35,7 +35,7 @@ def test_team_fills_whole_board(world: World, bot: BotProcess) -> None:
     assert "Citybike 2027" in team.last_text()
     team.say(anna, "/area kunde")
     wait_until(lambda: team.has_card(1), what="card 1")
-    assert (team.card(1).text or "").startswith("<b>1. Kundenbedürfnisse</b>\nBereich 1: Kunde")
+    assert (team.card(1).text or "").startswith("<b>1. Kundenbedürfnisse</b> · Bereich 1: Kunde\n")
 
     expected: dict[int, list[tuple[str, str, str]]] = {n: [] for n in range(1, 21)}
     people = [anna, ben, carla, deniz]

@@ -105,7 +105,7 @@ def test_example_and_language(world: World, bot: BotProcess) -> None:
     team.say(anna, "/example")
     assert "3D printer" in team.last_text()
     team.open_card(anna, 9)
-    assert (team.card(9).text or "").startswith("<b>9. Automation/CNC</b>\nArea 3: Product")
+    assert (team.card(9).text or "").startswith("<b>9. Automation/CNC</b> · Area 3: Product\n")
     team.say(anna, "/status")
     assert "Still empty" in team.last_text()
     team.say(anna, "/help")

@@ -112,7 +112,7 @@ def test_split_plain_keeps_every_character() -> None:
 def test_card_names_point_area_questions_and_how_to_answer() -> None:
     card = render.card(MODEL, MESSAGES, 1)
     shown = check_html(card)
-    assert shown.startswith("1. Kundenbedürfnisse\nBereich 1: Kunde")
+    assert shown.startswith("1. Kundenbedürfnisse · Bereich 1: Kunde\n")
     for question in MODEL.point(1).questions:
         assert question in shown
     assert "Soll:" in shown

@@ -16,8 +16,7 @@ def card(model: ModelText, messages: Messages, number: int) -> Html:
     point = model.point(number)
     area = model.area_of(number)
     lines = [
-        f"<b>{escape(point.heading)}</b>",
-        messages("card_area", number=area.number, name=area.name),
+        f"<b>{escape(point.heading)}</b> · {messages('card_area', number=area.number, name=area.name)}",
         "",
         f"<i>{escape(point.explanation)}</i>",
         "",
