@@ -64,9 +64,9 @@ def test_two_processes_send_each_reminder_once(
         time.sleep(3)
         for group in groups:
             assert sum("⏰" in t for t in world.bot_texts(group)) == 1
-        assert rows(postgres_url, "select count(*) from reminder_sent where outcome = 'sent'") == [
-            (30,)
-        ]
+        sent = "select count(*) from reminder_sent where outcome = 'sent'"
+        wait_until(lambda: rows(postgres_url, sent) == [(30,)], what="30 outcomes recorded")
+        assert rows(postgres_url, "select count(*) from reminder_sent") == [(30,)]
     finally:
         first.stop()
         second.stop()

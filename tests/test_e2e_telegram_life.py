@@ -109,7 +109,11 @@ def test_a_403_on_a_send_marks_the_group_inactive(world: World, bot: BotProcess)
         lambda: rows(bot.database_url, "select active from group_chat") == [(0,)],
         what="inactive after 403",
     )
-    assert rows(bot.database_url, "select outcome from reminder_sent") == [("chat_gone",)]
+    # the claim is recorded before the send, its outcome right after the 403
+    wait_until(
+        lambda: rows(bot.database_url, "select outcome from reminder_sent") == [("chat_gone",)],
+        what="the reminder's outcome",
+    )
 
 
 def test_two_forum_topics_run_two_boards(world: World, bot: BotProcess) -> None:
