@@ -244,6 +244,7 @@ def test_refused_reactions_and_deleted_messages_are_quiet(world: World, bot: Bot
     fresh = team.open_card(anna, 1)
     world.send(group, ben, "an die neue Karte", reply_to=fresh.message_id)
     wait_until(lambda: len(live_entries(bot.database_url)) == 2, what="entry on the new card")
+    wait_until(lambda: len(world.refusals()) == 2, what="the second refused reaction")
     assert [r.description for r in world.refusals()] == ["Bad Request: REACTION_INVALID"] * 2
 
 
@@ -289,8 +290,9 @@ def test_commands_for_other_bots_and_posts_of_bots_and_channels(
         reply_to=card.message_id,
         sender_chat={"id": -100777, "type": "channel", "title": "Kanal"},
     )
-    team.say(anna, "/status@SechsClusterTestBot")
-    assert team.bot_count() == before + 1
+    world.send(group, anna, "/status@SechsClusterTestBot")
+    wait_until(lambda: "Stand: Fremd" in team.last_text(), what="the status")
+    assert team.bot_count() == before + 1  # nothing else was answered, and in order
     assert "Einträge: 0" in team.last_text()
     assert live_entries(bot.database_url) == []
 
