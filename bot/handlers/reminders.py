@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
@@ -225,5 +226,8 @@ async def sweep_job(context: Context) -> None:
     """The periodic JobQueue callback."""
     try:
         await sweep(context)
+    except asyncio.CancelledError:
+        # the bot is shutting down; what was claimed stays claimed, the rest is due next start
+        log.info("reminder sweep interrupted by shutdown")
     except Exception:
         log.exception("reminder sweep failed")
