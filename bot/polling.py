@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from telegram import Update
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import JSONDict, ODVInput, TimePeriod
+from telegram.error import NetworkError
 from telegram.ext import BaseRateLimiter, Defaults, ExtBot
 from telegram.request import BaseRequest
 
@@ -121,17 +122,26 @@ class LedgerBot(ExtBot[None]):
             await self._ledger.wait_finished(offset, settle)
             offset = self._ledger.safe_offset(offset)
             self._ledger.forget_below(offset)
-        updates = await super().get_updates(
-            offset=offset,
-            limit=limit,
-            timeout=timeout,
-            allowed_updates=allowed_updates,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
-            api_kwargs=api_kwargs,
-        )
+        try:
+            updates = await super().get_updates(
+                offset=offset,
+                limit=limit,
+                timeout=timeout,
+                allowed_updates=allowed_updates,
+                read_timeout=read_timeout,
+                write_timeout=write_timeout,
+                connect_timeout=connect_timeout,
+                pool_timeout=pool_timeout,
+                api_kwargs=api_kwargs,
+            )
+        except NetworkError:
+            # On shutdown the Updater cancels this call without awaiting it and closes the
+            # connection; the read then fails instead of being cancelled, and asyncio would log
+            # that failure as "never retrieved". A call being cancelled ends as cancelled.
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError from None
+            raise
         fresh = tuple(u for u in updates if self._ledger.is_new(u.update_id))
         self._ledger.handed_out({u.update_id for u in fresh})
         if updates and not fresh:  # only updates still in work came back: wait for progress
