@@ -39,7 +39,7 @@ def bot(emulator: BotApiEmulator, sqlite_url: str, tmp_path: Path) -> Iterator[B
     yield process
     code = process.stop()
     log = process.log()
-    assert "Traceback" not in log, f"the bot logged a traceback:\n{log}"
+    assert process.tracebacks_while_running() == [], f"the bot logged a traceback:\n{log}"
     assert "7000000001:AAH" not in log, "the token reached the log"
     del code
 

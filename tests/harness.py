@@ -101,6 +101,19 @@ class BotProcess:
         self.stop()
         return self.start()
 
+    def tracebacks_while_running(self) -> list[str]:
+        """Tracebacks the bot logged while it was serving (shutdown noise of libraries aside)."""
+        found: list[str] = []
+        serving = True
+        for line in self.log().splitlines():
+            if "Application is stopping" in line:
+                serving = False
+            elif "Application started" in line:
+                serving = True
+            elif serving and line.startswith("Traceback"):
+                found.append(line)
+        return found
+
     def log(self) -> str:
         return (
             self.log_path.read_text(encoding="utf-8", errors="replace")

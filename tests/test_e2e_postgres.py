@@ -37,7 +37,7 @@ def test_a_team_on_postgresql(
         assert rows(postgres_url, "select author_id from entry") == [(9_000_000_001,)] * 3
     finally:
         bot.stop()
-    assert "Traceback" not in bot.log()
+    assert bot.tracebacks_while_running() == []
 
 
 def test_two_processes_send_each_reminder_once(
