@@ -12,40 +12,16 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, event, insert
+from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
 from bot.handlers import reminders
 from bot.store.db import make_engine, normalise_url, upgrade_schema
 from bot.store.tables import Board
-from tests.fakes import RecordingBot, job_context
-
-
-def _populate(engine: Engine, count: int, now: datetime) -> None:
-    rows = [
-        {
-            "chat_id": -10_000_000 - i,
-            "thread_id": 0,
-            "title": f"B{i}",
-            "language": "de",
-            "status": "open",
-            "created_by": 1,
-            "created_at": now,
-            "remind_weekday": 0,
-            "remind_time": "09:00",
-            "timezone": "Europe/Berlin",
-            "next_reminder_at": now - timedelta(minutes=1)
-            if i % 100 == 0
-            else now + timedelta(days=1 + i % 6),
-        }
-        for i in range(count)
-    ]
-    with Session(engine) as session:
-        session.execute(insert(Board), rows)
-        session.commit()
+from tests.fakes import RecordingBot, insert_boards_one_percent_due, job_context
 
 
 def _count_rows(engine: Engine) -> tuple[list[int], list[int]]:
@@ -91,7 +67,7 @@ def main() -> None:
             engine = make_engine(normalise_url(f"sqlite:///{Path(folder) / 'sweep.sqlite3'}"))
             upgrade_schema(engine)
             now = datetime.now(UTC)
-            _populate(engine, count, now)
+            insert_boards_one_percent_due(engine, count, now)
             start = time.perf_counter()
             due = _baseline_scan(engine, now)
             scan = time.perf_counter() - start

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, event, insert
+from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
 from bot.handlers import reminders
@@ -16,7 +16,7 @@ from bot.model.entry_text import Kind
 from bot.store import queries
 from bot.store.db import make_engine, normalise_url, upgrade_schema
 from bot.store.tables import Board, Card, ReminderSent
-from tests.fakes import CATALOGUE, RecordingBot, job_context
+from tests.fakes import CATALOGUE, RecordingBot, insert_boards_one_percent_due, job_context
 
 CHAT = -1001234500000
 
@@ -171,8 +171,18 @@ def test_a_removed_group_is_marked_inactive_on_403(engine: Engine) -> None:
         assert not queries.chat_is_active(session, -3001)
 
 
-def test_two_processes_on_one_sqlite_file_send_each_reminder_once(tmp_path: Path) -> None:
-    url = normalise_url(f"sqlite:///{tmp_path / 'shared.sqlite3'}")
+@pytest.mark.parametrize(
+    "database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_two_processes_on_one_database_send_each_reminder_once(
+    database: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    raw = (
+        f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+        if database == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    url = normalise_url(raw)
     setup = make_engine(url)
     upgrade_schema(setup)
     due = _now() - timedelta(minutes=1)
@@ -196,53 +206,11 @@ def test_two_processes_on_one_sqlite_file_send_each_reminder_once(tmp_path: Path
     assert sorted(chats) == sorted(-5000 - i for i in range(60))
 
 
-@pytest.mark.postgres
-def test_two_processes_on_postgresql_send_each_reminder_once(postgres_url: str) -> None:
-    url = normalise_url(postgres_url)
-    setup = make_engine(url)
-    upgrade_schema(setup)
-    due = _now() - timedelta(minutes=1)
-    with Session(setup, expire_on_commit=False) as session:
-        for index in range(60):
-            _board(session, due=due, chat_id=-6000 - index)
-    bots = [RecordingBot(), RecordingBot()]
-    engines = [make_engine(url), make_engine(url)]
-    threads = [threading.Thread(target=lambda i=i: _sweep(engines[i], bots[i])) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    chats = [m["chat_id"] for bot in bots for m in bot.sent]
-    assert sorted(chats) == sorted(-6000 - i for i in range(60))
-
-
 def test_sweep_of_ten_thousand_boards_touches_only_the_due_ones(tmp_path: Path) -> None:
     engine = make_engine(normalise_url(f"sqlite:///{tmp_path / 'many.sqlite3'}"))
     upgrade_schema(engine)
     now = _now()
-    rows = []
-    for index in range(10_000):
-        due = (
-            now - timedelta(minutes=1) if index % 100 == 0 else now + timedelta(days=1 + index % 6)
-        )
-        rows.append(
-            {
-                "chat_id": -10_000_000 - index,
-                "thread_id": 0,
-                "title": f"B{index}",
-                "language": "de",
-                "status": "open",
-                "created_by": 1,
-                "created_at": now,
-                "remind_weekday": 0,
-                "remind_time": "09:00",
-                "timezone": "Europe/Berlin",
-                "next_reminder_at": due,
-            }
-        )
-    with Session(engine) as session:
-        session.execute(insert(Board), rows)
-        session.commit()
+    insert_boards_one_percent_due(engine, 10_000, now)
     statements: list[str] = []
     parameters_of: dict[str, object] = {}
 
