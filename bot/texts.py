@@ -60,30 +60,46 @@ class Texts:
         return self.languages.get(language, self.languages[REFERENCE_LANGUAGE])
 
 
-def load_texts(directory: Path = PROMPTS_DIR) -> Texts:
-    """Read `messages.toml` of every language; raise CatalogueError naming file and key."""
-    loaded: dict[str, dict[str, str]] = {}
-    for language in LANGUAGES:
-        path = directory / language / "messages.toml"
+def _read_language(directory: Path, language: str) -> tuple[dict[str, str], dict[str, Path]]:
+    """Every `*.toml` of a language except `model.toml`, merged; a key may stand in one file only.
+
+    Each feature keeps its sentences in a file of its own (`messages.toml`, `plan.toml`, …).
+    """
+    folder = directory / language
+    paths = sorted(p for p in folder.glob("*.toml") if p.name != "model.toml")
+    if not any(p.name == "messages.toml" for p in paths):
+        raise CatalogueError(f"{folder / 'messages.toml'}: file is missing")
+    merged: dict[str, str] = {}
+    origin: dict[str, Path] = {}
+    for path in paths:
         try:
             with path.open("rb") as handle:
                 raw = tomllib.load(handle)
-        except FileNotFoundError as exc:
-            raise CatalogueError(f"{path}: file is missing") from exc
         except tomllib.TOMLDecodeError as exc:
             raise CatalogueError(f"{path}: not valid TOML ({exc})") from exc
         for key, value in raw.items():
             if not isinstance(value, str) or not value.strip():
                 raise CatalogueError(f"{path}: key {key}: must be a non-empty string")
-        loaded[language] = raw
+            if key in merged:
+                raise CatalogueError(f"{path}: key {key}: also in {origin[key].name}")
+            merged[key] = value
+            origin[key] = path
+    return merged, origin
+
+
+def load_texts(directory: Path = PROMPTS_DIR) -> Texts:
+    """Read the sentences of every language; raise CatalogueError naming file and key."""
+    read = {language: _read_language(directory, language) for language in LANGUAGES}
+    loaded = {language: templates for language, (templates, _) in read.items()}
     reference = loaded[REFERENCE_LANGUAGE]
-    for language, templates in loaded.items():
-        path = directory / language / "messages.toml"
+    for language, (templates, origin) in read.items():
+        folder = directory / language
         for key in reference.keys() - templates.keys():
-            raise CatalogueError(f"{path}: key {key}: missing (present in {REFERENCE_LANGUAGE})")
+            raise CatalogueError(f"{folder}: key {key}: missing (present in {REFERENCE_LANGUAGE})")
         for key in templates.keys() - reference.keys():
-            raise CatalogueError(f"{path}: key {key}: unknown (not in {REFERENCE_LANGUAGE})")
+            raise CatalogueError(f"{origin[key]}: key {key}: unknown (not in {REFERENCE_LANGUAGE})")
         for key, template in templates.items():
+            path = origin[key]
             try:
                 names = _placeholders(template)
             except ValueError as exc:
@@ -93,5 +109,5 @@ def load_texts(directory: Path = PROMPTS_DIR) -> Texts:
                     f"{path}: key {key}: placeholders differ from {REFERENCE_LANGUAGE}"
                 )
         if len(templates["weekday_names"].split(",")) != 7:
-            raise CatalogueError(f"{path}: key weekday_names: needs seven names")
+            raise CatalogueError(f"{origin['weekday_names']}: key weekday_names: needs seven names")
     return Texts({lang: Messages(lang, templates) for lang, templates in loaded.items()})

@@ -1,14 +1,15 @@
-"""Load and validate the model's content (areas, topic points, action steps) from `prompts/`."""
+"""Load and validate the model's content (areas, topic points, action steps) from `bot/prompts/` (inside the package)."""
 
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+PROMPTS_DIR = Path(str(files("bot") / "prompts"))
 LANGUAGES = ("de", "en")
 REFERENCE_LANGUAGE = "de"
 POINT_COUNT = 20

@@ -7,6 +7,7 @@ import io
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -16,7 +17,7 @@ from bot.model.catalogue import ModelText
 from bot.model.entry_text import Kind
 from bot.texts import Messages
 
-FONT_DIR = Path(__file__).resolve().parent / "fonts"
+FONT_DIR = Path(str(files("bot.render") / "fonts"))
 WIDTH = 1280
 MARGIN = 16
 GAP = 10

@@ -1,4 +1,4 @@
-"""Checking every request against the published Bot API (shared/telegram-bot-api-spec/api.json)."""
+"""Checking every request against the published Bot API (vendored: botapi/api.json, MIT)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-SPEC_PATH = Path(__file__).resolve().parents[3] / "shared" / "telegram-bot-api-spec" / "api.json"
+SPEC_PATH = Path(__file__).resolve().parent / "botapi" / "api.json"
 
 
 @dataclass(frozen=True)
