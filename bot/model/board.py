@@ -5,9 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from bot.model.catalogue import ModelText
 from bot.model.entry_text import Kind
+
+
+class BoardStatus(StrEnum):
+    """A board is open for entries until a moderator closes it."""
+
+    OPEN = "open"
+    CLOSED = "closed"
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,7 @@ class BoardView:
     id: int
     title: str
     language: str
-    status: str
+    status: BoardStatus
     created_at: datetime
     entries: tuple[EntryView, ...]
     point_count: int = 20

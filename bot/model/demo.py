@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from bot.model.board import BoardView, EntryView
+from bot.model.board import BoardStatus, BoardView, EntryView
 from bot.model.catalogue import ModelText
 from bot.model.entry_text import Kind
 
@@ -49,7 +49,7 @@ def demo_board(model: ModelText, title: str, language: str) -> BoardView:
         id=0,
         title=title,
         language=language,
-        status="open",
+        status=BoardStatus.OPEN,
         created_at=DEMO_START,
         entries=tuple(entries),
     )
