@@ -138,3 +138,22 @@ class ReminderSent(SQLModel, table=True):
     due_at: datetime = Field(sa_column=_time(nullable=False))
     claimed_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
     outcome: str = Field(default="claimed", sa_column=Column(String(16), nullable=False))
+
+
+class InboxUpdate(SQLModel, table=True):
+    """An update received from Telegram, kept until processed: the durable inbox.
+
+    Stored before it is confirmed to Telegram (polling) or answered (webhook), so a crash loses
+    nothing; `processed_at` is set in the same transaction as the update's effects, so nothing is
+    processed twice. A chat's updates are processed in `update_id` order.
+    """
+
+    __tablename__ = "inbox_update"
+
+    update_id: int = Field(sa_column=_big(primary_key=True, autoincrement=False))
+    chat_id: int | None = Field(default=None, sa_column=_big(nullable=True, index=True))
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    processed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    outcome: str = Field(default="", sa_column=Column(String(16), nullable=False, default=""))
