@@ -14,7 +14,7 @@ from bot.model.arguments import (
     parse_timezone,
     parse_weekday,
 )
-from bot.model.board import BoardView, EntryView
+from bot.model.board import BoardStatus, BoardView, EntryView
 from bot.model.catalogue import load_catalogue
 from bot.model.entry_text import (
     Kind,
@@ -90,7 +90,7 @@ def test_any_board_renders_to_messages_telegram_accepts(
         id=1,
         title=title or "t",
         language="de",
-        status="open",
+        status=BoardStatus.OPEN,
         created_at=START,
         entries=tuple(
             EntryView(
@@ -123,3 +123,74 @@ def test_any_board_renders_to_messages_telegram_accepts(
 @given(texts)
 def test_escaped_text_is_always_valid_html(raw: str) -> None:
     assert check_html(escape(raw)) == raw
+
+
+HOSTILE_NAMES = [
+    "&" * 64,
+    "<" * 64,
+    "&<>" * 30,
+    "A",
+    "😀" * 64,
+    "שלום",
+    "مرحبا \u202e",
+    "\u200b",
+]
+names = st.one_of(
+    st.sampled_from(HOSTILE_NAMES),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=200),
+)
+long_texts = st.one_of(
+    st.sampled_from(["&" * 3800, "<&>" * 1266, "ü" * 3800, "😀" * 1900, "x " * 1900]),
+    st.text(alphabet=st.sampled_from("a &<>😀ü\n"), min_size=1, max_size=3800),
+    texts.filter(bool),
+)
+
+
+def _headings(model_points: dict[int, str]) -> set[str]:
+    labels = {TEXTS["de"].plain("kind_ist"), TEXTS["de"].plain("kind_soll")}
+    return labels | set(model_points.values())
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(
+    st.lists(st.tuples(st.integers(1, 20), st.booleans(), long_texts, names), max_size=12),
+    st.one_of(st.sampled_from(HOSTILE_NAMES), texts.map(lambda t: t[:120])),
+)
+def test_board_text_split_is_safe_for_any_name_and_length(
+    entries: list[tuple[int, bool, str, str]], title: str
+) -> None:
+    view = BoardView(
+        id=1,
+        title=title or "t",
+        language="de",
+        status=BoardStatus.CLOSED,
+        created_at=START,
+        entries=tuple(
+            EntryView(
+                id=i,
+                point=p,
+                kind=Kind.SOLL if soll else Kind.IST,
+                text=text,
+                author_id=i,
+                author_name=name,
+                created_at=START + timedelta(seconds=i),
+            )
+            for i, (p, soll, text, name) in enumerate(entries)
+        ),
+    )
+    model, messages = CATALOGUE["de"], TEXTS["de"]
+    headings = _headings({p.number: p.heading for p in model.points})
+    rendered = render.board_text(model, messages, view)
+    for index, message in enumerate(rendered):
+        assert utf16_length(message) <= 4096
+        shown = check_html(message)
+        last = shown.rstrip("\n").rsplit("\n", 1)[-1]
+        if index < len(rendered) - 1:
+            assert last not in headings, last
+            assert "━━" not in last
+            assert not last.startswith("📋")
+    assert len(rendered) >= 1
+    review = render.review(model, messages, view)
+    for message in review:
+        assert utf16_length(message) <= 4096
+        check_html(message)

@@ -10,7 +10,7 @@ import jsonschema
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.model.board import BoardView, EntryView
+from bot.model.board import BoardStatus, BoardView, EntryView
 from bot.model.catalogue import load_catalogue
 from bot.model.demo import demo_board
 from bot.model.entry_text import Kind
@@ -42,7 +42,7 @@ def _view(texts: list[str], language: str = "de") -> BoardView:
         id=3,
         title="Fahrrad <Test> & Co",
         language=language,
-        status="open",
+        status=BoardStatus.OPEN,
         created_at=START,
         entries=tuple(
             EntryView(
@@ -139,7 +139,7 @@ def test_review_lists_exactly_the_missing_points_and_steps() -> None:
         id=1,
         title="Review",
         language="de",
-        status="open",
+        status=BoardStatus.OPEN,
         created_at=START,
         entries=tuple(
             EntryView(

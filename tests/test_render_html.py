@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from bot.model.board import BoardView, EntryView
+from bot.model.board import BoardStatus, BoardView, EntryView
 from bot.model.catalogue import load_catalogue
 from bot.model.entry_text import Kind
 from bot.render import html as render
@@ -25,7 +25,7 @@ def _view(entries: list[tuple[int, Kind, str]], title: str = "Board") -> BoardVi
         id=1,
         title=title,
         language="de",
-        status="open",
+        status=BoardStatus.OPEN,
         created_at=START,
         entries=tuple(
             EntryView(
@@ -125,3 +125,45 @@ def test_status_lists_empty_points_and_counts() -> None:
     assert "2. Kundenkommunikation" in status.split("Noch leer:")[1]
     assert "Einträge: 3 · Beteiligte: 3" in status
     assert "Kunde: 1/4" in status
+
+
+def test_a_name_of_ampersands_with_a_long_entry_fits() -> None:
+    # the name's escaped form (5 units per "&") used to be added after the text was cut
+    for length in (3790, 3800):
+        view = BoardView(
+            id=1,
+            title="&" * 120,
+            language="de",
+            status=BoardStatus.OPEN,
+            created_at=START,
+            entries=(
+                EntryView(
+                    id=1,
+                    point=15,
+                    kind=Kind.IST,
+                    text="a" * length,
+                    author_id=1,
+                    author_name="&" * 64,
+                    created_at=START,
+                ),
+            ),
+        )
+        messages = render.board_text(MODEL, MESSAGES, view)
+        for message in messages:
+            assert utf16_length(message) <= MESSAGE_LIMIT
+            check_html(message)
+        assert _shown(messages).replace("\n  ", "").count("a" * length) == 1
+
+
+def test_an_area_header_travels_with_its_first_point() -> None:
+    entries = [(p, Kind.IST, f"P{p} " + "y" * 1200) for p in range(1, 21)]
+    messages = render.board_text(MODEL, MESSAGES, _view(entries))
+    assert len(messages) > 3
+    for message in messages:
+        last = check_html(message).rstrip("\n").rsplit("\n", 1)[-1]
+        assert "━━" not in last
+        for area in MODEL.areas:
+            header = f"━━ {area.number}. {area.name.upper()} ━━"
+            if header in message:
+                first = MODEL.point(area.points[0]).heading
+                assert first in check_html(message).split(header, 1)[1]

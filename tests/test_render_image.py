@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from PIL import Image
 
-from bot.model.board import BoardView, EntryView
+from bot.model.board import BoardStatus, BoardView, EntryView
 from bot.model.catalogue import load_catalogue
 from bot.model.demo import demo_board
 from bot.model.entry_text import Kind
@@ -30,7 +30,12 @@ START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 def _empty() -> BoardView:
     return BoardView(
-        id=1, title="Leeres Board", language="de", status="open", created_at=START, entries=()
+        id=1,
+        title="Leeres Board",
+        language="de",
+        status=BoardStatus.OPEN,
+        created_at=START,
+        entries=(),
     )
 
 
@@ -120,7 +125,12 @@ def test_five_hundred_entries_still_render_with_counts() -> None:
         for i in range(500)
     )
     view = BoardView(
-        id=1, title="Voll", language="de", status="open", created_at=START, entries=entries
+        id=1,
+        title="Voll",
+        language="de",
+        status=BoardStatus.OPEN,
+        created_at=START,
+        entries=entries,
     )
     drawing = draw_board(MODEL, MESSAGES, view)
     assert drawing.image.width == 1280

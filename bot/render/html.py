@@ -5,10 +5,16 @@ from __future__ import annotations
 from bot.model.board import BoardView, EntryView, area_progress
 from bot.model.catalogue import ModelText
 from bot.model.entry_text import Kind
-from bot.render.split import MESSAGE_LIMIT, pack, split_plain, telegram_length
+from bot.render.split import (
+    MESSAGE_LIMIT,
+    Line,
+    pack,
+    pack_sections,
+    shorten_plain,
+    split_plain,
+    telegram_length,
+)
 from bot.texts import Html, Messages, escape
-
-ENTRY_BUDGET = MESSAGE_LIMIT - 300
 
 
 def card(model: ModelText, messages: Messages, number: int) -> Html:
@@ -28,39 +34,46 @@ def card(model: ModelText, messages: Messages, number: int) -> Html:
     return Html("\n".join(lines))
 
 
-def _entry_lines(messages: Messages, entry: EntryView) -> list[Html]:
-    author = f" <i>{messages('by_author', name=entry.author_name)}</i>"
-    pieces = split_plain(entry.text, ENTRY_BUDGET)
+# Room kept above any one line for the headings that travel with it (title, area, point, kind).
+HEADROOM = 1000
+ENTRY_BUDGET = MESSAGE_LIMIT - HEADROOM
+TITLE_BUDGET = 400
+NAME_SHOWN = 64  # Telegram's own limit for a first name
+
+
+def _entry_lines(messages: Messages, entry: EntryView) -> list[Line]:
+    """An entry as lines: escaped first, then cut so every line with its author fits."""
+    name = entry.author_name
+    if len(name) > NAME_SHOWN:
+        name = name[:NAME_SHOWN] + "…"
+    author = f" <i>{messages('by_author', name=name)}</i>"
+    budget = ENTRY_BUDGET - telegram_length(author) - 2
+    pieces = split_plain(entry.text, budget)
     lines = [f"  {escape(piece)}" for piece in pieces]
     lines[0] = "•" + lines[0][1:]
     lines[-1] += author
-    return [Html(line) for line in lines]
+    return [Line(Html(line)) for line in lines]
 
 
-def _point_blocks(model: ModelText, messages: Messages, view: BoardView, number: int) -> list[Html]:
+def _point_lines(model: ModelText, messages: Messages, view: BoardView, number: int) -> list[Line]:
     heading = f"<b>{escape(model.point(number).heading)}</b>"
     ist = view.field(number, Kind.IST)
     soll = view.field(number, Kind.SOLL)
     if not ist:
         heading += f" {messages('empty_mark')}"
-    lines: list[Html] = [Html(heading)]
+    lines = [Line(Html(heading), heading=bool(ist or soll))]
     for kind, entries in ((Kind.IST, ist), (Kind.SOLL, soll)):
         if entries:
-            lines.append(Html(f"<u>{messages('kind_' + kind.value)}</u>"))
+            lines.append(Line(Html(f"<u>{messages('kind_' + kind.value)}</u>"), heading=True))
             for entry in entries:
                 lines.extend(_entry_lines(messages, entry))
-    whole = Html("\n".join(lines))
-    if telegram_length(whole) <= MESSAGE_LIMIT:
-        return [whole]
-    return pack(lines)
-
-
-TITLE_SHOWN = 200
+    return lines
 
 
 def board_title(messages: Messages, view: BoardView) -> Html:
+    """The board's first line: title (cut to a fixed budget) and how many points are filled."""
     filled = view.point_count - len(view.empty_points)
-    shown = view.title if len(view.title) <= TITLE_SHOWN else view.title[:TITLE_SHOWN] + "…"
+    shown = shorten_plain(view.title, TITLE_BUDGET)
     title = messages("board_title", title=shown, filled=filled, total=view.point_count)
     if view.status == "closed":
         title = Html(title + messages("board_closed_suffix"))
@@ -68,13 +81,19 @@ def board_title(messages: Messages, view: BoardView) -> Html:
 
 
 def board_text(model: ModelText, messages: Messages, view: BoardView) -> list[Html]:
-    """The whole board, one section per area, split into as few messages as possible."""
-    blocks: list[Html] = [board_title(messages, view)]
+    """The whole board, one section per area, split into as few messages as possible.
+
+    The title and each area's header travel with the first point after them, so no message
+    ends with a heading whose content is in the next one.
+    """
+    sections: list[list[Line]] = []
+    lead = [Line(board_title(messages, view), heading=True)]
     for area in model.areas:
-        blocks.append(Html(f"\n<b>━━ {area.number}. {escape(area.name).upper()} ━━</b>"))
+        lead.append(Line(Html(f"\n<b>━━ {area.number}. {escape(area.name).upper()} ━━</b>"), True))
         for number in area.points:
-            blocks.extend(_point_blocks(model, messages, view, number))
-    return pack(blocks)
+            sections.append([*lead, *_point_lines(model, messages, view, number)])
+            lead = []
+    return pack_sections(sections)
 
 
 def point_list(model: ModelText, numbers: list[int], messages: Messages) -> Html:

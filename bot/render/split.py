@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from bot.texts import Html, escape
 
@@ -28,6 +29,14 @@ def split_plain(text: str, budget: int) -> list[str]:
     if rest or not pieces:
         pieces.append(rest)
     return pieces
+
+
+def shorten_plain(text: str, budget: int, marker: str = "…") -> Html:
+    """A person's text escaped and cut to `budget` (with `marker` when cut)."""
+    if telegram_length(escape(text)) <= budget:
+        return escape(text)
+    kept = text[: _cut_index(text, budget - telegram_length(marker))]
+    return Html(escape(kept) + marker)
 
 
 def _cut_index(text: str, budget: int) -> int:
@@ -58,3 +67,38 @@ def pack(blocks: Iterable[Html], limit: int = MESSAGE_LIMIT) -> list[Html]:
     if current:
         messages.append(current)
     return [Html(m) for m in messages]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a long text; a heading announces what follows and never ends a message."""
+
+    html: Html
+    heading: bool = False
+
+
+def glue(lines: Sequence[Line]) -> list[Html]:
+    """Join every heading to the line after it, so the pieces never end with a heading."""
+    pieces: list[Html] = []
+    pending: list[str] = []
+    for line in lines:
+        pending.append(line.html)
+        if not line.heading:
+            pieces.append(Html("\n".join(pending)))
+            pending = []
+    if pending:
+        pieces.append(Html("\n".join(pending)))
+    return pieces
+
+
+def pack_sections(sections: Iterable[Sequence[Line]], limit: int = MESSAGE_LIMIT) -> list[Html]:
+    """Pack sections (a point with its headings) whole where they fit, else line by line.
+
+    Every heading travels with the line after it; each such piece must fit the limit.
+    """
+    units: list[Html] = []
+    for section in sections:
+        pieces = glue(section)
+        whole = Html("\n".join(pieces))
+        units.extend([whole] if telegram_length(whole) <= limit else pieces)
+    return pack(units, limit)
