@@ -365,3 +365,100 @@ def set_reminder(
     board.remind_time = at
     board.timezone = timezone
     board.next_reminder_at = next_at
+
+
+# ---- inbox -------------------------------------------------------------------------------------
+# every update is stored before Telegram is told it arrived, and marked processed in the same
+# transaction as its effects (bot/updates/)
+
+from sqlalchemy import delete  # noqa: E402
+from sqlalchemy.dialects import postgresql as _postgresql  # noqa: E402
+from sqlalchemy.dialects import sqlite as _sqlite  # noqa: E402
+
+from bot.store.tables import InboxUpdate  # noqa: E402
+
+
+def receive_update(session: Session, *, update_id: int, chat_id: int | None, payload: str) -> bool:
+    """Store an update in the inbox; False when it is there already (a redelivery)."""
+    dialect = session.get_bind().dialect.name
+    insert = _postgresql.insert if dialect == "postgresql" else _sqlite.insert
+    statement = (
+        insert(InboxUpdate)
+        .values(
+            update_id=update_id,
+            chat_id=chat_id,
+            payload=payload,
+            received_at=utcnow(),
+            attempts=0,
+            outcome="",
+        )
+        .on_conflict_do_nothing(index_elements=["update_id"])
+    )
+    result = session.execute(statement)
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def mark_processed(session: Session, *, update_id: int, outcome: str) -> bool:
+    """Mark an update processed; False when it already was (by this or another process)."""
+    result = session.execute(
+        update(InboxUpdate)
+        .where(col(InboxUpdate.update_id) == update_id, col(InboxUpdate.processed_at).is_(None))
+        .values(processed_at=utcnow(), outcome=outcome[:16])
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def count_failed_attempt(session: Session, *, update_id: int) -> int:
+    """Count one more failed attempt at an update; the number of attempts so far."""
+    session.execute(
+        update(InboxUpdate)
+        .where(col(InboxUpdate.update_id) == update_id)
+        .values(attempts=col(InboxUpdate.attempts) + 1)
+    )
+    attempts = session.exec(
+        select(InboxUpdate.attempts).where(InboxUpdate.update_id == update_id)
+    ).first()
+    return attempts or 0
+
+
+def inbox_update(session: Session, *, update_id: int) -> InboxUpdate | None:
+    return session.get(InboxUpdate, update_id)
+
+
+def unprocessed_updates(
+    session: Session, *, chat_id: int | None, limit: int = 100
+) -> list[InboxUpdate]:
+    """A chat's updates not yet processed (None: those without a chat), oldest first."""
+    in_chat = (
+        col(InboxUpdate.chat_id).is_(None) if chat_id is None else InboxUpdate.chat_id == chat_id
+    )
+    return list(
+        session.exec(
+            select(InboxUpdate)
+            .where(in_chat, col(InboxUpdate.processed_at).is_(None))
+            .order_by(col(InboxUpdate.update_id))
+            .limit(limit)
+        )
+    )
+
+
+def all_unprocessed_updates(session: Session, *, limit: int = 1000) -> list[InboxUpdate]:
+    """Every update not yet processed, oldest first (replayed after a restart)."""
+    return list(
+        session.exec(
+            select(InboxUpdate)
+            .where(col(InboxUpdate.processed_at).is_(None))
+            .order_by(col(InboxUpdate.update_id))
+            .limit(limit)
+        )
+    )
+
+
+def purge_processed_updates(session: Session, *, before: datetime) -> int:
+    """Forget processed updates received before `before`; how many were removed."""
+    result = session.execute(
+        delete(InboxUpdate).where(
+            col(InboxUpdate.processed_at).is_not(None), col(InboxUpdate.received_at) < before
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
