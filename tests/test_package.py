@@ -1,0 +1,86 @@
+"""The installed package is complete: a wheel, installed outside the checkout, runs the demo."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _pip(*arguments: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", *arguments],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def _data_files(root: Path) -> set[str]:
+    """Files of the `bot` package that are not Python code (prompts, fonts, migration template)."""
+    return {
+        path.relative_to(root).as_posix()
+        for path in (root / "bot").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".py"
+    }
+
+
+def test_wheel_installed_outside_the_checkout_runs_the_demo(tmp_path: Path) -> None:
+    # build from a copy, so no build/ folder of an earlier build can slip stale files in
+    source = tmp_path / "src"
+    shutil.copytree(REPO / "bot", source / "bot", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, source / name)
+    _pip(
+        "wheel",
+        "--no-deps",
+        "--no-build-isolation",
+        "--wheel-dir",
+        str(tmp_path / "dist"),
+        str(source),
+    )
+    (wheel,) = (tmp_path / "dist").glob("sechs_cluster_bot-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        packed = set(archive.namelist())
+    missing = _data_files(source) - packed
+    assert not missing, f"the wheel lacks {sorted(missing)}"
+    assert any(name.startswith("bot/store/migrations/versions/") for name in packed)
+
+    site = tmp_path / "site"
+    _pip("install", "--no-deps", "--target", str(site), str(wheel))
+    run = tmp_path / "run"
+    run.mkdir()
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DATABASE_URL")},
+        "PYTHONPATH": str(site),
+    }
+    where = subprocess.run(
+        [sys.executable, "-c", "import bot; print(bot.__file__)"],
+        cwd=run,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert Path(where.stdout.strip()).is_relative_to(site), where.stdout
+
+    out = tmp_path / "out"
+    demo = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--out", str(out)],
+        cwd=run,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert demo.returncode == 0, demo.stderr
+    written = {path.suffix for path in out.iterdir()}
+    assert {".md", ".json", ".png", ".html"} <= written, written
+    assert all(path.stat().st_size > 0 for path in out.iterdir())
+    assert (next(out.glob("*.png")).read_bytes()[:8]) == b"\x89PNG\r\n\x1a\n"
