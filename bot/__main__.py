@@ -4,27 +4,27 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from telegram import Update
 
+from bot import logs
 from bot.model.catalogue import CatalogueError, load_catalogue
 from bot.settings import SettingsError, load_settings
-from bot.store.db import make_engine, upgrade_schema
+from bot.store.db import DatabaseOpenError, open_database
 from bot.texts import load_texts
 
 log = logging.getLogger("bot")
 
 
 def _configure_logging() -> None:
-    logging.basicConfig(
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
-    )
-    # httpx logs request URLs, and a Bot API URL contains the token
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # the secrets are known before the settings are parsed, so nothing printed from here on
+    # can carry them; LOG_FORMAT from a .env file is applied once the settings are read
+    logs.add_secrets_from_environment(os.environ)
+    logs.setup(os.environ.get("LOG_FORMAT", "text"))
 
 
 def run_bot() -> int:
@@ -36,17 +36,15 @@ def run_bot() -> int:
         catalogue = load_catalogue()
         texts = load_texts()
     except (SettingsError, CatalogueError) as exc:
-        print(f"Cannot start: {exc}", file=sys.stderr)
+        print(logs.redact(f"Cannot start: {exc}"), file=sys.stderr)
         return 2
-    engine = make_engine(settings.database)
+    logs.add_secrets(settings.secrets())  # also those read from a .env file
+    logs.add_database_url(settings.database_url)
+    logs.use_format(settings.log_format)
     try:
-        upgrade_schema(engine)
-    except Exception as exc:  # a database we cannot reach or migrate: one sentence, no traceback
-        reason = str(exc).splitlines()[0][:300]
-        print(
-            f"Cannot start: the database could not be opened or migrated ({reason}).",
-            file=sys.stderr,
-        )
+        engine = open_database(settings.database)
+    except DatabaseOpenError as exc:  # unreachable, refused, a bad path: one sentence
+        print(logs.redact(f"Cannot start: {exc}"), file=sys.stderr)
         return 2
     application = build_application(settings, engine, catalogue, texts)
     updates = Update.ALL_TYPES

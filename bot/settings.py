@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL
 
+from bot.logs import LOG_FORMATS
 from bot.model.catalogue import LANGUAGES
 from bot.store.db import DatabaseUrlError, normalise_url
 
@@ -45,6 +46,11 @@ class DatabaseSettings(BaseSettings):
     def database(self) -> URL:
         return normalise_url(self.database_url)
 
+    def secrets(self) -> list[str]:
+        """Values that must never be printed (for the log redaction)."""
+        password = self.database.password
+        return [str(password)] if password else []
+
 
 class Settings(DatabaseSettings):
     """Everything the bot reads from its environment (SPEC §8)."""
@@ -57,6 +63,10 @@ class Settings(DatabaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+    # a separate /healthz and /metrics server (webhook mode also serves them on its own port)
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+    health_listen: str = "127.0.0.1"
+    log_format: str = "text"
     reminder_sweep_seconds: float = Field(default=30.0, gt=0, le=60)
     # Telegram's flood limits; raise them only for a self-hosted Bot API server or tests
     telegram_messages_per_second: float = Field(default=30, gt=0)
@@ -95,6 +105,23 @@ class Settings(DatabaseSettings):
             raise ValueError("must be an http(s) URL")
         return value.strip().rstrip("/")
 
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value.strip().lower() not in LOG_FORMATS:
+            raise ValueError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+        return value.strip().lower()
+
+    @field_validator("health_port", mode="before")
+    @classmethod
+    def _health_port(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("webhook_secret")
     @classmethod
     def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -105,6 +132,20 @@ class Settings(DatabaseSettings):
                 "WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and - (1 to 256 characters)"
             )
         return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError(
+                "WEBHOOK_SECRET is required when WEBHOOK_URL is set (without it anyone who can "
+                "reach the port can send forged updates); generate one with `openssl rand -hex 32`"
+            )
+        return self
+
+    def secrets(self) -> list[str]:
+        """Values that must never be printed (for the log redaction)."""
+        webhook = [self.webhook_secret.get_secret_value()] if self.webhook_secret else []
+        return [self.telegram_bot_token.get_secret_value(), *webhook, *super().secrets()]
 
     @property
     def api_base_url(self) -> str | None:
@@ -130,6 +171,10 @@ _NAMES = {
     "webhook_url": "WEBHOOK_URL",
     "webhook_port": "WEBHOOK_PORT",
     "webhook_secret": "WEBHOOK_SECRET",
+    "webhook_listen": "WEBHOOK_LISTEN",
+    "health_port": "HEALTH_PORT",
+    "health_listen": "HEALTH_LISTEN",
+    "log_format": "LOG_FORMAT",
     "reminder_sweep_seconds": "REMINDER_SWEEP_SECONDS",
 }
 

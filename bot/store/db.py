@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
@@ -21,6 +22,10 @@ MIGRATIONS_DIR = Path(str(files("bot.store") / "migrations"))
 
 class DatabaseUrlError(ValueError):
     """A DATABASE_URL that names no database the bot can use."""
+
+
+class DatabaseOpenError(Exception):
+    """The database cannot be opened or migrated; the message is one sentence for an operator."""
 
 
 def normalise_url(raw: str) -> URL:
@@ -52,11 +57,40 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _prepare_sqlite_file(path: Path) -> None:
+    """Create the SQLite file (and its folder) readable by its owner only, or say why not.
+
+    SQLite gives the -wal and -shm files the permissions of the database file, so they are
+    0600 as well.
+    """
+    if path.is_dir():
+        raise DatabaseOpenError(
+            f"DATABASE_URL names {path}, which is a folder, not an SQLite database file."
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseOpenError(
+            f"the folder {path.parent} for the SQLite database cannot be created "
+            f"({exc.strerror or exc})."
+        ) from exc
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        os.chmod(path, 0o600)  # also a file an older version created world-readable
+    except OSError as exc:
+        raise DatabaseOpenError(
+            f"the SQLite database {path} cannot be opened ({exc.strerror or exc})."
+        ) from exc
+
+
 def make_engine(url: URL) -> Engine:
-    """An engine for this URL; SQLite in WAL mode with a busy timeout for several processes."""
+    """An engine for this URL; SQLite in WAL mode with a busy timeout for several processes.
+
+    Raises DatabaseOpenError for an SQLite path that cannot be a database file.
+    """
     if url.get_backend_name() == "sqlite":
         assert url.database is not None
-        Path(url.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        _prepare_sqlite_file(Path(url.database).expanduser().resolve())
         engine = create_engine(url, connect_args={"timeout": 15}, poolclass=NullPool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -64,10 +98,14 @@ def make_engine(url: URL) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
-    """An Alembic configuration that migrates through this engine."""
+    """An Alembic configuration that migrates through this engine.
+
+    The engine is handed over as an object, never as a rendered URL: Alembic's ConfigParser
+    would read a `%` in the password (`p%40ss`) as interpolation, and the URL would carry the
+    password into its error messages.
+    """
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
     config.attributes["engine"] = engine
     return config
 
@@ -75,6 +113,29 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade_schema(engine: Engine) -> None:
     """Create or migrate the schema to the newest revision."""
     command.upgrade(alembic_config(engine), "heads")
+
+
+def _reason(error: BaseException) -> str:
+    """The first line of what the driver said (without SQLAlchemy's wrapping and links)."""
+    original = getattr(error, "orig", None)
+    text = str(original if original is not None else error).strip()
+    return (text.splitlines()[0] if text else type(error).__name__)[:300]
+
+
+def open_database(url: URL) -> Engine:
+    """An engine on a database migrated to the newest schema, or DatabaseOpenError.
+
+    The error says in one sentence what went wrong; the password is not part of it.
+    """
+    engine = make_engine(url)
+    try:
+        upgrade_schema(engine)
+    except Exception as exc:  # unreachable, refused, read-only, broken: one sentence, no traceback
+        engine.dispose()
+        raise DatabaseOpenError(
+            f"the database could not be opened or migrated ({_reason(exc)})."
+        ) from exc
+    return engine
 
 
 @contextmanager
