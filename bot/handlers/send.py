@@ -1,14 +1,17 @@
-"""Talking to Telegram: sends that survive refusals, removals, migrations and brief outages."""
+"""Talking to Telegram: sends that survive refusals, removals and migrations.
+
+Flood limits (429) and brief outages are handled below this, for every request, by the rate
+limiter in bot/ratelimit.py; what reaches here is final.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from telegram import InputFile, Message, ReactionTypeEmoji, ReplyParameters
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from bot.context import BotData, Context
 from bot.store import queries
@@ -17,36 +20,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 ACK_REACTION = "👍"
-NETWORK_RETRIES = 5
-NETWORK_BACKOFF_SECONDS = 0.5
 
 
 class ChatGone(Exception):
     """The bot may no longer post in this chat (removed, or the chat was deleted)."""
-
-
-async def _with_retries(call: Callable[[], Awaitable[T]]) -> T:
-    """Retry a request on network faults and Telegram's 5xx answers, a few times with backoff."""
-    delay = NETWORK_BACKOFF_SECONDS
-    for attempt in range(NETWORK_RETRIES + 1):
-        try:
-            return await call()
-        except RetryAfter as exc:
-            if attempt == NETWORK_RETRIES:
-                raise
-            wait = exc.retry_after
-            await asyncio.sleep(
-                wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
-            )
-        except (BadRequest, Forbidden, ChatMigrated):
-            raise
-        except (TimedOut, NetworkError) as exc:
-            if attempt == NETWORK_RETRIES:
-                raise
-            log.warning("Telegram unreachable (%s); retrying in %.1fs", type(exc).__name__, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 8.0)
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _mark_inactive(data: BotData, chat_id: int) -> None:
@@ -66,11 +43,11 @@ def _migrate(data: BotData, old_chat_id: int, new_chat_id: int) -> None:
 async def _deliver(context: Context, chat_id: int, make: Callable[[int], Awaitable[T]]) -> T:
     """Run a send for a chat, following a migration once and marking a chat gone on 403."""
     try:
-        return await _with_retries(lambda: make(chat_id))
+        return await make(chat_id)
     except ChatMigrated as exc:
         new_id = int(exc.new_chat_id)
         _migrate(context.bot_data, chat_id, new_id)
-        return await _with_retries(lambda: make(new_id))
+        return await make(new_id)
     except Forbidden as exc:
         _mark_inactive(context.bot_data, chat_id)
         raise ChatGone(str(exc)) from exc
@@ -144,12 +121,10 @@ async def send_document(
 async def acknowledge(context: Context, chat_id: int, message_id: int) -> None:
     """React to a saved entry; if Telegram refuses, say nothing (SPEC §4)."""
     try:
-        await _with_retries(
-            lambda: context.bot.set_message_reaction(
-                chat_id=chat_id, message_id=message_id, reaction=[ReactionTypeEmoji(ACK_REACTION)]
-            )
+        await context.bot.set_message_reaction(
+            chat_id=chat_id, message_id=message_id, reaction=[ReactionTypeEmoji(ACK_REACTION)]
         )
     except Forbidden:
         _mark_inactive(context.bot_data, chat_id)
-    except (BadRequest, NetworkError, ChatMigrated) as exc:
+    except (BadRequest, NetworkError, ChatMigrated, RetryAfter) as exc:
         log.info("reaction not set in %s: %s", chat_id, exc)
