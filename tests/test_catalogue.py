@@ -89,16 +89,33 @@ def test_english_is_a_full_translation() -> None:
         assert english.explanation
         assert english.example
     assert [s.points for s in de.action_steps] == [s.points for s in en.action_steps]
+    assert [s.source_points for s in de.action_steps] == [s.source_points for s in en.action_steps]
     assert len(de.action_steps) == 7
 
 
 def test_every_point_has_an_example_with_a_current_situation() -> None:
-    from bot.model.demo import example_parts
-
     for language in ("de", "en"):
         for point in load_catalogue()[language].points:
-            ist, _ = example_parts(point.example)
-            assert ist, (language, point.number)
+            assert point.example[0].kind == "ist", (language, point.number)
+            assert point.example[0].text, (language, point.number)
+
+
+def test_an_example_part_from_the_source_without_quotes_is_refused(tmp_path: Path) -> None:
+    prompts = _broken_copy(tmp_path)
+    path = prompts / "de" / "model.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"quotes = \[[^\]]*\]\n", "", text, count=1), encoding="utf-8")
+    with pytest.raises(CatalogueError, match=r"de/model\.toml: key points\[0\]\.example"):
+        load_catalogue(prompts)
+
+
+def test_a_step_link_to_a_point_outside_the_step_is_refused(tmp_path: Path) -> None:
+    prompts = _broken_copy(tmp_path)
+    path = prompts / "en" / "model.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("source_points = [17]", "source_points = [18]"), encoding="utf-8")
+    with pytest.raises(CatalogueError, match=r"en/model\.toml: key action_steps\[5\]"):
+        load_catalogue(prompts)
 
 
 def _broken_copy(tmp_path: Path) -> Path:

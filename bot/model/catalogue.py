@@ -6,6 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -34,13 +35,31 @@ class Area(_Strict):
     points: tuple[int, ...]
 
 
+class ExamplePart(_Strict):
+    """The Ist or Soll part of a point's worked example, and whose it is.
+
+    `origin = "source"`: the source's example in the project's words; `quotes` (reference
+    language only) are the source's own sentences it rests on. `origin = "project"`: the project's
+    own illustration where the source names only a target, marked wherever it is shown.
+    """
+
+    kind: Literal["ist", "soll"]
+    origin: Literal["source", "project"]
+    text: str = Field(min_length=1)
+    quotes: tuple[str, ...] = ()
+
+    @property
+    def from_source(self) -> bool:
+        return self.origin == "source"
+
+
 class TopicPoint(_Strict):
     number: int
     key: str
     title: str
     explanation: str = Field(min_length=1)
     questions: tuple[str, ...] = Field(min_length=1)
-    example: str = Field(min_length=1)
+    example: tuple[ExamplePart, ...] = Field(min_length=1, max_length=2)
 
     @property
     def heading(self) -> str:
@@ -49,14 +68,25 @@ class TopicPoint(_Strict):
 
 
 class ActionStep(_Strict):
+    """A step of the source; `source_points` are the points the source itself links it to."""
+
     number: int
     key: str
     title: str
     points: tuple[int, ...] = Field(min_length=1)
+    source_points: tuple[int, ...] = ()
+    source_ref: str = ""
+    source_quote: str = ""
+
+    @property
+    def project_points(self) -> tuple[int, ...]:
+        """The points the project links to this step (the source does not)."""
+        return tuple(p for p in self.points if p not in self.source_points)
 
 
 class Source(_Strict):
     citation: str
+    own_illustration: str = Field(min_length=1)
 
 
 class ModelText(_Strict):
@@ -136,13 +166,37 @@ def _check_structure(path: Path, text: ModelText) -> None:
         for point in step.points:
             if not 1 <= point <= POINT_COUNT:
                 fail(f"action_steps[{index}].points", f"unknown point {point}")
+        if not set(step.source_points) <= set(step.points):
+            fail(f"action_steps[{index}].source_points", "must be among the step's points")
+        if bool(step.source_points) != bool(step.source_ref):
+            fail(f"action_steps[{index}].source_ref", "names where the source links the step")
+    for index, topic in enumerate(text.points):
+        kinds = [part.kind for part in topic.example]
+        if kinds not in (["ist"], ["ist", "soll"]):
+            fail(f"points[{index}].example", "an Ist part first, then at most one Soll part")
+        for part in topic.example:
+            if part.quotes and not part.from_source:
+                fail(f"points[{index}].example", "only a part from the source quotes it")
+
+
+def _check_quotes(path: Path, text: ModelText) -> None:
+    """The reference language names the source's sentences behind every part from the source."""
+    for index, point in enumerate(text.points):
+        for part in point.example:
+            if part.from_source and not part.quotes:
+                raise CatalogueError(
+                    f"{path}: key points[{index}].example: a part from the source needs quotes"
+                )
 
 
 def _structure(text: ModelText) -> object:
     return (
         [(a.number, a.key, a.place, a.points) for a in text.areas],
-        [(p.number, p.key, len(p.questions)) for p in text.points],
-        [(s.number, s.key, s.points) for s in text.action_steps],
+        [
+            (p.number, p.key, len(p.questions), [(e.kind, e.origin) for e in p.example])
+            for p in text.points
+        ],
+        [(s.number, s.key, s.points, s.source_points) for s in text.action_steps],
     )
 
 
@@ -157,13 +211,15 @@ def load_catalogue(directory: Path = PROMPTS_DIR) -> Catalogue:
         except ValidationError as exc:
             raise CatalogueError(f"{path}: {_located(exc)}") from exc
         _check_structure(path, text)
+        if language == REFERENCE_LANGUAGE:
+            _check_quotes(path, text)
         texts[language] = text
     reference = _structure(texts[REFERENCE_LANGUAGE])
     for language, text in texts.items():
         if _structure(text) != reference:
             path = directory / language / "model.toml"
             raise CatalogueError(
-                f"{path}: keys, numbers or question counts differ from the reference language "
+                f"{path}: keys, numbers, question counts, example parts or step links differ from the reference language "
                 f"'{REFERENCE_LANGUAGE}'"
             )
     return Catalogue(languages=texts)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.model.board import BoardView, EntryView, area_progress
-from bot.model.catalogue import ModelText
+from bot.model.catalogue import ActionStep, ModelText
 from bot.model.entry_text import Kind
+from bot.model.review import review_board
 from bot.render.split import (
     MESSAGE_LIMIT,
     Line,
@@ -142,57 +143,76 @@ def status(
     return pack([Html("\n".join(lines))])[0]
 
 
+def _numbers(points: tuple[int, ...] | list[int]) -> str:
+    return ", ".join(str(p) for p in points)
+
+
+def step_links(messages: Messages, step: ActionStep) -> Html:
+    """Who links a step to its points: the source (and where) or the project."""
+    parts: list[str] = []
+    if step.source_points:
+        parts.append(
+            messages("step_link_source", points=_numbers(step.source_points), ref=step.source_ref)
+        )
+    if step.project_points:
+        parts.append(messages("step_link_project", points=_numbers(step.project_points)))
+    return Html(" · ".join(parts))
+
+
 def review(model: ModelText, messages: Messages, view: BoardView) -> list[Html]:
     """The closing review (SPEC §6): blocking, warnings, action steps, what to do next."""
-    lines: list[str] = [messages("review_title", title=view.title), ""]
-    empty = view.empty_points
-    if empty:
-        lines.append(messages("review_blocking"))
-        lines += [f"❌ {escape(model.point(n).heading)}" for n in empty]
+    result = review_board(model, view)
+    lines: list[Line] = [Line(messages("review_title", title=view.title), heading=True)]
+    if result.blocking:
+        lines.append(Line(Html("\n" + messages("review_blocking")), heading=True))
+        lines += [Line(Html(f"❌ {escape(model.point(n).heading)}")) for n in result.blocking]
     else:
-        lines.append(messages("review_blocking_none"))
-    lines.append("")
-    without_soll = view.points_without_soll
-    if without_soll:
-        lines.append(messages("review_warnings"))
-        lines += [f"⚠️ {escape(model.point(n).heading)}" for n in without_soll]
+        lines.append(Line(Html("\n" + messages("review_blocking_none"))))
+    if result.warnings:
+        lines.append(Line(Html("\n" + messages("review_warnings")), heading=True))
+        lines += [Line(Html(f"⚠️ {escape(model.point(n).heading)}")) for n in result.warnings]
     else:
-        lines.append(messages("review_warnings_none"))
-    lines += ["", messages("review_steps")]
-    empty_set = set(empty)
-    for step in model.action_steps:
-        points = ", ".join(str(p) for p in step.points)
-        missing = [p for p in step.points if p in empty_set]
-        if missing:
-            lines.append(
-                messages(
-                    "review_step_open",
-                    number=step.number,
-                    title=step.title,
-                    points=points,
-                    missing=", ".join(str(p) for p in missing),
-                )
+        lines.append(Line(Html("\n" + messages("review_warnings_none"))))
+    lines.append(Line(Html("\n" + messages("review_steps")), heading=True))
+    for coverage in result.steps:
+        step = coverage.step
+        if coverage.missing:
+            line = messages(
+                "review_step_open",
+                number=step.number,
+                title=step.title,
+                points=_numbers(step.points),
+                missing=_numbers(coverage.missing),
             )
         else:
-            lines.append(
-                messages("review_step_covered", number=step.number, title=step.title, points=points)
+            line = messages(
+                "review_step_covered",
+                number=step.number,
+                title=step.title,
+                points=_numbers(step.points),
             )
-    lines.append("")
-    lines.append(messages("review_next_incomplete" if empty else "review_next_complete"))
-    return pack([Html(line) for line in lines])
+        lines.append(Line(Html(f"{line}\n    <i>{step_links(messages, step)}</i>")))
+    key = "review_next_complete" if result.complete else "review_next_incomplete"
+    lines.append(Line(Html("\n" + messages(key))))
+    return pack_sections([lines])
 
 
 def example(model: ModelText, messages: Messages, number: int) -> Html:
-    """The worked example of one point, with the source cited."""
+    """The worked example of one point: the source's parts, and the project's own marked so."""
     point = model.point(number)
-    return Html(
-        "\n".join(
-            [
-                messages("example_title", point=point.heading),
-                "",
-                escape(point.example),
-                "",
-                f"<i>{escape(model.source.citation)}</i>",
-            ]
-        )
-    )
+    lines = [messages("example_title", point=point.heading), ""]
+    for part in point.example:
+        kind = messages.plain("kind_" + part.kind)
+        if part.from_source:
+            lines.append(messages("example_part", kind=kind, text=part.text))
+        else:
+            lines.append(
+                messages(
+                    "example_part_own",
+                    kind=kind,
+                    mark=model.source.own_illustration,
+                    text=part.text,
+                )
+            )
+    lines += ["", f"<i>{escape(model.source.citation)}</i>"]
+    return Html("\n".join(lines))
