@@ -1,0 +1,133 @@
+"""`GET /healthz` and `GET /metrics` (SPEC §8): a small aiohttp application.
+
+The webhook server mounts the same routes with `add_routes`; in polling mode (or beside the
+webhook server) `attach` runs them on HEALTH_LISTEN:HEALTH_PORT for as long as the bot runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import Engine, text
+from telegram.ext import Application
+
+from bot import metrics
+
+log = logging.getLogger(__name__)
+
+DATABASE_TIMEOUT_SECONDS = 5.0
+ENGINE_KEY = web.AppKey("engine", Engine)
+SERVING_KEY: web.AppKey[Callable[[], bool]] = web.AppKey("is_serving")
+
+
+def _select_one(engine: Engine) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1")).scalar_one()
+
+
+async def database_answers(engine: Engine) -> bool:
+    """Whether `SELECT 1` answers in time (run in a thread: the loop never waits for it)."""
+    try:
+        async with asyncio.timeout(DATABASE_TIMEOUT_SECONDS):
+            await asyncio.to_thread(_select_one, engine)
+    except TimeoutError:
+        log.warning(
+            "health check: the database did not answer within %.0f s", DATABASE_TIMEOUT_SECONDS
+        )
+        return False
+    except Exception as exc:  # any failure of the database is an unhealthy answer, not a crash
+        log.warning("health check: the database does not answer (%s)", str(exc).splitlines()[0])
+        return False
+    return True
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    serving = bool(request.app[SERVING_KEY]())
+    database = await database_answers(request.app[ENGINE_KEY])
+    healthy = serving and database
+    return web.json_response(
+        {"status": "ok" if healthy else "unavailable", "serving": serving, "database": database},
+        status=200 if healthy else 503,
+    )
+
+
+async def _metrics(_request: web.Request) -> web.Response:
+    body, content_type = metrics.render()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+def add_routes(app: web.Application, *, engine: Engine, is_serving: Callable[[], bool]) -> None:
+    """Mount GET /healthz and GET /metrics on an existing application (the webhook server)."""
+    app[ENGINE_KEY] = engine
+    app[SERVING_KEY] = is_serving
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/metrics", _metrics)
+
+
+def health_app(*, engine: Engine, is_serving: Callable[[], bool]) -> web.Application:
+    """An application answering only /healthz and /metrics."""
+    app = web.Application()
+    add_routes(app, engine=engine, is_serving=is_serving)
+    return app
+
+
+async def start_health_server(
+    *, engine: Engine, is_serving: Callable[[], bool], host: str, port: int
+) -> web.AppRunner:
+    """Serve /healthz and /metrics on host:port in the running loop; `await runner.cleanup()`
+    stops it."""
+    runner = web.AppRunner(health_app(engine=engine, is_serving=is_serving), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    log.info("health and metrics on http://%s:%s/healthz and /metrics", host, port)
+    return runner
+
+
+def polling_is_serving(application: Application[Any, Any, Any, Any, Any, Any]) -> bool:
+    """Whether the application runs and its updater polls Telegram."""
+    updater = application.updater
+    return application.running and updater is not None and updater.running
+
+
+Hook = Callable[[Application[Any, Any, Any, Any, Any, Any]], Awaitable[None]]
+
+
+def attach(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    *,
+    engine: Engine,
+    host: str,
+    port: int,
+    is_serving: Callable[[], bool] | None = None,
+) -> None:
+    """Run the health server for as long as the application runs: started in `post_init`,
+    stopped in `post_shutdown` (any hooks already set still run). `is_serving` defaults to
+    "the application runs and polls"."""
+    serving = is_serving or (lambda: polling_is_serving(application))
+    runners: list[web.AppRunner] = []
+    before_init: Hook | None = application.post_init
+    before_shutdown: Hook | None = application.post_shutdown
+
+    async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        if before_init is not None:
+            await before_init(app)
+        runners.append(
+            await start_health_server(engine=engine, is_serving=serving, host=host, port=port)
+        )
+
+    async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        while runners:
+            await runners.pop().cleanup()
+        if before_shutdown is not None:
+            await before_shutdown(app)
+
+    application.post_init = post_init
+    application.post_shutdown = post_shutdown
