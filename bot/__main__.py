@@ -47,21 +47,10 @@ def run_bot() -> int:
         print(logs.redact(f"Cannot start: {exc}"), file=sys.stderr)
         return 2
     application = build_application(settings, engine, catalogue, texts)
-    updates = Update.ALL_TYPES
-    if settings.webhook_url:
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        log.info("starting webhook on %s:%s", settings.webhook_listen, settings.webhook_port)
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path="telegram",
-            webhook_url=f"{settings.webhook_url}/telegram",
-            secret_token=secret,
-            allowed_updates=updates,
-        )
-    else:
-        log.info("starting long polling")
-        application.run_polling(allowed_updates=updates, timeout=20)
+    from bot.updates.run import run_application
+
+    # polling or the webhook server, through the inbox: each update once, in order per chat
+    run_application(application, engine, settings, allowed_updates=Update.ALL_TYPES)
     return 0
 
 

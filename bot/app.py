@@ -13,6 +13,7 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     Defaults,
+    ExtBot,
     MessageHandler,
     filters,
 )
@@ -23,8 +24,6 @@ from bot.handlers import board, entries, help, membership, reminders, review
 from bot.handlers.common import answer, messages_for
 from bot.handlers.send import ChatGone
 from bot.model.catalogue import Catalogue
-from bot.polling import LedgerBot, UpdateLedger
-from bot.processor import ChatOrderedProcessor
 from bot.ratelimit import PostingRateLimiter
 from bot.settings import Settings
 from bot.texts import Texts
@@ -81,10 +80,8 @@ def build_application(
     settings: Settings, engine: Engine, catalogue: Catalogue, texts: Texts
 ) -> BotApplication:
     """The bot, wired: defaults, rate limiter, ordered concurrency, handlers, reminder sweep."""
-    ledger = UpdateLedger()
     timeout = settings.telegram_timeout_seconds
-    bot = LedgerBot(
-        ledger,
+    bot = ExtBot(
         token=settings.telegram_bot_token.get_secret_value(),
         base_url=settings.api_base_url or "https://api.telegram.org/bot",
         base_file_url=settings.api_file_url or "https://api.telegram.org/file/bot",
@@ -109,7 +106,7 @@ def build_application(
         ApplicationBuilder()
         .bot(bot)
         .context_types(CONTEXT_TYPES)
-        .concurrent_updates(ChatOrderedProcessor(ledger))
+        .updater(None)  # updates come through the inbox: bot/updates/
         .build()  # type: ignore[assignment]
     )
     application.bot_data.configure(

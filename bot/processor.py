@@ -1,4 +1,8 @@
-"""Updates of different chats run concurrently; each chat's updates run in the order they came."""
+"""Updates of different chats run concurrently; each chat's updates run in the order they came.
+
+The bot itself feeds updates through bot/updates/ (inbox, per-chat queues); this PTB update
+processor remains for the in-process throughput benchmark.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,6 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
-
-from bot.polling import UpdateLedger
 
 
 def chat_key(update: object) -> int | None:
@@ -22,22 +24,12 @@ def chat_key(update: object) -> int | None:
 class ChatOrderedProcessor(BaseUpdateProcessor):
     """One lock per chat; asyncio locks are fair, so a chat's updates keep their order."""
 
-    def __init__(
-        self, ledger: UpdateLedger | None = None, max_concurrent_updates: int = 64
-    ) -> None:
+    def __init__(self, max_concurrent_updates: int = 64) -> None:
         super().__init__(max_concurrent_updates)
-        self._ledger = ledger
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        try:
-            await self._in_order(update, coroutine)
-        finally:
-            if self._ledger is not None and isinstance(update, Update):
-                self._ledger.finished(update.update_id)
-
-    async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_key(update)
         if key is None:
             await coroutine

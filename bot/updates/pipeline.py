@@ -1,0 +1,220 @@
+"""From the inbox through the handlers: each update once, a chat's updates in order.
+
+Every update is stored in the inbox (`inbox_update`) before Telegram is told it arrived. It is
+then run through `Application.process_update` inside a unit of work (bot/updates/unit.py); the
+handler that writes claims it in its own transaction, and afterwards the pipeline marks it
+processed in a short session of its own (updates no handler wrote for). A failed update is
+counted and tried again a bounded number of times, then given up as "failed" (logged).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from telegram import Update
+from telegram.ext import Application
+
+from bot.store import queries
+from bot.store.db import session_scope
+from bot.store.tables import InboxUpdate, utcnow
+from bot.updates.locks import ChatLocks
+from bot.updates.unit import unit_of_work
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+DONE = "done"
+FAILED = "failed"
+KEEP_PROCESSED = timedelta(days=7)
+
+
+class Outcome(enum.Enum):
+    DONE = "done"  # processed now, or found processed already
+    RETRY = "retry"  # a handler failed; not processed, try again
+    GAVE_UP = "gave_up"  # failed too often; marked "failed"
+
+
+def chat_key(update: Update) -> int | None:
+    """The chat an update belongs to (its order is kept per chat), or None."""
+    chat = update.effective_chat
+    return None if chat is None else chat.id
+
+
+@dataclass(frozen=True)
+class Received:
+    """An update as the pipeline works on it."""
+
+    update: Update
+    chat_id: int | None
+
+    @property
+    def update_id(self) -> int:
+        return self.update.update_id
+
+
+class Pipeline:
+    """Stores updates in the inbox and runs them through the application exactly once."""
+
+    def __init__(
+        self,
+        application: Application,
+        engine: Engine,
+        *,
+        max_attempts: int = MAX_ATTEMPTS,
+        lock_slots: int = 16,
+    ) -> None:
+        self.application = application
+        self.engine = engine
+        self.max_attempts = max_attempts
+        self.locks = ChatLocks(engine, slots=lock_slots)
+
+    # ---- the inbox ------------------------------------------------------------------------
+
+    async def receive(self, updates: Sequence[Update]) -> list[Received]:
+        """Store updates durably (one transaction); those not stored before, in order."""
+        rows = [(u.update_id, chat_key(u), json.dumps(u.to_dict())) for u in updates]
+
+        def store() -> list[int]:
+            with session_scope(self.engine) as session:
+                fresh = [
+                    update_id
+                    for update_id, chat_id, payload in rows
+                    if queries.receive_update(
+                        session, update_id=update_id, chat_id=chat_id, payload=payload
+                    )
+                ]
+                session.commit()
+                return fresh
+
+        fresh = set(await asyncio.to_thread(store))
+        return [Received(u, chat_key(u)) for u in updates if u.update_id in fresh]
+
+    async def unprocessed(
+        self, *, chat_id: int | None = None, all_chats: bool = False, up_to: int | None = None
+    ) -> list[Received]:
+        """Updates in the inbox not yet processed, oldest first: one chat's, or every chat's."""
+
+        def read() -> list[InboxUpdate]:
+            with session_scope(self.engine) as session:
+                if all_chats:
+                    return queries.all_unprocessed_updates(session)
+                return queries.unprocessed_updates(session, chat_id=chat_id)
+
+        rows = await asyncio.to_thread(read)
+        return [
+            self.decode(row.payload, row.chat_id)
+            for row in rows
+            if up_to is None or row.update_id <= up_to
+        ]
+
+    def decode(self, payload: str, chat_id: int | None) -> Received:
+        return Received(Update.de_json(json.loads(payload), self.application.bot), chat_id)
+
+    async def is_processed(self, update_id: int) -> bool:
+        def read() -> bool:
+            with session_scope(self.engine) as session:
+                row = queries.inbox_update(session, update_id=update_id)
+                return row is not None and row.processed_at is not None
+
+        return await asyncio.to_thread(read)
+
+    async def purge(self) -> int:
+        """Forget processed updates older than a week."""
+
+        def delete() -> int:
+            with session_scope(self.engine) as session:
+                removed = queries.purge_processed_updates(session, before=utcnow() - KEEP_PROCESSED)
+                session.commit()
+                return removed
+
+        return await asyncio.to_thread(delete)
+
+    # ---- processing -----------------------------------------------------------------------
+
+    async def process(self, received: Received) -> Outcome:
+        """Run one update through the handlers and settle it in the inbox.
+
+        The caller holds the chat's lock (its order is the caller's business).
+        """
+        with unit_of_work(received.update_id) as unit:
+            await self.application.process_update(received.update)
+        failure = unit.failure
+        return await asyncio.to_thread(self._settle, received, failure)
+
+    def _settle(self, received: Received, failure: BaseException | None) -> Outcome:
+        update_id = received.update_id
+        with session_scope(self.engine) as session:
+            if failure is None:
+                queries.mark_processed(session, update_id=update_id, outcome=DONE)
+                session.commit()
+                return Outcome.DONE
+            row = queries.inbox_update(session, update_id=update_id)
+            if row is None or row.processed_at is not None:
+                return Outcome.DONE  # a handler committed its work, then failed talking
+            attempts = queries.count_failed_attempt(session, update_id=update_id)
+            if attempts < self.max_attempts:
+                session.commit()
+                log.warning(
+                    "update %s (chat %s) failed (attempt %s of %s): %s",
+                    update_id,
+                    received.chat_id,
+                    attempts,
+                    self.max_attempts,
+                    repr(failure)[:200],
+                )
+                return Outcome.RETRY
+            queries.mark_processed(session, update_id=update_id, outcome=FAILED)
+            session.commit()
+        log.error(
+            "update %s (chat %s) given up after %s failed attempts: %s",
+            update_id,
+            received.chat_id,
+            attempts,
+            repr(failure)[:200],
+        )
+        return Outcome.GAVE_UP
+
+    async def settle_chat(self, chat_id: int | None, update_id: int) -> bool:
+        """Process a chat's waiting updates, oldest first, up to `update_id` (webhook mode).
+
+        Under the chat's lock (across processes on PostgreSQL), so an update delivered again
+        to another process waits for the first and then finds it processed. True when
+        `update_id` is processed (or given up); False when it failed and should come again.
+        """
+        async with self.locks.hold(chat_id):
+            pending = await self.unprocessed(chat_id=chat_id, up_to=update_id)
+            if chat_id is None:  # no order to keep: only this one
+                pending = [r for r in pending if r.update_id == update_id]
+            for received in pending:
+                if await self.process(received) is Outcome.RETRY:
+                    break
+            return await self.is_processed(update_id)
+
+    async def replay_all(self) -> int:
+        """Process what the inbox holds unprocessed, each chat in order (webhook mode, at start)."""
+        pending = await self.unprocessed(all_chats=True)
+        newest: dict[int, int] = {}
+        chatless: list[int] = []
+        for received in pending:
+            if received.chat_id is None:
+                chatless.append(received.update_id)
+            else:
+                newest[received.chat_id] = received.update_id
+        if pending:
+            log.info("replaying %s unprocessed updates from the inbox", len(pending))
+        await asyncio.gather(
+            *(self.settle_chat(chat_id, update_id) for chat_id, update_id in newest.items()),
+            *(self.settle_chat(None, update_id) for update_id in chatless),
+            return_exceptions=True,
+        )
+        return len(pending)
+
+    async def close(self) -> None:
+        await self.locks.close()

@@ -1,0 +1,157 @@
+"""Long polling that never loses an update and never lets one chat hold up the others.
+
+Each batch from getUpdates is stored in the inbox first; only then is the offset moved on (the
+next getUpdates confirms it), so a `kill -9` loses nothing: unprocessed inbox rows are replayed
+on the next start, in update_id order. Fetching goes on while chats work — a slow chat delays
+only its own updates — and pauses while too many updates wait in total.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
+
+from telegram import Update
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
+
+from bot.updates.pipeline import Outcome, Pipeline, Received
+from bot.updates.queues import ChatQueues
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+POLL_TIMEOUT_SECONDS = 20
+BATCH_LIMIT = 100
+RETRY_PAUSES_SECONDS = (0.5, 2.0, 5.0)
+FETCH_BACKOFF_MOST_SECONDS = 30.0
+SHUTDOWN_GRACE_SECONDS = 10.0
+
+
+class Poller:
+    """getUpdates → inbox → per-chat queues → the application."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        allowed_updates: Sequence[str],
+        poll_timeout: int = POLL_TIMEOUT_SECONDS,
+        concurrency: int = 32,
+        capacity: int = 1000,
+    ) -> None:
+        self.pipeline = pipeline
+        self.allowed_updates = list(allowed_updates)
+        self.poll_timeout = poll_timeout
+        self.queues = ChatQueues(self._work, concurrency=concurrency, capacity=capacity)
+        self._offset: int | None = None
+
+    async def _work(self, received: Received) -> None:
+        """One update, tried again after a pause while it fails (the pipeline bounds the tries)."""
+        for pause in (*RETRY_PAUSES_SECONDS, None):
+            if await self.pipeline.process(received) is not Outcome.RETRY or pause is None:
+                return
+            await asyncio.sleep(pause)
+
+    async def replay(self) -> int:
+        """Queue what the inbox holds unprocessed (from before a crash or a stop)."""
+        pending = await self.pipeline.unprocessed(all_chats=True)
+        for received in pending:
+            self.queues.put(received)
+        if pending:
+            log.info("replaying %s unprocessed updates from the inbox", len(pending))
+        return len(pending)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Fetch until `stop` is set; then let the work in hand finish (bounded)."""
+        bot = self.pipeline.application.bot
+        await bot.delete_webhook()  # getUpdates is refused while a webhook is set
+        while await self.replay() >= 1000 and not stop.is_set():  # a very long backlog
+            await self.queues.join()
+        backoff = 1.0
+        while not stop.is_set():
+            if await _until(self.queues.wait_for_room(), stop) is None:
+                break
+            try:
+                updates = await _until(self._fetch(), stop)
+            except InvalidToken:
+                raise
+            except RetryAfter as exc:
+                await _sleep(_seconds(exc.retry_after), stop)
+                continue
+            except (NetworkError, Conflict, TelegramError) as exc:
+                log.warning("getUpdates failed, trying again in %.0f s: %s", backoff, exc)
+                await _sleep(backoff, stop)
+                backoff = min(backoff * 2, FETCH_BACKOFF_MOST_SECONDS)
+                continue
+            if updates is None:
+                break
+            backoff = 1.0
+            if not updates:
+                continue
+            try:
+                fresh = await self.pipeline.receive(updates)
+            except Exception as exc:  # the database is away: keep the offset, fetch again later
+                log.error("could not store updates in the inbox: %s", repr(exc)[:300])
+                await _sleep(backoff, stop)
+                backoff = min(backoff * 2, FETCH_BACKOFF_MOST_SECONDS)
+                continue
+            self._offset = updates[-1].update_id + 1  # confirmed by the next getUpdates
+            for received in fresh:
+                self.queues.put(received)
+        await self.queues.close(SHUTDOWN_GRACE_SECONDS)
+        await self._confirm()
+
+    async def _fetch(self) -> tuple[Update, ...]:
+        return await self.pipeline.application.bot.get_updates(
+            offset=self._offset,
+            limit=BATCH_LIMIT,
+            timeout=self.poll_timeout,
+            allowed_updates=self.allowed_updates,
+            read_timeout=self.poll_timeout + 10,
+        )
+
+    async def _confirm(self) -> None:
+        """Tell Telegram the stored updates arrived (they are in the inbox)."""
+        if self._offset is None:
+            return
+        with contextlib.suppress(TelegramError):
+            await self.pipeline.application.bot.get_updates(
+                offset=self._offset, limit=1, timeout=0, allowed_updates=self.allowed_updates
+            )
+
+
+async def _until(coroutine: Coroutine[Any, Any, T], stop: asyncio.Event) -> T | None:
+    """The coroutine's result, or None when `stop` is set first (the coroutine is cancelled)."""
+    task = asyncio.ensure_future(coroutine)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:
+        await _cancel(task)
+        raise
+    finally:
+        stopped.cancel()
+    if task.done():
+        return task.result()
+    await _cancel(task)
+    return None
+
+
+async def _cancel(task: asyncio.Future[Any]) -> None:
+    task.cancel()
+    # a request cut off by its cancellation may end as a network error instead
+    with contextlib.suppress(asyncio.CancelledError, TelegramError):
+        await task
+
+
+def _seconds(value: object) -> float:
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
+
+
+async def _sleep(seconds: float, stop: asyncio.Event) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

@@ -1,0 +1,134 @@
+"""Running the application: long polling or the webhook server, until SIGINT or SIGTERM.
+
+python-telegram-bot's Application keeps its lifecycle (initialize, start, the JobQueue with the
+reminder sweep, error handlers, post_init/post_stop/post_shutdown hooks, stop, shutdown); only
+getting updates to it is done here, through the inbox (bot/updates/pipeline.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import Engine
+from telegram.ext import Application, CallbackContext
+
+from bot import health
+from bot.settings import Settings
+from bot.updates.pipeline import Pipeline
+from bot.updates.polling import Poller
+from bot.updates.webhook import PATH, start_webhook_server
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_MAX_CONNECTIONS = 40
+PURGE_EVERY = timedelta(hours=6)
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+def run_application(
+    application: AnyApplication,
+    engine: Engine,
+    settings: Settings,
+    *,
+    allowed_updates: Sequence[str],
+) -> None:
+    """Serve until stopped: webhook when WEBHOOK_URL is set, long polling otherwise."""
+    asyncio.run(_serve(application, engine, settings, list(allowed_updates)))
+
+
+async def _serve(
+    application: AnyApplication, engine: Engine, settings: Settings, allowed_updates: list[str]
+) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, stop.set)
+    pipeline = Pipeline(application, engine)
+    await application.initialize()
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.start()
+        if application.job_queue is not None:
+            application.job_queue.run_repeating(
+                _purge_job(pipeline), interval=PURGE_EVERY, first=60, name="inbox-purge"
+            )
+        try:
+            if settings.webhook_url:
+                await _webhook(pipeline, settings, allowed_updates, stop)
+            else:
+                await _polling(pipeline, settings, allowed_updates, stop)
+        finally:
+            await application.stop()
+            if application.post_stop is not None:
+                await application.post_stop(application)
+    finally:
+        await pipeline.close()
+        await application.shutdown()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)
+
+
+async def _polling(
+    pipeline: Pipeline, settings: Settings, allowed_updates: list[str], stop: asyncio.Event
+) -> None:
+    poller = Poller(pipeline, allowed_updates=allowed_updates)
+    runner: web.AppRunner | None = None
+    if settings.health_port is not None:
+        runner = await health.start_health_server(
+            engine=pipeline.engine,
+            is_serving=lambda: pipeline.application.running and not stop.is_set(),
+            host=settings.health_listen,
+            port=settings.health_port,
+        )
+    log.info("starting long polling")
+    try:
+        await poller.run(stop)
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+
+
+async def _webhook(
+    pipeline: Pipeline, settings: Settings, allowed_updates: list[str], stop: asyncio.Event
+) -> None:
+    assert settings.webhook_url is not None
+    assert settings.webhook_secret is not None  # the settings refuse a webhook without one
+    secret = settings.webhook_secret.get_secret_value()
+    log.info("starting webhook on %s:%s", settings.webhook_listen, settings.webhook_port)
+    runner = await start_webhook_server(
+        pipeline,
+        secret=secret,
+        host=settings.webhook_listen,
+        port=settings.webhook_port,
+        is_serving=lambda: pipeline.application.running and not stop.is_set(),
+    )
+    try:
+        await pipeline.application.bot.set_webhook(
+            url=f"{settings.webhook_url}{PATH}",
+            secret_token=secret,
+            allowed_updates=allowed_updates,
+            max_connections=WEBHOOK_MAX_CONNECTIONS,
+        )
+        replay = asyncio.create_task(pipeline.replay_all(), name="inbox-replay")
+        await stop.wait()
+        replay.cancel()
+        await asyncio.gather(replay, return_exceptions=True)
+    finally:
+        await runner.cleanup()  # answers the requests in work first
+
+
+def _purge_job(pipeline: Pipeline) -> Any:
+    async def purge_inbox(_context: CallbackContext[Any, Any, Any, Any]) -> None:
+        removed = await pipeline.purge()
+        if removed:
+            log.info("inbox: forgot %s processed updates older than a week", removed)
+
+    return purge_inbox

@@ -1,0 +1,74 @@
+"""The update being processed: its id, whether a handler claimed it, whether a handler failed.
+
+The pipeline (bot/updates/pipeline.py) opens a unit of work around `Application.process_update`.
+A handler that writes calls `mark_current_processed(session)` inside its own session, before its
+commit: the mark then commits together with the update's effects, so a redelivered update finds
+it processed and changes nothing. The application's error handler calls `note_failure(error)`, so
+the pipeline knows that the update did not go through (PTB catches handler errors itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from bot.store import queries
+
+HANDLED = "handled"
+
+
+@dataclass
+class UnitOfWork:
+    """One update on its way through the handlers."""
+
+    update_id: int
+    failure: BaseException | None = None
+    claimed: bool = False  # a handler's session marked it (committed or not)
+
+
+_current: ContextVar[UnitOfWork | None] = ContextVar("update_unit_of_work", default=None)
+
+
+@contextmanager
+def unit_of_work(update_id: int) -> Iterator[UnitOfWork]:
+    """Make `update_id` the update being processed in this task (and tasks it starts)."""
+    unit = UnitOfWork(update_id)
+    token = _current.set(unit)
+    try:
+        yield unit
+    finally:
+        _current.reset(token)
+
+
+def current_update_id() -> int | None:
+    """The id of the update being processed here, if any (for log lines)."""
+    unit = _current.get()
+    return None if unit is None else unit.update_id
+
+
+def mark_current_processed(session: Session) -> bool:
+    """Claim the update being processed, in the handler's own session (commit it with the effects).
+
+    False: the update was processed already (a redelivery, or another process got it first) —
+    the handler then rolls back and does nothing. True outside the pipeline (nothing to claim),
+    e.g. when a test feeds updates to the application directly.
+    """
+    unit = _current.get()
+    if unit is None:
+        return True
+    claimed = queries.mark_processed(session, update_id=unit.update_id, outcome=HANDLED)
+    unit.claimed = unit.claimed or claimed
+    return claimed
+
+
+def note_failure(error: object) -> None:
+    """Record that a handler of the current update failed (the error handler calls this)."""
+    unit = _current.get()
+    if unit is None:
+        return
+    if unit.failure is None:
+        unit.failure = error if isinstance(error, BaseException) else RuntimeError(str(error))

@@ -1,0 +1,94 @@
+"""The webhook endpoint: answers Telegram only after the update was processed and committed.
+
+python-telegram-bot's own webhook server answers 200 before processing, so a crash loses what it
+had accepted. Here `POST /telegram` checks the secret header in constant time, caps the body,
+stores the update in the inbox, processes the chat's waiting updates in order (under the chat's
+lock, across processes on PostgreSQL) and only then answers 200. A failure answers 500, so
+Telegram delivers the update again; a redelivered update that is already processed answers 200
+and changes nothing. `GET /healthz` and `GET /metrics` are served beside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Callable
+
+from aiohttp import web
+from telegram import Update
+
+from bot import health
+from bot.updates.pipeline import Pipeline, chat_key
+
+log = logging.getLogger(__name__)
+
+PATH = "/telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_BODY_BYTES = 1024 * 1024
+PIPELINE_KEY = web.AppKey("pipeline", Pipeline)
+SECRET_KEY = web.AppKey("secret", bytes)
+
+
+def webhook_app(
+    pipeline: Pipeline, *, secret: str, is_serving: Callable[[], bool]
+) -> web.Application:
+    """The aiohttp application: POST /telegram, GET /healthz, GET /metrics."""
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[PIPELINE_KEY] = pipeline
+    app[SECRET_KEY] = secret.encode()
+    app.router.add_post(PATH, _receive)
+    health.add_routes(app, engine=pipeline.engine, is_serving=is_serving)
+    return app
+
+
+async def _receive(request: web.Request) -> web.Response:
+    given = request.headers.get(SECRET_HEADER, "").encode()
+    if not hmac.compare_digest(given, request.app[SECRET_KEY]):
+        log.warning("webhook request refused: wrong or missing secret token")
+        return web.Response(status=403)
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        return web.Response(status=413)
+    try:
+        body = await request.read()  # aiohttp answers 413 itself beyond client_max_size
+        data = json.loads(body)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            raise ValueError("not an update")
+        update = Update.de_json(data, request.app[PIPELINE_KEY].application.bot)
+    except web.HTTPRequestEntityTooLarge:
+        return web.Response(status=413)
+    except (ValueError, TypeError, KeyError):  # not JSON, not an update Telegram would send
+        return web.Response(status=400)
+    # processed to the end even when Telegram hangs up meanwhile: it will ask again anyway
+    done = await asyncio.shield(_settle(request.app[PIPELINE_KEY], update))
+    return web.Response(status=200 if done else 500)
+
+
+async def _settle(pipeline: Pipeline, update: Update) -> bool:
+    try:
+        await pipeline.receive([update])
+        return await pipeline.settle_chat(chat_key(update), update.update_id)
+    except Exception:
+        log.exception("webhook update %s could not be processed", update.update_id)
+        return False
+
+
+async def start_webhook_server(
+    pipeline: Pipeline, *, secret: str, host: str, port: int, is_serving: Callable[[], bool]
+) -> web.AppRunner:
+    """Serve the webhook on host:port in the running loop; `await runner.cleanup()` stops it
+    (after the requests in work are answered)."""
+    runner = web.AppRunner(
+        webhook_app(pipeline, secret=secret, is_serving=is_serving),
+        access_log=None,
+        handle_signals=False,
+        shutdown_timeout=10.0,
+    )
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner
