@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,13 +108,85 @@ class Chat:
 
 @dataclass
 class Fault:
-    """Refuse the next `count` calls of `method` ("*" for any) in one way."""
+    """Refuse the next `count` calls of `method` ("*" for any) in one way.
+
+    With `chat_id`, only calls for that chat; a "429" for one chat then floods it as Telegram
+    does: every post to it is answered 429 until `retry_after` seconds have passed.
+    """
 
     method: str
     kind: str  # "429", "500", "502", "drop", "timeout"
     count: int = 1
     retry_after: int = 1
     delay: float = 0.0
+    chat_id: int | None = None
+
+
+def _is_post(method: str) -> bool:
+    name = method.lower()
+    return name.startswith(("send", "copy", "forward")) and name != "sendchataction"
+
+
+@dataclass
+class FloodControl:
+    """Telegram's flood limits on posts: per group, per bot, and chats told to wait.
+
+    Enforcement of the limits is off unless a test turns it on (`enforced = True`), and a test
+    may shorten `group_window` to see a minute's behaviour in seconds. Flooded chats (from a
+    Fault for one chat) are refused either way.
+    """
+
+    enforced: bool = False
+    group_limit: int = 20
+    group_window: float = 60.0
+    overall_limit: int = 30
+    overall_window: float = 1.0
+    flooded_until: dict[int, float] = field(default_factory=dict)
+    posts: list[tuple[float, int]] = field(default_factory=list)  # (monotonic time, chat id)
+    _group_sent: dict[int, deque[float]] = field(default_factory=dict)
+    _overall_sent: deque[float] = field(default_factory=deque)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def flood(self, chat_id: int, seconds: float) -> None:
+        with self._lock:
+            self.flooded_until[chat_id] = time.monotonic() + seconds
+
+    def check(self, method: str, params: dict[str, Any]) -> None:
+        """Count a post, or refuse it with 429 and retry_after as Telegram would."""
+        if not _is_post(method):
+            return
+        try:
+            chat_id = int(params["chat_id"])
+        except (KeyError, ValueError):
+            return
+        with self._lock:
+            now = time.monotonic()
+            if (wait := self.flooded_until.get(chat_id, 0.0) - now) > 0:
+                raise _too_many(wait)
+            if self.enforced:
+                limits = [(self._overall_sent, self.overall_limit, self.overall_window)]
+                if chat_id < 0:
+                    group = self._group_sent.setdefault(chat_id, deque())
+                    limits.append((group, self.group_limit, self.group_window))
+                for sent, limit, window in limits:
+                    while sent and sent[0] <= now - window:
+                        sent.popleft()
+                    if len(sent) >= limit:
+                        raise _too_many(sent[0] + window - now)
+                for sent, _, _ in limits:
+                    sent.append(now)
+            self.posts.append((now, chat_id))
+
+    def most_per_window(self, chat_id: int, window: float) -> int:
+        """The most posts to the chat that arrived within any `window` seconds."""
+        with self._lock:
+            times = [t for t, chat in self.posts if chat == chat_id]
+        return max((sum(1 for t in times if s <= t < s + window) for s in times), default=0)
+
+
+def _too_many(wait: float) -> ApiError:
+    seconds = max(1, math.ceil(wait))
+    return ApiError(429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds})
 
 
 @dataclass
@@ -137,6 +211,7 @@ class World:
         self.requests: list[Request] = []
         self.violations: list[str] = []
         self.faults: list[Fault] = []
+        self.flood = FloodControl()
         self.fetched_up_to = 0
         self.latency = 0.0  # seconds each call (but getUpdates) takes, like Telegram's 50-100 ms
         self.webhook: dict[str, Any] | None = None
@@ -332,10 +407,12 @@ class World:
         self, method: str, params: dict[str, Any], files: dict[str, tuple[str, bytes]]
     ) -> dict[str, Any]:
         """Answer one Bot API call, or raise ApiError / DropConnection."""
-        fault = self._take_fault(method)
+        fault = self._take_fault(method, params)
         if fault is not None:
             with self.lock:
                 self.requests.append(Request(method, params, 599, f"injected {fault.kind}"))
+            if fault.kind == "429" and fault.chat_id is not None:
+                self.flood.flood(fault.chat_id, fault.retry_after)
             if fault.kind == "timeout":
                 time.sleep(fault.delay)
                 raise DropConnection
@@ -358,6 +435,7 @@ class World:
                 raise ApiError(400, "Bad Request: " + "; ".join(problems))
             if handler is None:
                 raise ApiError(404, "Not Found")
+            self.flood.check(method, params)
             if method.lower() == "getupdates":
                 result = handler(params)
             else:
@@ -516,10 +594,14 @@ class World:
 
     # ---- internals -------------------------------------------------------------------------
 
-    def _take_fault(self, method: str) -> Fault | None:
+    def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         with self.lock:
             for fault in self.faults:
-                if fault.count > 0 and fault.method.lower() in (method.lower(), "*"):
+                if (
+                    fault.count > 0
+                    and fault.method.lower() in (method.lower(), "*")
+                    and fault.chat_id in (None, _chat_id_of(params))
+                ):
                     fault.count -= 1
                     return fault
             return None
@@ -729,6 +811,13 @@ class World:
 
 
 COMMAND = re.compile(r"^/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?=\s|$)")
+
+
+def _chat_id_of(params: dict[str, Any]) -> int | None:
+    try:
+        return int(params["chat_id"])
+    except (KeyError, ValueError):
+        return None
 
 
 def _command_entities(text: str) -> list[dict[str, Any]]:
