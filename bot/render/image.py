@@ -1,31 +1,41 @@
 """The board as a PNG in the model's layout: Kunde and Differenzierung left, Produkt centre,
-Daten and Mitarbeiter right, Value Chain along the bottom."""
+Daten and Mitarbeiter right, Value Chain along the bottom.
+
+Nothing is cut silently: slots take the height their content needs (within a limit that keeps
+the picture legible on a phone); where a slot must still shorten, the cut line ends in "…" and
+the slot says how many entries and lines are hidden, and a note at the bottom points to the
+report, where every entry stands in full.
+"""
 
 from __future__ import annotations
 
 import io
-import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib.resources import files
-from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-from bot.model.board import BoardView, EntryView
+from bot.model.board import BoardView
 from bot.model.catalogue import ModelText
 from bot.model.entry_text import Kind
+from bot.render.text_fit import Pen, drawable, font, share, wrap
 from bot.texts import Messages
 
-FONT_DIR = Path(str(files("bot.render") / "fonts"))
 WIDTH = 1280
 MARGIN = 16
 GAP = 10
-TITLE_HEIGHT = 72
 AREA_HEADER = 34
-SLOT_HEIGHT = 172
-BOTTOM_SLOT_HEIGHT = 230
 PAD = 8
+TAG_WIDTH = 22
+LINE = 18
+HEADING_LINE = 22
+ENTRY_GAP = 2
+MIN_SLOT = 110
+MAX_BODY = 1900  # the three columns: beyond this a phone shows the text too small
+MIN_BOTTOM = 150
+MAX_BOTTOM = 460
+TITLE_SIZES = (28, 26, 24, 22, 20, 18)
+COUNTER_ROOM = 120
+NOTE_HEIGHT = 30
 
 BACKGROUND = (255, 255, 255)
 INK = (33, 37, 41)
@@ -50,13 +60,7 @@ HEADER_COLOURS = {
     "right-bottom": (190, 40, 100),
     "bottom": (60, 72, 88),
 }
-
-
-@lru_cache(maxsize=16)
-def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
-    """The shipped DejaVu Sans (umlauts and ß included), never a font of the host."""
-    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    return ImageFont.truetype(str(FONT_DIR / name), size)
+COLUMNS = (("left-top", "left-bottom"), ("centre",), ("right-top", "right-bottom"))
 
 
 @dataclass(frozen=True)
@@ -70,240 +74,294 @@ class Box:
     def width(self) -> int:
         return self.right - self.left
 
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
     def contains(self, x: int, y: int) -> bool:
         return self.left <= x < self.right and self.top <= y < self.bottom
 
 
 @dataclass(frozen=True)
+class SlotText:
+    """A point's slot at full length: heading lines and each entry's wrapped lines."""
+
+    heading: list[str]
+    empty: bool
+    entries: list[tuple[Kind, list[str]]]
+
+    def natural_height(self) -> int:
+        """The height that shows everything."""
+        height = PAD + 2 + len(self.heading) * HEADING_LINE + 2 + (20 if self.empty else 0)
+        height += sum(len(lines) * LINE + ENTRY_GAP for _, lines in self.entries)
+        return height + PAD + 6
+
+
+@dataclass(frozen=True)
 class Layout:
-    """Where each area and each point's slot stands in the image."""
+    """Where the title, each area and each point's slot stand in the image (1× units)."""
 
     width: int
     height: int
+    title_lines: list[str]
+    title_size: int
     areas: dict[str, Box]  # by place
     slots: dict[int, Box]  # by point number
+    note: Box | None  # the line that points to the report when something is shortened
 
 
-def layout(model: ModelText) -> Layout:
-    """Compute the boxes: three columns of point slots, then the Value Chain row."""
-    column_width = (WIDTH - 2 * MARGIN - 2 * GAP) // 3
-    columns = {
-        "left": ["left-top", "left-bottom"],
-        "centre": ["centre"],
-        "right": ["right-top", "right-bottom"],
-    }
+def _slot_width(place: str) -> int:
+    if place == "bottom":
+        return (WIDTH - 2 * MARGIN) // 4
+    return (WIDTH - 2 * MARGIN - 2 * GAP) // 3
+
+
+def _slot_text(heading: str, view: BoardView, number: int, width: int, scale: int) -> SlotText:
+    text_width = width - 8 - 2 * PAD
+    heading_pen, body_pen = Pen(17, True, scale), Pen(15, False, scale)
+    heading_lines = wrap(heading, heading_pen, text_width, max_lines=3)
+    ordered = view.field(number, Kind.IST) + view.field(number, Kind.SOLL)
+    entries = [
+        (e.kind, wrap(e.text, body_pen, text_width - TAG_WIDTH, max_lines=None)) for e in ordered
+    ]
+    return SlotText(heading_lines, not view.field(number, Kind.IST), entries)
+
+
+def _title(text: str, scale: int) -> tuple[list[str], int]:
+    """The whole title: the largest size at which it takes at most two lines, else more lines."""
+    width = WIDTH - 2 * MARGIN - COUNTER_ROOM
+    for size in TITLE_SIZES:
+        lines = wrap(text, Pen(size, True, scale), width, max_lines=None)
+        if len(lines) <= 2:
+            return lines, size
+    size = TITLE_SIZES[-1]
+    return wrap(text, Pen(size, True, scale), width, max_lines=None), size
+
+
+def _column_heights(naturals: list[int], room: int) -> list[int]:
+    """Slot heights for one column: what each needs, shared fairly when the room is short."""
+    needs = [max(n, MIN_SLOT) for n in naturals]
+    if sum(needs) >= room:
+        return share(needs, room)
+    return [*needs[:-1], needs[-1] + room - sum(needs)]
+
+
+def layout(
+    model: ModelText, messages: Messages, view: BoardView, scale: int = 1
+) -> tuple[Layout, dict[int, SlotText]]:
+    """The boxes, sized from the content: three columns of point slots, then the Value Chain row."""
+    title_text = messages.plain("image_title").replace("{title}", view.title)
+    title_lines, title_size = _title(title_text, scale)
+    top = 18 + len(title_lines) * round(title_size * 1.3) + 14
     by_place = {a.place: a for a in model.areas}
+    texts = {
+        n: _slot_text(model.point(n).heading, view, n, _slot_width(a.place), scale)
+        for a in model.areas
+        for n in a.points
+    }
+
+    def column_need(places: tuple[str, ...]) -> int:
+        points = [n for p in places for n in by_place[p].points]
+        fixed = len(places) * AREA_HEADER + (len(places) - 1) * GAP
+        return fixed + sum(max(texts[n].natural_height(), MIN_SLOT) for n in points)
+
+    body = min(max(column_need(places) for places in COLUMNS), MAX_BODY)
+    column_width = _slot_width("centre")
     areas: dict[str, Box] = {}
     slots: dict[int, Box] = {}
-    column_heights: list[int] = []
-    for index, places in enumerate(columns.values()):
+    for index, places in enumerate(COLUMNS):
         left = MARGIN + index * (column_width + GAP)
-        top = TITLE_HEIGHT
+        points = [n for p in places for n in by_place[p].points]
+        room = body - len(places) * AREA_HEADER - (len(places) - 1) * GAP
+        heights = dict(
+            zip(
+                points,
+                _column_heights([texts[n].natural_height() for n in points], room),
+                strict=True,
+            )
+        )
+        y = top
         for place in places:
-            area = by_place[place]
-            height = AREA_HEADER + len(area.points) * SLOT_HEIGHT
-            areas[place] = Box(left, top, left + column_width, top + height)
-            for offset, number in enumerate(area.points):
-                slot_top = top + AREA_HEADER + offset * SLOT_HEIGHT
-                slots[number] = Box(left, slot_top, left + column_width, slot_top + SLOT_HEIGHT)
-            top += height + GAP
-        column_heights.append(top)
-    # stretch the shorter columns' last area so the three columns end on one line
-    bottom_line = max(column_heights) - GAP
-    for places in columns.values():
-        last = areas[places[-1]]
-        areas[places[-1]] = Box(last.left, last.top, last.right, bottom_line)
-        final_point = by_place[places[-1]].points[-1]
-        slot = slots[final_point]
-        slots[final_point] = Box(slot.left, slot.top, slot.right, bottom_line)
+            area_top = y
+            y += AREA_HEADER
+            for number in by_place[place].points:
+                slots[number] = Box(left, y, left + column_width, y + heights[number])
+                y += heights[number]
+            areas[place] = Box(left, area_top, left + column_width, y)
+            y += GAP
     chain = by_place["bottom"]
-    top = bottom_line + GAP
-    height = AREA_HEADER + BOTTOM_SLOT_HEIGHT
-    areas["bottom"] = Box(MARGIN, top, WIDTH - MARGIN, top + height)
-    slot_width = (WIDTH - 2 * MARGIN) // len(chain.points)
+    top += body + GAP
+    row = max(texts[n].natural_height() for n in chain.points)
+    row = min(max(row, MIN_BOTTOM), MAX_BOTTOM)
+    areas["bottom"] = Box(MARGIN, top, WIDTH - MARGIN, top + AREA_HEADER + row)
+    slot_width = _slot_width("bottom")
     for offset, number in enumerate(chain.points):
         left = MARGIN + offset * slot_width
-        slots[number] = Box(left, top + AREA_HEADER, left + slot_width, top + height)
-    return Layout(WIDTH, top + height + MARGIN, areas, slots)
+        slots[number] = Box(left, top + AREA_HEADER, left + slot_width, top + AREA_HEADER + row)
+    bottom = top + AREA_HEADER + row
+    shortened = any(texts[n].natural_height() > slots[n].height for n in texts)
+    note = Box(MARGIN, bottom + 6, WIDTH - MARGIN, bottom + 6 + NOTE_HEIGHT) if shortened else None
+    height = (note.bottom if note else bottom) + MARGIN
+    geometry = Layout(WIDTH, height, title_lines, title_size, areas, slots, note)
+    return geometry, texts
 
 
-def drawable(text: str) -> str:
-    """Text the font engine can lay out: control characters become spaces (line breaks stay)."""
-    return "".join(
-        ch if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cs") else " " for ch in text
+class Canvas:
+    """Draws in 1× units onto an image `scale` times as large, so the 2× image stays sharp."""
+
+    def __init__(self, width: int, height: int, scale: int) -> None:
+        self.scale = scale
+        self.image = Image.new("RGB", (width * scale, height * scale), BACKGROUND)
+        self._draw = ImageDraw.Draw(self.image)
+
+    def box(self, box: Box, radius: int, fill: tuple[int, int, int]) -> None:
+        s = self.scale
+        corners = (box.left * s, box.top * s, box.right * s - 1, box.bottom * s - 1)
+        self._draw.rounded_rectangle(corners, radius * s, fill=fill)
+
+    def text(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        pen: Pen,
+        fill: tuple[int, int, int],
+        anchor: str | None = None,
+    ) -> None:
+        face = font(pen.size * self.scale, pen.bold)
+        self._draw.text((x * self.scale, y * self.scale), text, font=face, fill=fill, anchor=anchor)
+
+
+@dataclass(frozen=True)
+class Cut:
+    """How a slot's entries were shortened to its height."""
+
+    shown: list[int]  # lines shown per entry, for the entries shown
+    hidden_entries: int
+    hidden_lines: int
+
+
+def fit_entries(line_counts: list[int], room: int) -> Cut:
+    """Share `room` pixels between entries; if not all fit, keep a line for the "+N" note."""
+    total = sum(n * LINE + ENTRY_GAP for n in line_counts)
+    if total <= room:
+        return Cut(line_counts, 0, 0)
+    room -= LINE
+    count = max(0, min(len(line_counts), room // (LINE + ENTRY_GAP)))
+    lines = max(0, (room - count * ENTRY_GAP) // LINE)
+    shown = share(line_counts[:count], lines) if count else []
+    hidden_lines = sum(n - s for n, s in zip(line_counts, shown, strict=False))
+    return Cut(shown, len(line_counts) - count, hidden_lines)
+
+
+def _hidden_note(messages: Messages, cut: Cut) -> str:
+    parts = []
+    if cut.hidden_entries:
+        parts.append(
+            messages.plain("image_hidden_entries").replace("{count}", str(cut.hidden_entries))
+        )
+    if cut.hidden_lines:
+        parts.append(messages.plain("image_hidden_lines").replace("{count}", str(cut.hidden_lines)))
+    return " · ".join(parts)
+
+
+def _draw_slot(canvas: Canvas, box: Box, slot: SlotText, messages: Messages) -> Cut:
+    """Draw one point's slot; say what did not fit."""
+    heading_pen, body_pen, small_pen = (
+        Pen(17, True, canvas.scale),
+        Pen(15, False, canvas.scale),
+        Pen(14, True, canvas.scale),
     )
-
-
-def _fits(text: str, face: ImageFont.FreeTypeFont, width: int) -> bool:
-    return face.getlength(text) <= width
-
-
-def _longest_prefix(text: str, face: ImageFont.FreeTypeFont, width: int, suffix: str = "") -> int:
-    """How many leading characters of `text` (plus `suffix`) fit into `width` (binary search)."""
-    low, high = 0, len(text)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if _fits(text[:middle] + suffix, face, width):
-            low = middle
-        else:
-            high = middle - 1
-    return low
-
-
-def _wrap(text: str, face: ImageFont.FreeTypeFont, width: int, max_lines: int = 12) -> list[str]:
-    """Break text into at most `max_lines` lines no wider than `width` (long words are cut)."""
-    lines: list[str] = []
-    for paragraph in drawable(text).split("\n"):
-        line = ""
-        for word in paragraph.split(" "):
-            candidate = f"{line} {word}" if line else word
-            if _fits(candidate, face, width):
-                line = candidate
-                continue
-            if line:
-                lines.append(line)
-            while word and not _fits(word, face, width):
-                cut = max(1, _longest_prefix(word, face, width))
-                lines.append(word[:cut])
-                word = word[cut:]
-                if len(lines) > max_lines:
-                    return lines
-            line = word
-            if len(lines) > max_lines:
-                return lines
-        lines.append(line)
-        if len(lines) > max_lines:
-            return lines
-    return lines
-
-
-def _ellipsize(text: str, face: ImageFont.FreeTypeFont, width: int) -> str:
-    text = drawable(text).replace("\n", " ")
-    if _fits(text, face, width):
-        return text
-    return text[: _longest_prefix(text, face, width, "…")] + "…"
-
-
-def _draw_slot(
-    draw: ImageDraw.ImageDraw,
-    box: Box,
-    heading: str,
-    entries: list[EntryView],
-    messages: Messages,
-) -> int:
-    """Draw one point's slot; return how many of its entries did not fit."""
-    heading_face, body_face, small_face = font(17, bold=True), font(15), font(14, bold=True)
-    has_ist = any(e.kind == Kind.IST for e in entries)
     inner = Box(box.left + 4, box.top + 2, box.right - 4, box.bottom - 4)
-    fill = BACKGROUND if has_ist else EMPTY_FILL
-    draw.rounded_rectangle((inner.left, inner.top, inner.right, inner.bottom), 6, fill=fill)
+    canvas.box(inner, 6, EMPTY_FILL if slot.empty else BACKGROUND)
     x, y = inner.left + PAD, inner.top + PAD - 2
     text_width = inner.width - 2 * PAD
-    heading_lines = _wrap(heading, heading_face, text_width)
-    if len(heading_lines) > 1:
-        heading_lines = [
-            heading_lines[0],
-            _ellipsize(" ".join(heading_lines[1:]), heading_face, text_width),
-        ]
-    for line in heading_lines:
-        draw.text((x, y), line, font=heading_face, fill=INK)
-        y += 22
+    for line in slot.heading:
+        canvas.text(x, y, line, heading_pen, INK)
+        y += HEADING_LINE
     y += 2
-    if not has_ist:
-        draw.text((x, y), messages.plain("image_empty"), font=small_face, fill=EMPTY_INK)
+    if slot.empty:
+        canvas.text(x, y, messages.plain("image_empty"), small_pen, EMPTY_INK)
         y += 20
-    line_height = 18
-    more_line = line_height
-    ordered = [e for e in entries if e.kind == Kind.IST] + [
-        e for e in entries if e.kind == Kind.SOLL
-    ]
-    tag_width = 22
-    for index, entry in enumerate(ordered):
-        lines = _wrap(entry.text, body_face, text_width - tag_width)
-        room = (inner.bottom - PAD - more_line - y) // line_height
-        if index == len(ordered) - 1:
-            room = (inner.bottom - PAD - y) // line_height
-        if room <= 0:
-            rest = len(ordered) - index
-            draw.text((x, y), messages("image_more", count=rest), font=small_face, fill=MUTED)
-            return rest
-        remaining = len(ordered) - index
-        share = max(2, (room - (1 if remaining > 1 else 0)) // remaining)
-        shown = lines[: min(room, share)]
-        if len(shown) < len(lines):
-            shown[-1] = _ellipsize(shown[-1] + " …", body_face, text_width - tag_width)
-        colour = IST_COLOUR if entry.kind == Kind.IST else SOLL_COLOUR
-        label = messages.plain("kind_" + entry.kind.value)[0]
-        draw.rounded_rectangle((x, y + 1, x + 16, y + 17), 3, fill=colour)
-        draw.text((x + 8, y + 9), label, font=small_face, fill=BACKGROUND, anchor="mm")
+    cut = fit_entries([len(lines) for _, lines in slot.entries], inner.bottom - PAD - y)
+    for (kind, lines), count in zip(slot.entries, cut.shown, strict=False):
+        if count == 0:
+            continue
+        shown = lines[:count]
+        if count < len(lines):
+            shown[-1] = body_pen.ellipsize(shown[-1] + " …", text_width - TAG_WIDTH)
+        colour = IST_COLOUR if kind == Kind.IST else SOLL_COLOUR
+        label = messages.plain("kind_" + kind.value)[0]
+        canvas.box(Box(x, y + 1, x + 16, y + 17), 3, colour)
+        canvas.text(x + 8, y + 9, label, small_pen, BACKGROUND, anchor="mm")
         for line in shown:
-            draw.text((x + tag_width, y), line, font=body_face, fill=INK)
-            y += line_height
-        y += 2
-    return 0
+            canvas.text(x + TAG_WIDTH, y, line, body_pen, INK)
+            y += LINE
+        y += ENTRY_GAP
+    note = _hidden_note(messages, cut)
+    if note:
+        canvas.text(x, inner.bottom - PAD - LINE + 2, note, small_pen, MUTED)
+    return cut
 
 
 @dataclass(frozen=True)
 class Drawing:
-    """The drawn board and, per point, how many entries were left out for lack of room."""
+    """The drawn board and, per point, how many entries and lines were left out for lack of room."""
 
     image: Image.Image
+    geometry: Layout
     hidden: dict[int, int]
+    hidden_lines: dict[int, int]
 
 
-def render_png(model: ModelText, messages: Messages, view: BoardView) -> bytes:
-    """Draw the board and return PNG bytes."""
+def render_png(model: ModelText, messages: Messages, view: BoardView, scale: int = 1) -> bytes:
+    """Draw the board and return PNG bytes; `scale=2` for the sharp version sent as a document."""
     buffer = io.BytesIO()
-    draw_board(model, messages, view).image.save(buffer, format="PNG", optimize=True)
+    draw_board(model, messages, view, scale).image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
 
 
-def draw_board(model: ModelText, messages: Messages, view: BoardView) -> Drawing:
+def draw_board(model: ModelText, messages: Messages, view: BoardView, scale: int = 1) -> Drawing:
     """Draw the board in the model's layout."""
-    geometry = layout(model)
-    hidden: dict[int, int] = {}
-    image = Image.new("RGB", (geometry.width, geometry.height), BACKGROUND)
-    draw = ImageDraw.Draw(image)
-    title_face = font(28, bold=True)
-    title = messages.plain("image_title").replace("{title}", view.title)
-    draw.text(
-        (MARGIN, 18),
-        _ellipsize(title, title_face, WIDTH - 2 * MARGIN - 200),
-        font=title_face,
-        fill=INK,
-    )
+    geometry, texts = layout(model, messages, view, scale)
+    canvas = Canvas(geometry.width, geometry.height, scale)
+    title_pen = Pen(geometry.title_size, True, scale)
+    for index, line in enumerate(geometry.title_lines):
+        canvas.text(MARGIN, 18 + index * round(geometry.title_size * 1.3), line, title_pen, INK)
     filled = view.point_count - len(view.empty_points)
-    draw.text(
-        (WIDTH - MARGIN, 32),
+    canvas.text(
+        WIDTH - MARGIN,
+        18 + geometry.title_size * 0.65,
         f"{filled}/{view.point_count}",
-        font=font(24, bold=True),
-        fill=SOLL_COLOUR if filled == view.point_count else MUTED,
+        Pen(24, True, scale),
+        SOLL_COLOUR if filled == view.point_count else MUTED,
         anchor="rm",
     )
+    hidden: dict[int, int] = {}
+    hidden_lines: dict[int, int] = {}
     for area in model.areas:
         box = geometry.areas[area.place]
-        draw.rounded_rectangle(
-            (box.left, box.top, box.right, box.bottom), 10, fill=AREA_COLOURS[area.place]
-        )
+        canvas.box(box, 10, AREA_COLOURS[area.place])
         header = Box(box.left, box.top, box.right, box.top + AREA_HEADER)
-        draw.rounded_rectangle(
-            (header.left, header.top, header.right, header.bottom),
-            10,
-            fill=HEADER_COLOURS[area.place],
-        )
-        draw.text(
-            (header.left + 12, header.top + AREA_HEADER // 2),
-            f"{area.number}  {area.name}",
-            font=font(19, bold=True),
-            fill=BACKGROUND,
+        canvas.box(header, 10, HEADER_COLOURS[area.place])
+        canvas.text(
+            header.left + 12,
+            header.top + AREA_HEADER // 2,
+            drawable(f"{area.number}  {area.name}"),
+            Pen(19, True, scale),
+            BACKGROUND,
             anchor="lm",
         )
         for number in area.points:
-            hidden[number] = _draw_slot(
-                draw,
-                geometry.slots[number],
-                model.point(number).heading,
-                view.field(number),
-                messages,
-            )
-    return Drawing(image, hidden)
+            cut = _draw_slot(canvas, geometry.slots[number], texts[number], messages)
+            hidden[number] = cut.hidden_entries
+            hidden_lines[number] = cut.hidden_lines
+    if geometry.note is not None:
+        canvas.text(
+            geometry.note.left + 4,
+            geometry.note.top + 6,
+            messages.plain("image_cut_note"),
+            Pen(15, True, scale),
+            MUTED,
+        )
+    return Drawing(canvas.image, geometry, hidden, hidden_lines)
