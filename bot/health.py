@@ -1,19 +1,17 @@
 """`GET /healthz` and `GET /metrics` (SPEC §8): a small aiohttp application.
 
-The webhook server mounts the same routes with `add_routes`; in polling mode (or beside the
-webhook server) `attach` runs them on HEALTH_LISTEN:HEALTH_PORT for as long as the bot runs.
+The webhook server mounts the same routes with `add_routes`; in polling mode
+`start_health_server` serves them on HEALTH_LISTEN:HEALTH_PORT in the bot's event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
 
 from aiohttp import web
 from sqlalchemy import Engine, text
-from telegram.ext import Application
 
 from bot import metrics
 
@@ -89,45 +87,3 @@ async def start_health_server(
         raise
     log.info("health and metrics on http://%s:%s/healthz and /metrics", host, port)
     return runner
-
-
-def polling_is_serving(application: Application[Any, Any, Any, Any, Any, Any]) -> bool:
-    """Whether the application runs and its updater polls Telegram."""
-    updater = application.updater
-    return application.running and updater is not None and updater.running
-
-
-Hook = Callable[[Application[Any, Any, Any, Any, Any, Any]], Awaitable[None]]
-
-
-def attach(
-    application: Application[Any, Any, Any, Any, Any, Any],
-    *,
-    engine: Engine,
-    host: str,
-    port: int,
-    is_serving: Callable[[], bool] | None = None,
-) -> None:
-    """Run the health server for as long as the application runs: started in `post_init`,
-    stopped in `post_shutdown` (any hooks already set still run). `is_serving` defaults to
-    "the application runs and polls"."""
-    serving = is_serving or (lambda: polling_is_serving(application))
-    runners: list[web.AppRunner] = []
-    before_init: Hook | None = application.post_init
-    before_shutdown: Hook | None = application.post_shutdown
-
-    async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        if before_init is not None:
-            await before_init(app)
-        runners.append(
-            await start_health_server(engine=engine, is_serving=serving, host=host, port=port)
-        )
-
-    async def post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        while runners:
-            await runners.pop().cleanup()
-        if before_shutdown is not None:
-            await before_shutdown(app)
-
-    application.post_init = post_init
-    application.post_shutdown = post_shutdown

@@ -14,11 +14,9 @@ import pytest
 from aiohttp import test_utils
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import NullPool
-from telegram.ext import ApplicationBuilder
 
 from bot import health, metrics
 from bot.store.db import make_engine, normalise_url
-from tests.emulator.world import TOKEN
 
 
 @pytest.fixture
@@ -180,30 +178,12 @@ async def test_metrics_expose_the_counters(
     )
 
 
-async def test_attach_serves_while_the_application_runs(sqlite_engine: Engine) -> None:
-    application = ApplicationBuilder().token(TOKEN).updater(None).build()
-    calls: list[str] = []
-
-    async def earlier_init(_app: Any) -> None:
-        calls.append("init")
-
-    async def earlier_shutdown(_app: Any) -> None:
-        calls.append("shutdown")
-
-    application.post_init = earlier_init
-    application.post_shutdown = earlier_shutdown
+async def test_health_server_on_a_port_until_cleaned_up(sqlite_engine: Engine) -> None:
     port = _closed_port()
     serving = {"now": False}
-    health.attach(
-        application,
-        engine=sqlite_engine,
-        host="127.0.0.1",
-        port=port,
-        is_serving=lambda: serving["now"],
+    runner = await health.start_health_server(
+        engine=sqlite_engine, is_serving=lambda: serving["now"], host="127.0.0.1", port=port
     )
-    assert application.post_init is not None
-    assert application.post_shutdown is not None
-    await application.post_init(application)
     try:
         async with aiohttp.ClientSession() as session:
             url = f"http://127.0.0.1:{port}/healthz"
@@ -212,13 +192,10 @@ async def test_attach_serves_while_the_application_runs(sqlite_engine: Engine) -
             serving["now"] = True
             async with session.get(url) as response:
                 assert response.status == 200
+            async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
+                assert response.status == 200
+                assert "sechscluster_entries_saved_total" in await response.text()
     finally:
-        await application.post_shutdown(application)
-    assert calls == ["init", "shutdown"]
+        await runner.cleanup()
     with pytest.raises(ConnectionRefusedError):  # the port is closed again
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
-
-
-def test_polling_is_serving_needs_a_running_updater() -> None:
-    application = ApplicationBuilder().token(TOKEN).build()
-    assert health.polling_is_serving(application) is False
