@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -84,3 +85,39 @@ def test_wheel_installed_outside_the_checkout_runs_the_demo(tmp_path: Path) -> N
     assert {".md", ".json", ".png", ".html"} <= written, written
     assert all(path.stat().st_size > 0 for path in out.iterdir())
     assert (next(out.glob("*.png")).read_bytes()[:8]) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_compose_takes_every_secret_from_the_env_file_without_defaults() -> None:
+    compose = (REPO / "deploy" / "compose.yaml").read_text(encoding="utf-8")
+    example = (REPO / "deploy" / ".env.example").read_text(encoding="utf-8")
+    for name in ("TELEGRAM_BOT_TOKEN", "POSTGRES_PASSWORD", "WEBHOOK_SECRET", "BOT_DOMAIN"):
+        uses = re.findall(r"\$\{" + name + r"([^}]*)\}", compose)
+        assert uses, name
+        assert all(use.startswith(":?") for use in uses), f"{name} has a default: {uses}"
+        assert re.search(rf"^{name}=$", example, re.MULTILINE), f"{name} not blank in .env.example"
+    assert "change-me" not in compose
+
+
+def test_docker_context_holds_only_what_the_wheel_is_built_from() -> None:
+    rules = [
+        line.strip()
+        for line in (REPO / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert rules[0] == "*"  # everything out first, then only these back in
+    assert {rule[1:] for rule in rules if rule.startswith("!")} == {
+        "pyproject.toml",
+        "README.md",
+        "bot",
+    }
+    assert "**/.env" in rules
+    dockerfile = (REPO / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    copied = {
+        source
+        for line in dockerfile.splitlines()
+        if line.startswith("COPY ") and "--from" not in line
+        for source in line.split()[1:-1]
+    }
+    assert copied == {"pyproject.toml", "README.md", "bot"}
+    assert "pip wheel" in dockerfile
+    assert "--no-index --find-links /wheels" in dockerfile
