@@ -216,6 +216,11 @@ class World:
         self.latency = 0.0  # seconds each call (but getUpdates) takes, like Telegram's 50-100 ms
         self.webhook: dict[str, Any] | None = None
         self._webhook_thread: threading.Thread | None = None
+        # several bot processes behind one webhook URL: their URLs, taken in turn
+        self.webhook_targets: list[str] = []
+        self.webhook_timeout = 10.0  # seconds Telegram waits for the bot's answer
+        self.webhook_repeat_every = 0  # post every n-th answered update once more (redelivery)
+        self.webhook_posts: list[tuple[int, str, int]] = []  # update_id, url, status (0: none)
         self.allowed_reactions = _allowed_reactions()
         self._next_group_id = itertools.count(400000001)
 
@@ -474,32 +479,88 @@ class World:
         secret = params.get("secret_token")
         if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
             raise ApiError(400, "Bad Request: secret token contains unallowed characters")
-        self.webhook = {"url": url, "secret": secret}
+        connections = int(params.get("max_connections") or 40)
+        self.webhook = {"url": url, "secret": secret, "max_connections": connections}
         if self._webhook_thread is None:
             self._webhook_thread = threading.Thread(target=self._deliver_to_webhook, daemon=True)
             self._webhook_thread.start()
         return True
 
     def _deliver_to_webhook(self) -> None:
-        """Telegram's side of webhook mode: POST each update until the bot answers 200."""
+        """Telegram's side of webhook mode: POST each update until the bot answers 200.
+
+        As Telegram's Bot API server does, one chat's updates go one at a time and in order,
+        while up to `max_connections` chats are delivered at once. With `webhook_targets`
+        (several processes behind one URL) the targets are taken in turn, so an update that
+        failed goes to the next one.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
         import httpx
 
-        while True:
-            with self.updates_ready:
-                while not (self.webhook and self.updates):
-                    self.updates_ready.wait(0.5)
-                update, hook = self.updates[0], dict(self.webhook)
-            headers = {"X-Telegram-Bot-Api-Secret-Token": hook["secret"]} if hook["secret"] else {}
-            try:
-                answer = httpx.post(hook["url"], json=update, headers=headers, timeout=10)
-                delivered = answer.status_code == 200
-            except httpx.HTTPError:
-                delivered = False
-            with self.updates_ready:
-                if delivered and self.updates and self.updates[0] is update:
-                    self.updates.pop(0)
-            if not delivered:
-                time.sleep(0.3)
+        busy: set[object] = set()
+        turns = itertools.count()
+        with (
+            httpx.Client(timeout=self.webhook_timeout) as client,
+            ThreadPoolExecutor(max_workers=100) as pool,
+        ):
+            while True:
+                with self.updates_ready:
+                    picked = self._next_for_webhook(busy)
+                    while picked is None:
+                        self.updates_ready.wait(0.5)
+                        picked = self._next_for_webhook(busy)
+                    update, queue, hook = picked
+                    busy.add(queue)
+                pool.submit(self._post_update, client, update, queue, hook, next(turns), busy)
+
+    def _next_for_webhook(
+        self, busy: set[object]
+    ) -> tuple[dict[str, Any], object, dict[str, Any]] | None:
+        """The oldest update of a chat with nothing in flight (called under the lock)."""
+        if not self.webhook or len(busy) >= self.webhook["max_connections"]:
+            return None
+        for update in self.updates:
+            queue = _queue_of(update)
+            if queue not in busy:
+                return update, queue, dict(self.webhook)
+        return None
+
+    def _post_update(
+        self,
+        client: Any,
+        update: dict[str, Any],
+        queue: object,
+        hook: dict[str, Any],
+        turn: int,
+        busy: set[object],
+    ) -> None:
+        targets = self.webhook_targets or [hook["url"]]
+        delivered = self._post_once(client, targets[turn % len(targets)], update, hook) == 200
+        if not delivered:
+            time.sleep(0.3)
+        with self.updates_ready:
+            if delivered:
+                self.updates = [u for u in self.updates if u is not update]
+            busy.discard(queue)
+            self.updates_ready.notify_all()
+        every = self.webhook_repeat_every
+        if delivered and every and update["update_id"] % every == 0:
+            self._post_once(client, targets[(turn + 1) % len(targets)], update, hook)
+
+    def _post_once(
+        self, client: Any, url: str, update: dict[str, Any], hook: dict[str, Any]
+    ) -> int:
+        import httpx
+
+        headers = {"X-Telegram-Bot-Api-Secret-Token": hook["secret"]} if hook["secret"] else {}
+        try:
+            status = int(client.post(url, json=update, headers=headers).status_code)
+        except httpx.HTTPError:
+            status = 0
+        with self.lock:
+            self.webhook_posts.append((int(update["update_id"]), url, status))
+        return status
 
     def api_setmycommands(self, params: dict[str, Any], files: Any) -> bool:
         return True
@@ -818,6 +879,16 @@ def _chat_id_of(params: dict[str, Any]) -> int | None:
         return int(params["chat_id"])
     except (KeyError, ValueError):
         return None
+
+
+def _queue_of(update: dict[str, Any]) -> object:
+    """The chat whose updates Telegram delivers one after another (or the update alone)."""
+    for value in update.values():
+        if isinstance(value, dict):
+            chat = value.get("chat") or (value.get("message") or {}).get("chat")
+            if isinstance(chat, dict):
+                return chat["id"]
+    return ("update", update["update_id"])
 
 
 def _command_entities(text: str) -> list[dict[str, Any]]:

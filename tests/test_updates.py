@@ -1,0 +1,286 @@
+"""The update pipeline in-process: inbox, exactly once, retries, per-chat queues, the webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import Engine, text
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder, CallbackContext, MessageHandler, filters
+
+from bot.store import queries
+from bot.store.db import make_engine, normalise_url, session_scope, upgrade_schema
+from bot.updates.pipeline import Outcome, Pipeline, Received
+from bot.updates.queues import ChatQueues
+from bot.updates.unit import mark_current_processed, note_failure
+from bot.updates.webhook import MAX_BODY_BYTES, SECRET_HEADER, webhook_app
+from tests.emulator import BotApiEmulator
+from tests.emulator.world import TOKEN
+
+SECRET = "geheim-123"
+AnyApp = Application[Any, Any, Any, Any, Any, Any]
+Handler = Callable[[Update, CallbackContext[Any, Any, Any, Any]], Any]
+
+
+def _update(update_id: int, chat_id: int, text: str = "hallo") -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_700_000_000,
+            "chat": {"id": chat_id, "type": "supergroup", "title": "Team"},
+            "from": {"id": 7, "is_bot": False, "first_name": "Anna"},
+            "text": text,
+        },
+    }
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Engine:
+    engine = make_engine(normalise_url(f"sqlite:///{tmp_path / 'inbox.sqlite3'}"))
+    upgrade_schema(engine)
+    return engine
+
+
+class Recorder:
+    """A handler that writes like the bot's handlers do: claim, write, commit — or fail."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.seen: list[int] = []
+        self.written: list[int] = []
+        self.failures_left: dict[int, int] = {}
+
+    async def handle(self, update: Update, _context: CallbackContext[Any, Any, Any, Any]) -> None:
+        self.seen.append(update.update_id)
+        if self.failures_left.get(update.update_id, 0) > 0:
+            self.failures_left[update.update_id] -= 1
+            raise RuntimeError("handler failed")
+        with session_scope(self.engine) as session:
+            if not mark_current_processed(session):
+                return
+            session.execute(text("SELECT 1"))
+            session.commit()
+        self.written.append(update.update_id)
+
+
+@pytest.fixture
+async def app(emulator: BotApiEmulator) -> AsyncIterator[AnyApp]:
+    application: AnyApp = (
+        ApplicationBuilder().token(TOKEN).base_url(f"{emulator.base_url}/bot").updater(None).build()
+    )
+
+    async def on_error(_update: object, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        note_failure(context.error)
+
+    application.add_error_handler(on_error)
+    await application.initialize()
+    yield application
+    await application.shutdown()
+
+
+def _wire(app: AnyApp, engine: Engine, **kwargs: Any) -> tuple[Pipeline, Recorder]:
+    recorder = Recorder(engine)
+    app.add_handler(MessageHandler(filters.ALL, recorder.handle))
+    return Pipeline(app, engine, **kwargs), recorder
+
+
+def _inbox(engine: Engine) -> dict[int, tuple[str, int, bool]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT update_id, outcome, attempts, processed_at FROM inbox_update")
+        ).all()
+    return {r[0]: (r[1], r[2], r[3] is not None) for r in rows}
+
+
+async def test_each_update_is_stored_once_and_processed_once(
+    app: AnyApp, sqlite_engine: Engine
+) -> None:
+    pipeline, recorder = _wire(app, sqlite_engine)
+    first = Update.de_json(_update(1, -100), app.bot)
+    [received] = await pipeline.receive([first])
+    assert await pipeline.receive([first]) == []  # delivered again: not stored twice
+    assert await pipeline.process(received) is Outcome.DONE
+    # processed again anyway (a redelivery racing the first): the handler's claim says no
+    assert await pipeline.process(received) is Outcome.DONE
+    assert recorder.seen == [1, 1]
+    assert recorder.written == [1]
+    assert _inbox(sqlite_engine) == {1: ("handled", 0, True)}
+
+
+async def test_an_update_no_handler_writes_for_is_marked_done(
+    app: AnyApp, sqlite_engine: Engine
+) -> None:
+    pipeline = Pipeline(app, sqlite_engine)  # no handlers at all
+    [received] = await pipeline.receive([Update.de_json(_update(5, -100), app.bot)])
+    assert await pipeline.process(received) is Outcome.DONE
+    assert _inbox(sqlite_engine) == {5: ("done", 0, True)}
+    assert await pipeline.unprocessed(all_chats=True) == []
+
+
+async def test_a_failing_update_is_retried_then_given_up(
+    app: AnyApp, sqlite_engine: Engine
+) -> None:
+    pipeline, recorder = _wire(app, sqlite_engine, max_attempts=3)
+    recorder.failures_left = {1: 1, 2: 10}
+    received = await pipeline.receive([Update.de_json(_update(i, -100), app.bot) for i in (1, 2)])
+    assert await pipeline.process(received[0]) is Outcome.RETRY
+    assert await pipeline.process(received[0]) is Outcome.DONE  # second try goes through
+    outcomes = [await pipeline.process(received[1]) for _ in range(3)]
+    assert outcomes == [Outcome.RETRY, Outcome.RETRY, Outcome.GAVE_UP]
+    assert _inbox(sqlite_engine) == {1: ("handled", 1, True), 2: ("failed", 3, True)}
+
+
+async def test_unprocessed_updates_come_back_in_order(app: AnyApp, sqlite_engine: Engine) -> None:
+    pipeline, _ = _wire(app, sqlite_engine)
+    updates = [Update.de_json(_update(i, -100 - i % 2), app.bot) for i in (3, 1, 2, 4)]
+    await pipeline.receive(updates)
+    assert [r.update_id for r in await pipeline.unprocessed(all_chats=True)] == [1, 2, 3, 4]
+    assert [r.update_id for r in await pipeline.unprocessed(chat_id=-101)] == [1, 3]
+    assert await pipeline.settle_chat(-101, 1)
+    assert [r.update_id for r in await pipeline.unprocessed(chat_id=-101)] == [3]
+    assert await pipeline.replay_all() == 3
+    assert await pipeline.unprocessed(all_chats=True) == []
+
+
+async def test_purge_forgets_old_processed_updates_only(sqlite_engine: Engine) -> None:
+    from datetime import timedelta
+
+    from bot.store.tables import utcnow
+
+    with session_scope(sqlite_engine) as session:
+        for update_id in (1, 2, 3):
+            queries.receive_update(session, update_id=update_id, chat_id=-1, payload="{}")
+        queries.mark_processed(session, update_id=1, outcome="done")
+        queries.mark_processed(session, update_id=2, outcome="done")
+        session.commit()
+    with session_scope(sqlite_engine) as session:
+        assert queries.purge_processed_updates(session, before=utcnow() - timedelta(days=1)) == 0
+        assert queries.purge_processed_updates(session, before=utcnow() + timedelta(days=1)) == 2
+        session.commit()
+    assert list(_inbox(sqlite_engine)) == [3]
+
+
+def _received(update_id: int, chat_id: int | None) -> Received:
+    return Received(Update.de_json(_update(update_id, chat_id or 1), None), chat_id)
+
+
+async def test_chat_queues_keep_each_chat_in_order_and_let_other_chats_pass() -> None:
+    done: dict[int | None, list[int]] = {}
+    release_slow = asyncio.Event()
+    others_done = asyncio.Event()
+
+    async def work(received: Received) -> None:
+        if received.chat_id == -1:  # the slow chat: stuck until released
+            await release_slow.wait()
+        else:
+            await asyncio.sleep(0.001 * (received.update_id % 3))
+        done.setdefault(received.chat_id, []).append(received.update_id)
+        if sum(len(ids) for chat, ids in done.items() if chat != -1) == 200:
+            others_done.set()
+
+    queues = ChatQueues(work, concurrency=4, capacity=1000)
+    start = time.monotonic()
+    for update_id in range(1, 301):
+        chat = -1 if update_id <= 100 else -(2 + update_id % 5)
+        queues.put(_received(update_id, chat))
+    await asyncio.wait_for(others_done.wait(), 5)
+    others = time.monotonic() - start
+    assert -1 not in done  # stuck, and holding one slot only
+    release_slow.set()
+    await asyncio.wait_for(queues.join(), 5)
+    assert done[-1] == list(range(1, 101))
+    for key, ids in done.items():
+        assert ids == sorted(ids), key
+    assert sum(len(ids) for ids in done.values()) == 300
+    assert others < 2.0
+
+
+async def test_chat_queues_report_when_full_and_close_leaves_the_rest() -> None:
+    gate = asyncio.Event()
+    worked: list[int] = []
+
+    async def work(received: Received) -> None:
+        await gate.wait()
+        worked.append(received.update_id)
+
+    queues = ChatQueues(work, concurrency=2, capacity=3)
+    for update_id in range(1, 4):
+        queues.put(_received(update_id, -1))
+    waiter = asyncio.create_task(queues.wait_for_room())
+    await asyncio.sleep(0.01)
+    assert not waiter.done()  # three waiting: the fetcher pauses
+    gate.set()
+    await asyncio.wait_for(waiter, 2)
+    await queues.join()
+    gate.clear()
+    queues.put(_received(4, -1))
+    queues.put(_received(5, -1))
+    await asyncio.sleep(0.01)
+    await queues.close(grace=0.05)  # 4 is stuck in work: cancelled; 5 never started
+    assert worked == [1, 2, 3]
+    assert queues.waiting == 0
+
+
+# ---- the webhook endpoint ----------------------------------------------------------------------
+
+
+@pytest.fixture
+async def client(
+    app: AnyApp, sqlite_engine: Engine
+) -> AsyncIterator[tuple[TestClient[Any, Any], Recorder]]:
+    pipeline, recorder = _wire(app, sqlite_engine)
+    server = TestServer(webhook_app(pipeline, secret=SECRET, is_serving=lambda: True))
+    async with TestClient(server) as test_client:
+        yield test_client, recorder
+
+
+async def test_webhook_refuses_without_the_secret(
+    client: tuple[TestClient[Any, Any], Recorder], sqlite_engine: Engine
+) -> None:
+    http, recorder = client
+    body = _update(1, -100)
+    assert (await http.post("/telegram", json=body)).status == 403
+    wrong = {SECRET_HEADER: SECRET + "x"}
+    assert (await http.post("/telegram", json=body, headers=wrong)).status == 403
+    assert (await http.post("/telegram", json=body, headers={SECRET_HEADER: ""})).status == 403
+    assert recorder.seen == []
+    assert _inbox(sqlite_engine) == {}
+
+
+async def test_webhook_caps_the_body_and_refuses_what_is_no_update(
+    client: tuple[TestClient[Any, Any], Recorder], sqlite_engine: Engine
+) -> None:
+    http, recorder = client
+    headers = {SECRET_HEADER: SECRET, "Content-Type": "application/json"}
+    huge = io.BytesIO(json.dumps(_update(1, -100, "x" * MAX_BODY_BYTES)).encode())
+    assert (await http.post("/telegram", data=huge, headers=headers)).status == 413
+    assert (await http.post("/telegram", data=b"{not json", headers=headers)).status == 400
+    assert (await http.post("/telegram", data=b"[1, 2]", headers=headers)).status == 400
+    assert recorder.seen == []
+    assert _inbox(sqlite_engine) == {}
+
+
+async def test_webhook_answers_after_processing_and_once_only(
+    client: tuple[TestClient[Any, Any], Recorder], sqlite_engine: Engine
+) -> None:
+    http, recorder = client
+    headers = {SECRET_HEADER: SECRET}
+    recorder.failures_left = {2: 1}
+    assert (await http.post("/telegram", json=_update(1, -100), headers=headers)).status == 200
+    assert recorder.written == [1]  # processed and committed before the answer
+    assert (await http.post("/telegram", json=_update(1, -100), headers=headers)).status == 200
+    assert recorder.seen == [1]  # a redelivery of a processed update changes nothing
+    assert (await http.post("/telegram", json=_update(2, -100), headers=headers)).status == 500
+    assert (await http.post("/telegram", json=_update(2, -100), headers=headers)).status == 200
+    assert recorder.written == [1, 2]
+    assert _inbox(sqlite_engine) == {1: ("handled", 0, True), 2: ("handled", 1, True)}
+    assert (await http.get("/healthz")).status == 200
