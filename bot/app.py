@@ -21,12 +21,13 @@ from telegram.request import HTTPXRequest
 
 from bot.context import CONTEXT_TYPES, BotApplication, Context
 from bot.handlers import board, entries, help, membership, reminders, review
-from bot.handlers.common import answer, messages_for
-from bot.handlers.send import ChatGone
+from bot.handlers.reading import scope_of
+from bot.handlers.send import ChatGone, send_html
 from bot.model.catalogue import Catalogue
 from bot.ratelimit import PostingRateLimiter
 from bot.settings import Settings
 from bot.texts import Texts
+from bot.updates.unit import note_failure
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,8 @@ async def on_error(update: object, context: Context) -> None:
     """Log every failure; tell the person something went wrong, without details.
 
     Telegram's own refusals are expected in a long life (rights taken away, chats gone) and get
-    one log line; anything else is a bug and is logged with its traceback.
+    one log line; anything else is a bug: logged with its traceback, and the update is left
+    unprocessed so that it is tried again (the pipeline bounds how often).
     """
     error = context.error
     if isinstance(error, ChatGone):  # already marked inactive; nobody to tell
@@ -67,11 +69,20 @@ async def on_error(update: object, context: Context) -> None:
     if isinstance(error, TelegramError):
         log.warning("update not handled, Telegram refused: %s", str(error)[:300])
         return
+    note_failure(error)
     log.error("update failed: %s", repr(error)[:500], exc_info=error)
     if isinstance(update, Update) and update.effective_message is not None:
         message = update.effective_message
+        scope = scope_of(message)
+        data = context.bot_data
         try:
-            await answer(context, message, messages_for(context, None, message)("unknown_error"))
+            await send_html(
+                context,
+                scope.chat_id,
+                scope.thread_id,
+                data.messages(data.settings.bot_language)("unknown_error"),
+                reply_to=message.message_id,
+            )
         except Exception:  # the error handler itself must never raise
             log.exception("could not report a failed update")
 
@@ -126,14 +137,13 @@ def build_application(
 
 
 def register_handlers(application: BotApplication) -> None:
-    """Every handler, in the order they are tried."""
+    """Every handler, in the order they are tried; each update is handled by one of them."""
     new_messages = filters.UpdateType.MESSAGE
-    # runs first, for every message, and lets the other handlers run too
-    application.add_handler(
-        MessageHandler(filters.ChatType.GROUPS, membership.still_here), group=-1
-    )
     application.add_handler(
         ChatMemberHandler(membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
+    application.add_handler(
+        ChatMemberHandler(membership.chat_member, ChatMemberHandler.CHAT_MEMBER)
     )
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, membership.migrated))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, entries.edited))

@@ -12,7 +12,9 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
 from bot.handlers import reminders
+from bot.model.board import BoardStatus
 from bot.model.entry_text import Kind
+from bot.render.reminder import card_link
 from bot.store import queries
 from bot.store.db import make_engine, normalise_url, upgrade_schema
 from bot.store.tables import Board, Card, ReminderSent
@@ -89,9 +91,9 @@ def test_due_reminder_lists_exactly_the_empty_points(engine: Engine) -> None:
 
 
 def test_basic_groups_get_no_links() -> None:
-    assert reminders.card_link(-4001, 0, 5) is None
-    assert reminders.card_link(-1001234, 0, 5) == "https://t.me/c/1234/5"
-    assert reminders.card_link(-1001234, 9, 5) == "https://t.me/c/1234/9/5"
+    assert card_link(-4001, 0, 5) is None
+    assert card_link(-1001234, 0, 5) == "https://t.me/c/1234/5"
+    assert card_link(-1001234, 9, 5) == "https://t.me/c/1234/9/5"
 
 
 def test_nothing_for_complete_closed_or_inactive_boards(engine: Engine) -> None:
@@ -100,7 +102,7 @@ def test_nothing_for_complete_closed_or_inactive_boards(engine: Engine) -> None:
         complete = _board(session, due=due, chat_id=-1001)
         _fill(session, complete, range(1, 21))
         closed = _board(session, due=due, chat_id=-1002)
-        closed.status = queries.CLOSED
+        closed.status = BoardStatus.CLOSED
         _board(session, due=due, chat_id=-1003)
         queries.set_chat_active(session, chat_id=-1003, active=False)
         session.commit()

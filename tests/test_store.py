@@ -147,7 +147,8 @@ def test_undo_takes_only_the_authors_latest(engine: Engine) -> None:
 def test_migration_moves_board_cards_and_entries(engine: Engine) -> None:
     with Session(engine, expire_on_commit=False) as session:
         board = _board(session, chat_id=-4001)
-        queries.add_card(session, board=board, point=1, chat_id=-4001, message_id=10)
+        assert board.id is not None
+        queries.add_card(session, board_id=board.id, point=1, chat_id=-4001, message_id=10)
         _add(session, board, 1, 11)
         queries.migrate_chat(session, old_chat_id=-4001, new_chat_id=BIG_CHAT)
         session.commit()

@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
-from telegram import Message, Update
+from telegram import Message
 
-from bot.context import Context
-from bot.handlers import outputs
-from bot.handlers.common import (
-    answer,
-    command_arguments,
-    find_open_board,
-    messages_for,
-    person_of,
-    require_board,
-    scope_of,
-)
-from bot.handlers.send import acknowledge
+from bot.handlers.outputs import queue_completion
+from bot.handlers.reading import command_word, message_text
+from bot.handlers.turn import Need, Refusal, Turn, handles
+from bot.model.board import BoardStatus
 from bot.model.entry_text import Kind, PointOutOfRange, parse_command_entry, parse_entry
 from bot.store import queries
-from bot.store.tables import Board, Entry
-from bot.texts import Html, Messages
+from bot.store.tables import Board
 
-log = logging.getLogger(__name__)
 UNDO_PREVIEW = 80
+ENTRY_LIMIT = 4000  # characters; longer texts belong in several entries (SPEC §8)
+_ENTRY_COMMANDS = ("ist", "soll")
 
 
 @dataclass(frozen=True)
@@ -38,256 +29,173 @@ class Draft:
     text: str
 
 
-class Refused(Exception):
-    """The message cannot become an entry; the Html says why (or nothing to say)."""
-
-    def __init__(self, reply: Html | None) -> None:
-        super().__init__(reply)
-        self.reply = reply
-
-
-def _message_text(message: Message) -> str | None:
-    return message.text if message.text is not None else message.caption
+def _checked(turn: Turn, board: Board, point: int, kind: Kind, text: str) -> Draft:
+    """A draft for an open board, within the length limit; else a refusal."""
+    turn.speak(board.language)
+    if board.status != BoardStatus.OPEN:
+        raise Refusal("entry_board_closed", title=board.title)
+    if len(text) > ENTRY_LIMIT:
+        raise Refusal("entry_too_long", length=len(text), limit=ENTRY_LIMIT)
+    return Draft(board, point, kind, text)
 
 
-def _command_word(message: Message) -> str | None:
-    text = _message_text(message) or ""
-    if not text.startswith("/"):
-        return None
-    word = text.split(maxsplit=1)[0][1:].split("@", 1)[0].casefold()
-    return word if word in ("ist", "soll") else None
-
-
-def _card_board(context: Context, message: Message) -> tuple[Board, int] | None:
+def _card_of(turn: Turn, message: Message) -> tuple[Board, int] | None:
     """The board and point of the card this message replies to, if it replies to a card."""
     target = message.reply_to_message
     if target is None:
         return None
-    with context.bot_data.session() as session:
-        card = queries.card_by_message(
-            session, chat_id=message.chat.id, message_id=target.message_id
-        )
-        if card is None:
-            return None
-        board = session.get(Board, card.board_id)
-        assert board is not None
-        return board, card.point
+    card = queries.card_by_message(
+        turn.session, chat_id=message.chat.id, message_id=target.message_id
+    )
+    if card is None:
+        return None
+    board = queries.board_by_id(turn.session, card.board_id)
+    assert board is not None
+    return board, card.point
 
 
-def _closed(messages: Messages, board: Board) -> Refused:
-    return Refused(messages("entry_board_closed", title=board.title))
-
-
-def draft_from_reply(context: Context, message: Message) -> Draft:
+def draft_from_reply(turn: Turn) -> Draft:
     """Read a reply to a card: the prefix decides Ist or Soll."""
-    found = _card_board(context, message)
+    found = _card_of(turn, turn.message)
     if found is None:
-        board = find_open_board(context, scope_of(message))
-        raise Refused(messages_for(context, board, message)("reply_not_card"))
+        raise Refusal("reply_not_card")
     board, point = found
-    messages = context.bot_data.messages(board.language)
-    if board.status != queries.OPEN:
-        raise _closed(messages, board)
-    raw = _message_text(message)
+    raw = message_text(turn.message)
     if raw is None:
-        raise Refused(messages("entry_unsupported"))
+        turn.speak(board.language)
+        raise Refusal("entry_unsupported")
     parsed = parse_entry(raw)
     if not parsed.text:
-        raise Refused(messages("entry_empty"))
-    return Draft(board, point, parsed.kind, parsed.text)
+        turn.speak(board.language)
+        raise Refusal("entry_empty")
+    return _checked(turn, board, point, parsed.kind, parsed.text)
 
 
-def draft_from_command(context: Context, message: Message, kind: Kind) -> Draft:
-    """Read `/ist [n] text` or `/soll [n] text` against the open board here."""
-    scope = scope_of(message)
-    messages = messages_for(context, None, message)
-    if not scope.is_group:
-        raise Refused(messages("group_only"))
-    board = find_open_board(context, scope)
-    if board is None:
-        with context.bot_data.session() as session:
-            latest = queries.latest_board(session, chat_id=scope.chat_id, thread_id=scope.thread_id)
-        if latest is not None:
-            raise _closed(context.bot_data.messages(latest.language), latest)
-        raise Refused(messages("no_board"))
-    messages = context.bot_data.messages(board.language)
+def draft_from_command(turn: Turn, kind: Kind) -> Draft:
+    """Read `/ist [n] text` or `/soll [n] text` against the board here."""
+    if turn.board is None:
+        raise Refusal("group_only" if not turn.scope.is_group else "no_board")
+    board = turn.board
+    turn.speak(board.language)
+    if board.status != BoardStatus.OPEN:
+        raise Refusal("entry_board_closed", title=board.title)
     command = kind.value
-    arguments = command_arguments(message)
     try:
-        parsed = parse_command_entry(arguments)
+        parsed = parse_command_entry(turn.argument())
     except PointOutOfRange as exc:
-        raise Refused(
-            messages("entry_point_unknown", given=exc.given[:20], command=command)
-        ) from exc
+        raise Refusal("entry_point_unknown", given=exc.given[:20], command=command) from exc
     if not parsed.text:
-        raise Refused(messages("entry_usage", command=command))
+        raise Refusal("entry_usage", command=command)
     point = parsed.point if parsed.point is not None else board.current_point
     if point is None:
-        raise Refused(messages("entry_no_current_point", command=command))
-    return Draft(board, point, kind, parsed.text)
+        raise Refusal("entry_no_current_point", command=command)
+    return _checked(turn, board, point, kind, parsed.text)
 
 
-async def _save(context: Context, message: Message, draft: Draft) -> None:
-    person = person_of(message)
-    if person is None:
-        return
-    model = context.bot_data.model(draft.board.language)
-    with context.bot_data.session() as session:
-        board = session.get(Board, draft.board.id)
-        assert board is not None
-        saved = queries.add_entry(
-            session,
-            board=board,
-            point=draft.point,
-            kind=draft.kind,
-            text=draft.text,
-            author_id=person.id,
-            author_name=person.name,
-            chat_id=message.chat.id,
-            message_id=message.message_id,
-            point_count=len(model.points),
-        )
-        session.commit()
-    await acknowledge(context, message.chat.id, message.message_id)
+def _save(turn: Turn, draft: Draft) -> None:
+    person = turn.person
+    assert person is not None
+    board = draft.board
+    saved = queries.add_entry(
+        turn.session,
+        board=board,
+        point=draft.point,
+        kind=draft.kind,
+        text=draft.text,
+        author_id=person.id,
+        author_name=person.name,
+        chat_id=turn.message.chat.id,
+        message_id=turn.message.message_id,
+        point_count=len(turn.model.points),
+    )
+    turn.out.react()
     if saved.completed_now:
-        await outputs.announce_completion(context, board)
+        queue_completion(turn.out, queries.board_view(turn.session, board))
 
 
-async def _refuse(context: Context, message: Message, refused: Refused) -> None:
-    if refused.reply is not None:
-        await answer(context, message, refused.reply)
+def _replies_to_bot(turn: Turn) -> bool:
+    target = turn.message.reply_to_message
+    sender = target.from_user if target is not None else None
+    return sender is not None and sender.id == turn.bot_id
 
 
-async def reply_to_card(update: Update, context: Context) -> None:
+@handles()
+def reply_to_card(turn: Turn) -> None:
     """A reply to one of the bot's messages: an entry if it answers a card."""
-    message = update.effective_message
-    if message is None or message.reply_to_message is None:
+    if turn.person is None or not _replies_to_bot(turn):
         return
-    target = message.reply_to_message.from_user
-    if target is None or target.id != context.bot.id or person_of(message) is None:
-        return
-    try:
-        draft = draft_from_reply(context, message)
-    except Refused as refused:
-        await _refuse(context, message, refused)
-        return
-    await _save(context, message, draft)
+    _save(turn, draft_from_reply(turn))
 
 
-async def ist(update: Update, context: Context) -> None:
-    await _command_entry(update, context, Kind.IST)
+@handles(board=Need.LATEST)
+def ist(turn: Turn) -> None:
+    if turn.person is not None:
+        _save(turn, draft_from_command(turn, Kind.IST))
 
 
-async def soll(update: Update, context: Context) -> None:
-    await _command_entry(update, context, Kind.SOLL)
+@handles(board=Need.LATEST)
+def soll(turn: Turn) -> None:
+    if turn.person is not None:
+        _save(turn, draft_from_command(turn, Kind.SOLL))
 
 
-async def _command_entry(update: Update, context: Context, kind: Kind) -> None:
-    message = update.effective_message
-    if message is None or person_of(message) is None:
-        return
-    try:
-        draft = draft_from_command(context, message, kind)
-    except Refused as refused:
-        await _refuse(context, message, refused)
-        return
-    await _save(context, message, draft)
-
-
-async def edited(update: Update, context: Context) -> None:
+@handles(board=Need.NONE)
+def edited(turn: Turn) -> None:
     """An edited message: update its entry (prefix and point re-read), or record it if new."""
-    message = update.edited_message
-    if message is None:
-        return
-    person = person_of(message)
+    person = turn.person
     if person is None:
         return
-    with context.bot_data.session() as session:
-        entry = queries.entry_by_message(
-            session, chat_id=message.chat.id, message_id=message.message_id
-        )
-    command = _command_word(message)
+    message = turn.message
+    entry = queries.entry_by_message(
+        turn.session, chat_id=message.chat.id, message_id=message.message_id
+    )
+    command = command_word(message)
+    command = command if command in _ENTRY_COMMANDS else None
     if entry is None:
-        await _edit_without_entry(update, context, message, command)
+        # an edit of a message that made no entry yet: treat it as new if it is meant as one
+        if command is not None:
+            _save(turn, draft_from_command(turn, Kind(command)))
+        elif _replies_to_bot(turn) and _card_of(turn, message) is not None:
+            _save(turn, draft_from_reply(turn))
         return
     if entry.author_id != person.id or entry.removed_at is not None:
         return
-    try:
-        if command is not None:
-            draft = draft_from_command(context, message, Kind(command))
-        else:
-            draft = draft_from_reply(context, message)
-    except Refused as refused:
-        await _refuse(context, message, refused)
-        return
+    draft = draft_from_command(turn, Kind(command)) if command else draft_from_reply(turn)
     if draft.board.id != entry.board_id:
         return
-    await _apply_edit(context, message, entry, draft)
-
-
-async def _edit_without_entry(
-    update: Update, context: Context, message: Message, command: str | None
-) -> None:
-    """An edit of a message that made no entry yet: treat it as new if it is meant as one."""
-    if command is not None:
-        await _command_entry(update, context, Kind(command))
-        return
-    if message.reply_to_message is not None and _card_board(context, message) is not None:
-        await reply_to_card(update, context)
-
-
-async def _apply_edit(context: Context, message: Message, entry: Entry, draft: Draft) -> None:
-    with context.bot_data.session() as session:
-        board = session.get(Board, draft.board.id)
-        stored = session.get(Entry, entry.id)
-        assert board is not None
-        assert stored is not None
-        if board.status != queries.OPEN:
-            return
-        stored.point = draft.point
-        completed = queries.edit_entry(
-            session, board=board, entry=stored, kind=draft.kind, text=draft.text
-        )
-        session.commit()
-    await acknowledge(context, message.chat.id, message.message_id)
+    completed = queries.edit_entry(
+        turn.session,
+        board=draft.board,
+        entry=entry,
+        point=draft.point,
+        kind=draft.kind,
+        text=draft.text,
+        point_count=len(turn.model.points),
+    )
+    turn.out.react()
     if completed:
-        await outputs.announce_completion(context, board)
+        queue_completion(turn.out, queries.board_view(turn.session, draft.board))
 
 
-async def undo(update: Update, context: Context) -> None:
+@handles(board=Need.LATEST)
+def undo(turn: Turn) -> None:
     """Remove the sender's most recent entry on the open board and say which."""
-    found = await require_board(update, context, latest=True)
-    if found is None:
-        return
-    message, board = found
-    person = person_of(message)
+    board = turn.open_board
+    person = turn.person
     if person is None:
         return
-    messages = context.bot_data.messages(board.language)
-    if board.status != queries.OPEN:
-        await answer(context, message, messages("entry_board_closed", title=board.title))
-        return
-    model = context.bot_data.model(board.language)
-    with context.bot_data.session() as session:
-        stored = session.get(Board, board.id)
-        assert stored is not None
-        removed = queries.undo_last(
-            session, board=stored, author_id=person.id, point_count=len(model.points)
-        )
-        session.commit()
-    if removed is None:
-        await answer(context, message, messages("undo_nothing"))
-        return
-    preview = (
-        removed.text if len(removed.text) <= UNDO_PREVIEW else removed.text[:UNDO_PREVIEW] + "…"
+    if board.status != BoardStatus.OPEN:
+        raise Refusal("entry_board_closed", title=board.title)
+    removed = queries.undo_last(
+        turn.session, board=board, author_id=person.id, point_count=len(turn.model.points)
     )
-    await answer(
-        context,
-        message,
-        messages(
-            "undo_done",
-            point=model.point(removed.point).heading,
-            kind=messages.plain("kind_" + removed.kind),
-            text=preview,
-        ),
+    if removed is None:
+        raise Refusal("undo_nothing")
+    text = removed.text
+    preview = text if len(text) <= UNDO_PREVIEW else text[:UNDO_PREVIEW] + "…"
+    turn.answer(
+        "undo_done",
+        point=turn.model.point(removed.point).heading,
+        kind=turn.messages.plain("kind_" + removed.kind),
+        text=preview,
     )

@@ -1,15 +1,16 @@
-"""The bot's own membership: removed, re-added, and groups upgraded to supergroups."""
+"""The bot's own membership and the group's administrators: removed, re-added, promoted,
+demoted, and groups upgraded to supergroups."""
 
 from __future__ import annotations
 
 import logging
 
 from telegram import ChatMemberUpdated, Update
-from telegram.constants import ChatMemberStatus, ChatType
+from telegram.constants import ChatMemberStatus
+from telegram.error import ChatMigrated, TelegramError
 
 from bot.context import Context
 from bot.store import queries
-from bot.store.tables import GroupChat
 
 log = logging.getLogger(__name__)
 
@@ -48,18 +49,32 @@ async def my_chat_member(update: Update, context: Context) -> None:
     log.info("bot membership in %s: %s", chat.id, "active" if active else "inactive")
 
 
+async def chat_member(update: Update, context: Context) -> None:
+    """Someone was promoted, demoted, joined or left: rights are asked from Telegram again."""
+    change = update.chat_member
+    if change is None:
+        return
+    context.bot_data.admins.forget(change.chat.id)
+
+
 async def migrated(update: Update, context: Context) -> None:
-    """A basic group became a supergroup: move everything to the new chat id."""
+    """A basic group became a supergroup: move everything to the new chat id.
+
+    Only when both sides agree: the service message names the other chat, and Telegram confirms
+    that the old chat was upgraded to exactly this new one (a forged update cannot move a board).
+    """
     message = update.effective_message
     if message is None:
         return
-    old_id = message.chat.id
-    new_id = message.migrate_to_chat_id
-    if new_id is None:
-        old_from = message.migrate_from_chat_id
-        if old_from is None:
-            return
-        old_id, new_id = old_from, message.chat.id
+    if message.migrate_to_chat_id is not None:
+        old_id, new_id = message.chat.id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id is not None:
+        old_id, new_id = message.migrate_from_chat_id, message.chat.id
+    else:
+        return
+    if not await _telegram_confirms(context, old_id, new_id):
+        log.warning("migration of %s to %s not confirmed by Telegram; ignored", old_id, new_id)
+        return
     with context.bot_data.session() as session:
         queries.migrate_chat(session, old_chat_id=old_id, new_chat_id=new_id)
         session.commit()
@@ -67,14 +82,12 @@ async def migrated(update: Update, context: Context) -> None:
     log.info("chat %s migrated to %s", old_id, new_id)
 
 
-async def still_here(update: Update, context: Context) -> None:
-    """A message from a group means the bot is a member: undo an "inactive" from an old 403."""
-    chat = update.effective_chat
-    if chat is None or chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
-        return
-    with context.bot_data.session() as session:
-        record = session.get(GroupChat, chat.id)
-        if record is not None and not record.active:
-            record.active = True
-            session.commit()
-            log.info("bot is back in %s", chat.id)
+async def _telegram_confirms(context: Context, old_id: int, new_id: int) -> bool:
+    """Telegram answers a look-up of the old chat with "upgraded to `new_id`"."""
+    try:
+        await context.bot.get_chat(old_id)
+    except ChatMigrated as exc:
+        return int(exc.new_chat_id) == new_id
+    except TelegramError as exc:
+        log.info("could not look up chat %s: %s", old_id, exc)
+    return False

@@ -2,78 +2,71 @@
 
 from __future__ import annotations
 
-from telegram import Update
+import logging
+
+from telegram.error import TelegramError
 
 from bot.context import Context
-from bot.handlers import outputs
-from bot.handlers.common import answer, require_board, scope_of
-from bot.handlers.send import send_many
+from bot.handlers.outbox import Outbox
+from bot.handlers.outputs import claim_output, queue_files, queue_final
+from bot.handlers.send import ChatGone, send_html
+from bot.handlers.turn import Need, Refusal, Turn, handles
+from bot.model.board import BoardStatus
 from bot.render import html
 from bot.store import queries
-from bot.store.tables import Board, utcnow
+
+log = logging.getLogger(__name__)
 
 
-async def review(update: Update, context: Context) -> None:
-    found = await require_board(update, context, moderator=True, latest=True)
-    if found is None:
+@handles(board=Need.LATEST)
+def review(turn: Turn) -> None:
+    """The team's shared look at the board (anyone may ask)."""
+    view = queries.board_view(turn.session, turn.open_board)
+    for text in html.review(turn.model, turn.messages, view):
+        turn.out.post(text)
+
+
+@handles(board=Need.LATEST, moderator=True)
+def close(turn: Turn) -> None:
+    board = turn.open_board
+    if board.status != BoardStatus.OPEN:
+        raise Refusal("close_already", title=board.title)
+    queries.close_board(turn.session, board=board)
+    turn.answer("close_done", title=board.title)
+    final = Outbox(turn.out.chat_id, turn.out.thread_id)
+    queue_final(final, queries.board_view(turn.session, board))
+    failed = turn.messages("close_post_failed", title=board.title)
+    chat, thread = turn.out.chat_id, turn.out.thread_id
+
+    async def post_final(context: Context) -> None:
+        # the board is closed either way; if the final post fails, say where to get it
+        try:
+            await final.deliver(context)
+        except ChatGone:
+            raise
+        except (TelegramError, OSError) as exc:
+            log.warning("final board of %s not posted: %s", chat, exc)
+            await send_html(context, chat, thread, failed)
+
+    turn.out.then(post_final)
+
+
+@handles(board=Need.LATEST, moderator=True)
+def reopen(turn: Turn) -> None:
+    board = turn.open_board
+    if board.status == BoardStatus.OPEN:
+        raise Refusal("reopen_nothing")
+    try:
+        queries.reopen_board(turn.session, board=board)
+    except queries.BoardAlreadyOpen:
+        other = queries.open_board(turn.session, chat_id=board.chat_id, thread_id=board.thread_id)
+        raise Refusal("reopen_conflict", title=other.title if other else "") from None
+    turn.answer("reopen_done", title=board.title)
+
+
+@handles(board=Need.LATEST)
+def export(turn: Turn) -> None:
+    view = queries.board_view(turn.session, turn.open_board)
+    if not claim_output(turn, "export", view.fingerprint()):
         return
-    _, board = found
-    model = context.bot_data.model(board.language)
-    messages = context.bot_data.messages(board.language)
-    with context.bot_data.session() as session:
-        view = queries.board_view(session, board)
-    await send_many(
-        context, board.chat_id, board.thread_id, list(html.review(model, messages, view))
-    )
-
-
-async def close(update: Update, context: Context) -> None:
-    found = await require_board(update, context, moderator=True, latest=True)
-    if found is None:
-        return
-    message, board = found
-    messages = context.bot_data.messages(board.language)
-    if board.status != queries.OPEN:
-        await answer(context, message, messages("close_already", title=board.title))
-        return
-    with context.bot_data.session() as session:
-        stored = session.get(Board, board.id)
-        assert stored is not None
-        stored.status = queries.CLOSED
-        stored.closed_at = utcnow()
-        session.commit()
-    await answer(context, message, messages("close_done", title=stored.title))
-    await outputs.post_final(context, stored)
-
-
-async def reopen(update: Update, context: Context) -> None:
-    found = await require_board(update, context, moderator=True, latest=True)
-    if found is None:
-        return
-    message, board = found
-    messages = context.bot_data.messages(board.language)
-    if board.status == queries.OPEN:
-        await answer(context, message, messages("reopen_nothing"))
-        return
-    scope = scope_of(message)
-    with context.bot_data.session() as session:
-        other = queries.open_board(session, chat_id=scope.chat_id, thread_id=scope.thread_id)
-        if other is not None:
-            await answer(context, message, messages("reopen_conflict", title=other.title))
-            return
-        stored = session.get(Board, board.id)
-        assert stored is not None
-        stored.status = queries.OPEN
-        stored.closed_at = None
-        session.commit()
-    await answer(context, message, messages("reopen_done", title=board.title))
-
-
-async def export(update: Update, context: Context) -> None:
-    found = await require_board(update, context, latest=True)
-    if found is None:
-        return
-    _, board = found
-    with context.bot_data.session() as session:
-        view = queries.board_view(session, board)
-    await outputs.post_files(context, board.chat_id, board.thread_id, view)
+    queue_files(turn.out, view)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,6 +51,13 @@ class BoardView:
             self._by_point[number] = []
         for entry in self.entries:
             self._by_point.setdefault(entry.point, []).append(entry)
+
+    def fingerprint(self) -> str:
+        """Changes whenever anything shown of the board changes."""
+        digest = hashlib.sha256(repr((self.title, self.status, self.language)).encode())
+        for e in self.entries:
+            digest.update(repr((e.id, e.point, e.kind, e.text, e.author_name)).encode())
+        return digest.hexdigest()[:32]
 
     def field(self, point: int, kind: Kind | None = None) -> list[EntryView]:
         """The entries of one field, optionally only Ist or only Soll."""

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.model.board import BoardView, EntryView
+from bot.model.board import BoardStatus, BoardView, EntryView
 from bot.model.entry_text import Kind
-from bot.store.tables import Board, Card, Entry, GroupChat, ReminderSent, utcnow
+from bot.store.tables import Board, Card, Entry, GroupChat, OutputSent, ReminderSent, utcnow
 
-OPEN = "open"
-CLOSED = "closed"
+OPEN = BoardStatus.OPEN
 
 
 # ---- chats -------------------------------------------------------------------------------------
@@ -44,6 +43,16 @@ def set_chat_active(session: Session, *, chat_id: int, active: bool) -> None:
     else:
         chat.active = active
         chat.updated_at = utcnow()
+
+
+def chat_came_back(session: Session, *, chat_id: int) -> bool:
+    """A chat marked gone speaks again: mark it active; True if it had been marked gone."""
+    chat = session.get(GroupChat, chat_id)
+    if chat is None or chat.active:
+        return False
+    chat.active = True
+    chat.updated_at = utcnow()
+    return True
 
 
 def chat_is_active(session: Session, chat_id: int) -> bool:
@@ -93,6 +102,10 @@ def latest_board(session: Session, *, chat_id: int, thread_id: int) -> Board | N
     ).first()
 
 
+def board_by_id(session: Session, board_id: int) -> Board | None:
+    return session.get(Board, board_id)
+
+
 class BoardAlreadyOpen(Exception):
     """Another board is open in this chat and topic."""
 
@@ -129,6 +142,34 @@ def create_board(
     return board
 
 
+def set_current_point(session: Session, *, board: Board, point: int, area: int) -> None:
+    """The point (and its area) the group works on now."""
+    board.current_point = point
+    board.current_area = area
+    session.add(board)
+
+
+def set_language(session: Session, *, board: Board, language: str) -> None:
+    board.language = language
+    session.add(board)
+
+
+def close_board(session: Session, *, board: Board) -> None:
+    board.status = BoardStatus.CLOSED
+    board.closed_at = utcnow()
+    session.add(board)
+
+
+def reopen_board(session: Session, *, board: Board) -> None:
+    """Open a closed board again; raise BoardAlreadyOpen if another board is open in its place."""
+    other = open_board(session, chat_id=board.chat_id, thread_id=board.thread_id)
+    if other is not None and other.id != board.id:
+        raise BoardAlreadyOpen
+    board.status = BoardStatus.OPEN
+    board.closed_at = None
+    session.add(board)
+
+
 def board_view(session: Session, board: Board) -> BoardView:
     """The board with its live entries, for rules and renderers."""
     entries = session.exec(
@@ -141,7 +182,7 @@ def board_view(session: Session, board: Board) -> BoardView:
         id=board.id,
         title=board.title,
         language=board.language,
-        status=board.status,
+        status=BoardStatus(board.status),
         created_at=board.created_at,
         entries=tuple(
             EntryView(
@@ -170,12 +211,42 @@ def filled_point_count(session: Session, board_id: int) -> int:
     ).one()
 
 
+# ---- heavy outputs ------------------------------------------------------------------------------
+
+OUTPUT_COOL_DOWN = timedelta(minutes=1)
+
+
+def claim_heavy_output(
+    session: Session, *, chat_id: int, thread_id: int, command: str, fingerprint: str
+) -> bool:
+    """True if `/board`, `/export` … may post now, remembering it; False when the same command
+    was answered here less than a minute ago and the board has not changed since (SPEC §8)."""
+    now = utcnow()
+    row = session.get(OutputSent, (chat_id, thread_id, command))
+    if row is None:
+        session.add(
+            OutputSent(
+                chat_id=chat_id,
+                thread_id=thread_id,
+                command=command,
+                fingerprint=fingerprint,
+                sent_at=now,
+            )
+        )
+        return True
+    if row.fingerprint == fingerprint and now - row.sent_at < OUTPUT_COOL_DOWN:
+        return False
+    row.fingerprint = fingerprint
+    row.sent_at = now
+    return True
+
+
 # ---- cards -------------------------------------------------------------------------------------
 
 
-def add_card(session: Session, *, board: Board, point: int, chat_id: int, message_id: int) -> Card:
-    assert board.id is not None
-    card = Card(board_id=board.id, point=point, chat_id=chat_id, message_id=message_id)
+def add_card(session: Session, *, board_id: int, point: int, chat_id: int, message_id: int) -> Card:
+    """Remember a posted card, so replies to it become entries of its point."""
+    card = Card(board_id=board_id, point=point, chat_id=chat_id, message_id=message_id)
     session.add(card)
     return card
 
@@ -206,17 +277,29 @@ class Saved:
     completed_now: bool
 
 
+COMPLETION_QUIET = timedelta(days=1)
+
+
 def _update_completion(session: Session, board: Board, point_count: int) -> bool:
-    """Keep `completed_at` in step with the entries; True when the board just became complete."""
+    """Keep `completed_at` in step with the entries; True when the completion is to be announced.
+
+    A board that flips complete → incomplete → complete is announced once a day at most.
+    """
     assert board.id is not None
     session.flush()
     complete = filled_point_count(session, board.id) >= point_count
-    if complete and board.completed_at is None:
-        board.completed_at = utcnow()
-        return True
-    if not complete and board.completed_at is not None:
+    if not complete:
         board.completed_at = None
-    return False
+        return False
+    if board.completed_at is not None:
+        return False
+    now = utcnow()
+    board.completed_at = now
+    announced = board.completion_announced_at
+    if announced is not None and now - announced < COMPLETION_QUIET:
+        return False
+    board.completion_announced_at = now
+    return True
 
 
 def add_entry(
@@ -265,9 +348,17 @@ def entry_by_message(session: Session, *, chat_id: int, message_id: int) -> Entr
 
 
 def edit_entry(
-    session: Session, *, board: Board, entry: Entry, kind: Kind, text: str, point_count: int = 20
+    session: Session,
+    *,
+    board: Board,
+    entry: Entry,
+    point: int,
+    kind: Kind,
+    text: str,
+    point_count: int = 20,
 ) -> bool:
-    """Replace an entry's text and side; True when the board just became complete."""
+    """Replace an entry's point, text and side; True when the board just became complete."""
+    entry.point = point
     entry.kind = kind.value
     entry.text = text
     entry.edited_at = utcnow()

@@ -84,6 +84,7 @@ class Board(SQLModel, table=True):
     current_point: int | None = Field(default=None)
     completed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
     closed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    completion_announced_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
     remind_weekday: int | None = Field(default=0)
     remind_time: str = Field(default="09:00", sa_column=Column(String(5), nullable=False))
     timezone: str = Field(sa_column=Column(String(64), nullable=False))
@@ -138,6 +139,18 @@ class ReminderSent(SQLModel, table=True):
     due_at: datetime = Field(sa_column=_time(nullable=False))
     claimed_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
     outcome: str = Field(default="claimed", sa_column=Column(String(16), nullable=False))
+
+
+class OutputSent(SQLModel, table=True):
+    """The last heavy output (/board, /export) per chat, topic and command, for the cool-down."""
+
+    __tablename__ = "output_sent"
+
+    chat_id: int = Field(sa_column=_big(primary_key=True, autoincrement=False))
+    thread_id: int = Field(sa_column=_big(primary_key=True, autoincrement=False))
+    command: str = Field(sa_column=Column(String(32), primary_key=True))
+    fingerprint: str = Field(sa_column=Column(String(64), nullable=False))
+    sent_at: datetime = Field(sa_column=_time(nullable=False))
 
 
 class InboxUpdate(SQLModel, table=True):

@@ -580,6 +580,16 @@ class World:
                 self.updates_ready.wait(deadline - time.monotonic())
             return [json.loads(json.dumps(u)) for u in self.updates[:limit]]
 
+    def api_getchat(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        chat = self._chat(params)
+        if chat.migrated_to is not None:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": chat.migrated_to},
+            )
+        return {**chat.json(), "accent_color_id": 0, "max_reaction_count": 11}
+
     def api_getchatadministrators(self, params: dict[str, Any], files: Any) -> list[dict[str, Any]]:
         chat = self._chat(params)
         members = []

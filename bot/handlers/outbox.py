@@ -1,0 +1,63 @@
+"""What an update sends, collected while deciding and sent only after the commit."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from telegram import Message
+
+from bot.context import Context
+from bot.handlers.send import acknowledge, send_html
+from bot.texts import Html
+
+Step = Callable[[Context], Awaitable[None]]
+
+
+@dataclass
+class Outbox:
+    """Sends for one chat and topic, in order; `reply_to` is the message being answered."""
+
+    chat_id: int
+    thread_id: int
+    reply_to: int | None = None
+    steps: list[Step] = field(default_factory=list)
+
+    def answer(self, text: Html) -> None:
+        """Answer the person's message, as a reply."""
+        chat, thread, reply = self.chat_id, self.thread_id, self.reply_to
+
+        async def step(context: Context) -> None:
+            await send_html(context, chat, thread, text, reply_to=reply)
+
+        self.steps.append(step)
+
+    def post(self, text: Html, then: Callable[[Message], Step] | None = None) -> None:
+        """Post a message in the chat; `then` may act on what Telegram returned."""
+        chat, thread = self.chat_id, self.thread_id
+
+        async def step(context: Context) -> None:
+            sent = await send_html(context, chat, thread, text)
+            if then is not None:
+                await then(sent)(context)
+
+        self.steps.append(step)
+
+    def react(self) -> None:
+        """Acknowledge the person's message with a reaction (nothing else if refused)."""
+        chat, reply = self.chat_id, self.reply_to
+        if reply is None:
+            return
+
+        async def step(context: Context) -> None:
+            await acknowledge(context, chat, reply)
+
+        self.steps.append(step)
+
+    def then(self, step: Step) -> None:
+        """Any other send, in order with the rest."""
+        self.steps.append(step)
+
+    async def deliver(self, context: Context) -> None:
+        for step in self.steps:
+            await step(context)

@@ -1,0 +1,54 @@
+"""Who may do what: the group's creator and administrators, and whoever created the board."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram.constants import ChatMemberStatus
+from telegram.error import TelegramError
+
+from bot.context import Context
+from bot.handlers.reading import Person, Scope
+from bot.store.tables import Board
+
+log = logging.getLogger(__name__)
+
+_RULERS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+
+async def administrators(context: Context, chat_id: int) -> frozenset[int]:
+    """The creator and administrators of a group (asked from Telegram, kept briefly).
+
+    When Telegram cannot be asked, nobody counts as administrator: a refusal is safer than a
+    right given by mistake.
+    """
+    cache = context.bot_data.admins
+    admins = cache.get(chat_id)
+    if admins is not None:
+        return admins
+    try:
+        members = await context.bot.get_chat_administrators(chat_id)
+    except TelegramError as exc:
+        log.warning("could not ask for the administrators of %s: %s", chat_id, exc)
+        return frozenset()
+    admins = frozenset(m.user.id for m in members if m.status in _RULERS)
+    cache.put(chat_id, admins)
+    return admins
+
+
+def is_anonymous_admin(person: Person, scope: Scope) -> bool:
+    """An administrator writing as the group itself."""
+    return person.id == scope.chat_id
+
+
+def may_moderate(
+    person: Person | None, scope: Scope, admins: frozenset[int], board: Board | None
+) -> bool:
+    """Moderator rights (SPEC §3): private chats, administrators, the board's creator."""
+    if scope.is_private:
+        return True
+    if person is None:
+        return False
+    if is_anonymous_admin(person, scope) or person.id in admins:
+        return True
+    return board is not None and board.created_by == person.id

@@ -1,0 +1,212 @@
+"""The handler preamble, written once: what an update brings, checked, in one unit of work.
+
+A handler is a plain function `decide(turn)`: it reads and writes through `turn.session` and
+puts what should be sent into `turn.out`. The decorator `handles` does the rest, in this order:
+ask Telegram for the group's administrators if rights matter (before any session is open);
+open one session; skip an update already processed (a redelivery); find the board; refuse
+what the person may not do; run `decide`; commit — and only then talk to Telegram.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from enum import Enum, auto
+from typing import Any, TypeVar
+
+from sqlmodel import Session
+from telegram import Message, Update
+from telegram.constants import ChatType
+
+from bot.context import BotData, Context
+from bot.handlers.outbox import Outbox
+from bot.handlers.reading import Person, Scope, command_arguments, person_of, scope_of
+from bot.handlers.rights import administrators, is_anonymous_admin, may_moderate
+from bot.model.catalogue import ModelText
+from bot.store import queries
+from bot.store.tables import Board
+from bot.texts import Messages
+from bot.updates.unit import mark_current_processed
+
+T = TypeVar("T")
+
+
+class Where(Enum):
+    """Where a command may be used."""
+
+    ANYWHERE = auto()
+    GROUP = auto()
+    PRIVATE = auto()
+
+
+class Need(Enum):
+    """Which board a handler works on."""
+
+    NONE = auto()  # none needed; the latest one here, if any, sets the language
+    OPEN = auto()  # the open board of this chat and topic
+    LATEST = auto()  # the open board, else the most recent closed one
+
+
+class Refusal(Exception):
+    """The update cannot be done: answer with this sentence, change nothing."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+@dataclass
+class Turn:
+    """What one update hands its handler."""
+
+    update: Update
+    message: Message
+    scope: Scope
+    person: Person | None
+    session: Session
+    board: Board | None
+    messages: Messages
+    data: BotData
+    out: Outbox
+    moderator: bool
+    bot_id: int
+
+    @property
+    def model(self) -> ModelText:
+        return self.data.model(self.messages.language)
+
+    @property
+    def open_board(self) -> Board:
+        """The board of a handler that declared it needs one."""
+        assert self.board is not None
+        return self.board
+
+    def argument(self) -> str:
+        """Everything after the command word."""
+        return command_arguments(self.message)
+
+    def parsed(self, parse: Callable[[str], T | None], *, usage: str, unknown: str) -> T:
+        """The command's argument read by `parse`, or a refusal that says what would work."""
+        argument = self.argument().strip()
+        if not argument:
+            raise Refusal(usage)
+        value = parse(argument)
+        if value is None:
+            raise Refusal(unknown, given=argument[:60])
+        return value
+
+    def answer(self, key: str, **values: object) -> None:
+        self.out.answer(self.messages(key, **values))
+
+    def speak(self, language: str) -> None:
+        """From now on, answer in this language (e.g. after `/lang`)."""
+        self.messages = self.data.messages(language)
+
+
+Decide = Callable[[Turn], None]
+Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
+
+
+def language_for(data: BotData, board: Board | None, scope: Scope, person: Person | None) -> str:
+    """The board's language, else the person's in a private chat, else the default."""
+    if board is not None:
+        return board.language
+    private = scope.chat_type == ChatType.PRIVATE
+    if private and person is not None and person.language in data.texts.languages:
+        return person.language
+    return data.settings.bot_language
+
+
+def _board_for(session: Session, scope: Scope, need: Need) -> Board | None:
+    if not scope.is_group:
+        return None
+    if need is Need.OPEN:
+        return queries.open_board(session, chat_id=scope.chat_id, thread_id=scope.thread_id)
+    return queries.latest_board(session, chat_id=scope.chat_id, thread_id=scope.thread_id)
+
+
+def _refusal(turn: Turn, where: Where, need: Need, moderator: bool) -> str | None:
+    scope = turn.scope
+    if (where is Where.GROUP or need is not Need.NONE) and not scope.is_group:
+        return "group_only"
+    if where is Where.PRIVATE and not scope.is_private:
+        return "private_only"
+    if need is not Need.NONE and turn.board is None:
+        return "no_board"
+    if moderator and not turn.moderator:
+        return "not_moderator"
+    return None
+
+
+def handles(
+    *, where: Where = Where.ANYWHERE, board: Need = Need.NONE, moderator: bool = False
+) -> Callable[[Decide], Callback]:
+    """Make `decide(turn)` a python-telegram-bot callback with the preamble above."""
+
+    def wrap(decide: Decide) -> Callback:
+        @functools.wraps(decide)
+        async def callback(update: Update, context: Context) -> None:
+            message = update.effective_message
+            if message is None:
+                return
+            out = await run_turn(update, context, message, decide, where, board, moderator)
+            if out is not None:
+                await out.deliver(context)
+
+        return callback
+
+    return wrap
+
+
+async def run_turn(
+    update: Update,
+    context: Context,
+    message: Message,
+    decide: Decide,
+    where: Where,
+    need: Need,
+    moderator: bool,
+) -> Outbox | None:
+    """Check, decide, write and commit; return what to send (None for a redelivered update)."""
+    data = context.bot_data
+    scope = scope_of(message)
+    person = person_of(message)
+    admins: frozenset[int] = frozenset()
+    asks_rights = moderator and scope.is_group and person is not None
+    if asks_rights and person is not None and not is_anonymous_admin(person, scope):
+        admins = await administrators(context, scope.chat_id)
+    out = Outbox(scope.chat_id, scope.thread_id, message.message_id)
+    with data.session() as session:
+        if not mark_current_processed(session):
+            return None
+        if scope.is_group:
+            queries.chat_came_back(session, chat_id=scope.chat_id)
+        found = _board_for(session, scope, need)
+        turn = Turn(
+            update=update,
+            message=message,
+            scope=scope,
+            person=person,
+            session=session,
+            board=found,
+            messages=data.messages(language_for(data, found, scope, person)),
+            data=data,
+            out=out,
+            moderator=may_moderate(person, scope, admins, found),
+            bot_id=context.bot.id,
+        )
+        refused = _refusal(turn, where, need, moderator)
+        if refused is not None:
+            out.answer(turn.messages(refused))
+        else:
+            try:
+                decide(turn)
+            except Refusal as refusal:
+                session.rollback()
+                mark_current_processed(session)
+                out.steps.clear()
+                out.answer(turn.messages(refusal.key, **refusal.values))
+        session.commit()
+    return out
