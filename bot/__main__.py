@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -13,7 +14,7 @@ from telegram import Update
 
 from bot import logs
 from bot.model.catalogue import CatalogueError, load_catalogue
-from bot.settings import SettingsError, load_settings
+from bot.settings import SettingsError, load_database_settings, load_settings
 from bot.store.db import DatabaseOpenError, open_database
 from bot.texts import load_texts
 
@@ -24,6 +25,8 @@ def _configure_logging() -> None:
     # the secrets are known before the settings are parsed, so nothing printed from here on
     # can carry them; LOG_FORMAT from a .env file is applied once the settings are read
     logs.add_secrets_from_environment(os.environ)
+    with contextlib.suppress(SettingsError):  # a DATABASE_URL from .env, for every command
+        logs.add_database_url(load_database_settings().database_url)
     logs.setup(os.environ.get("LOG_FORMAT", "text"))
 
 

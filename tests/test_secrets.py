@@ -324,3 +324,23 @@ def test_password_with_percent_escapes_works_and_is_never_printed(
     assert "Running upgrade" in log
     assert bot.tracebacks_while_running() == []
     assert _leaks(log) == []
+
+
+def test_a_password_only_in_dotenv_is_redacted_from_the_start(
+    captured: io.StringIO, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.__main__ import _configure_logging
+
+    for key in list(os.environ):
+        if key.startswith(("TELEGRAM_", "DATABASE_", "LOG_")):
+            monkeypatch.delenv(key)
+    logs.forget_secrets()
+    url = f"postgresql://bot:{quote(PASSWORD, safe='')}@db:5432/sechscluster"
+    (tmp_path / ".env").write_text(f"DATABASE_URL={url}\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    _configure_logging()  # what `python -m bot` and the offline commands do first
+    logs.setup("text", stream=captured)  # the same handler, writing where the test reads
+    logging.getLogger("bot").error("could not connect to %s (password %s)", url, PASSWORD)
+    output = captured.getvalue()
+    assert "could not connect to postgresql://bot:***@db:5432/sechscluster (password ***)" in output
+    assert _leaks(output) == []
