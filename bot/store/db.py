@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -76,11 +77,13 @@ def _prepare_sqlite_file(path: Path) -> None:
         ) from exc
     try:
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-        os.chmod(path, 0o600)  # also a file an older version created world-readable
     except OSError as exc:
         raise DatabaseOpenError(
             f"the SQLite database {path} cannot be opened ({exc.strerror or exc})."
         ) from exc
+    # also a file an older version created world-readable (if it is ours to change)
+    with contextlib.suppress(PermissionError):
+        os.chmod(path, 0o600)
 
 
 def make_engine(url: URL) -> Engine:
