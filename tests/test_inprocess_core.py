@@ -1,0 +1,60 @@
+"""The core handlers, in-process: a board opened, cards posted, entries stored, refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.store.tables import Entry
+from tests.emulator import BotApiEmulator
+from tests.inprocess import inprocess_bot
+from tests.scenario import plain
+
+
+async def test_board_cards_entries_and_refusals(emulator: BotApiEmulator, tmp_path: Path) -> None:
+    world = emulator.world
+    anna = world.person(101, "Anna")
+    ben = world.person(102, "Ben")
+    group = world.group("Team", owner=anna)
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, anna, "/newboard Citybike")
+        world.send(group, anna, "/point 3")
+        world.send(group, ben, "/point 4")  # not a moderator
+        await bot.deliver()
+        texts = [plain(t) for t in world.bot_texts(group)]
+        assert "Citybike" in texts[0]
+        assert texts[1].startswith("3. Sticky Information")
+        assert "Moderator" in texts[2]
+        card = world.bot_messages(group)[1]
+        reply = world.send(group, ben, "Soll: Maße einmal erfassen", reply_to=card.message_id)
+        world.send(group, ben, "/ist 3 Maße werden jedes Mal neu genommen")
+        await bot.deliver()
+        assert reply.reactions == ["👍"]
+        with Session(bot.engine) as session:
+            stored = session.exec(select(Entry).order_by(Entry.id)).all()  # type: ignore[arg-type]
+        assert [(e.point, e.kind, e.text, e.author_name) for e in stored] == [
+            (3, "soll", "Maße einmal erfassen", "Ben"),
+            (3, "ist", "Maße werden jedes Mal neu genommen", "Ben"),
+        ]
+
+
+async def test_a_redelivered_command_posts_nothing_twice(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    world = emulator.world
+    anna = world.person(201, "Anna")
+    group = world.group("Team", owner=anna)
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, anna, "/newboard Einmal")
+        await bot.deliver()
+        world.send(group, anna, "/point 1")
+        await bot.deliver()
+        before = len(world.bot_messages(group))
+        bot.redeliver(bot.delivered[-1])
+        assert await bot.deliver() == 0
+        assert len(world.bot_messages(group)) == before
+
+
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
