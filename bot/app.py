@@ -10,6 +10,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationBuilder,
+    CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
     Defaults,
@@ -20,7 +21,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.context import CONTEXT_TYPES, BotApplication, Context
-from bot.handlers import board, entries, help, membership, reminders, review
+from bot.handlers import board, buttons, entries, help, membership, reminders, review
 from bot.handlers.reading import scope_of
 from bot.handlers.send import ChatGone, send_html
 from bot.model.catalogue import Catalogue
@@ -147,6 +148,7 @@ def register_handlers(application: BotApplication) -> None:
     )
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, membership.migrated))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, entries.edited))
+    application.add_handler(CallbackQueryHandler(buttons.pressed))
     for name, callback in COMMANDS.items():
         application.add_handler(CommandHandler(name, callback, filters=new_messages))
     application.add_handler(

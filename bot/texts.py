@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import html
+import re
 import string
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.model.catalogue import LANGUAGES, PROMPTS_DIR, REFERENCE_LANGUAGE, CatalogueError
+
+_TAGS = re.compile(r"<[^>]+>")
 
 
 class Html(str):
@@ -41,6 +44,11 @@ class Messages:
             for name, value in values.items()
         }
         return Html(template.format(**safe))
+
+    def plain_format(self, key: str, **values: object) -> str:
+        """A sentence as plain text (button notices, alerts): values filled in, no markup."""
+        text = self.templates[key].format(**{name: str(v) for name, v in values.items()})
+        return html.unescape(_TAGS.sub("", text))
 
     def plain(self, key: str) -> str:
         """A sentence without placeholders, as stored (for labels drawn into images or files)."""

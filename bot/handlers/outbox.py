@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from telegram import Message
 
 from bot.context import Context
-from bot.handlers.send import acknowledge, send_html
+from bot.handlers.send import ReplyMarkup, acknowledge, send_html
 from bot.texts import Html
 
 Step = Callable[[Context], Awaitable[None]]
@@ -23,21 +23,37 @@ class Outbox:
     reply_to: int | None = None
     steps: list[Step] = field(default_factory=list)
 
-    def answer(self, text: Html) -> None:
-        """Answer the person's message, as a reply."""
-        chat, thread, reply = self.chat_id, self.thread_id, self.reply_to
+    def answer(
+        self,
+        text: Html,
+        markup: ReplyMarkup | None = None,
+        then: Callable[[Message], Step] | None = None,
+    ) -> None:
+        """Answer the person's message, as a reply (with buttons, if given)."""
+        self._send(text, markup, then, reply=True)
 
-        async def step(context: Context) -> None:
-            await send_html(context, chat, thread, text, reply_to=reply)
-
-        self.steps.append(step)
-
-    def post(self, text: Html, then: Callable[[Message], Step] | None = None) -> None:
+    def post(
+        self,
+        text: Html,
+        then: Callable[[Message], Step] | None = None,
+        markup: ReplyMarkup | None = None,
+    ) -> None:
         """Post a message in the chat; `then` may act on what Telegram returned."""
+        self._send(text, markup, then, reply=False)
+
+    def _send(
+        self,
+        text: Html,
+        markup: ReplyMarkup | None,
+        then: Callable[[Message], Step] | None,
+        *,
+        reply: bool,
+    ) -> None:
         chat, thread = self.chat_id, self.thread_id
+        reply_to = self.reply_to if reply else None
 
         async def step(context: Context) -> None:
-            sent = await send_html(context, chat, thread, text)
+            sent = await send_html(context, chat, thread, text, reply_to=reply_to, markup=markup)
             if then is not None:
                 await then(sent)(context)
 

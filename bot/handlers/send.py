@@ -10,7 +10,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from telegram import InputFile, Message, ReactionTypeEmoji, ReplyParameters
+from telegram import (
+    ForceReply,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    ReactionTypeEmoji,
+    ReplyParameters,
+)
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from bot.context import BotData, Context
@@ -18,6 +25,7 @@ from bot.store import queries
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+ReplyMarkup = InlineKeyboardMarkup | ForceReply
 
 ACK_REACTION = "👍"
 
@@ -64,6 +72,7 @@ async def send_html(
     text: str,
     *,
     reply_to: int | None = None,
+    markup: ReplyMarkup | None = None,
 ) -> Message:
     """Post one HTML message in the chat (and forum topic); raises ChatGone when removed."""
     reply = (
@@ -78,6 +87,7 @@ async def send_html(
             text=text,
             message_thread_id=_thread(thread_id),
             reply_parameters=reply,
+            reply_markup=markup,
         )
 
     return await _deliver(context, chat_id, make)
@@ -128,3 +138,57 @@ async def acknowledge(context: Context, chat_id: int, message_id: int) -> None:
         _mark_inactive(context.bot_data, chat_id)
     except (BadRequest, NetworkError, ChatMigrated, RetryAfter) as exc:
         log.info("reaction not set in %s: %s", chat_id, exc)
+
+
+def _not_modified(exc: BadRequest) -> bool:
+    return "not modified" in str(exc).lower()
+
+
+async def edit_html(
+    context: Context,
+    chat_id: int,
+    message_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> bool:
+    """Replace a bot message's text (and buttons); False if it is gone or cannot be edited.
+
+    Edits are best effort: a message deleted by someone, or an edit that changes nothing,
+    is no failure of the update.
+    """
+    try:
+        await context.bot.edit_message_text(
+            chat_id=chat_id, message_id=message_id, text=text, reply_markup=markup
+        )
+    except BadRequest as exc:
+        if not _not_modified(exc):
+            log.info("message %s in %s not edited: %s", message_id, chat_id, exc)
+            return False
+    except Forbidden:
+        _mark_inactive(context.bot_data, chat_id)
+        return False
+    except (NetworkError, ChatMigrated, RetryAfter) as exc:
+        log.info("message %s in %s not edited: %s", message_id, chat_id, exc)
+        return False
+    return True
+
+
+async def edit_buttons(
+    context: Context, chat_id: int, message_id: int, markup: InlineKeyboardMarkup | None
+) -> bool:
+    """Replace (or with None remove) the buttons of a bot message; best effort, like edit_html."""
+    try:
+        await context.bot.edit_message_reply_markup(
+            chat_id=chat_id, message_id=message_id, reply_markup=markup
+        )
+    except BadRequest as exc:
+        if not _not_modified(exc):
+            log.info("buttons of %s in %s not edited: %s", message_id, chat_id, exc)
+            return False
+    except Forbidden:
+        _mark_inactive(context.bot_data, chat_id)
+        return False
+    except (NetworkError, ChatMigrated, RetryAfter) as exc:
+        log.info("buttons of %s in %s not edited: %s", message_id, chat_id, exc)
+        return False
+    return True

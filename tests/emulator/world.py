@@ -12,6 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.emulator.interactive import NOT_MODIFIED, InteractiveMixin, parse_markup
 from tests.emulator.spec import check_request, load_spec
 from tests.emulator.telegram_html import EntityError, check_html, utf16_length
 
@@ -77,6 +78,8 @@ class StoredMessage:
     sender_chat: dict[str, Any] | None = None
     service: dict[str, Any] | None = None
     edited: bool = False
+    reply_markup: dict[str, Any] | None = None
+    edits: int = 0  # how often the bot edited it (text or markup)
 
 
 @dataclass
@@ -91,6 +94,7 @@ class Chat:
     migrated_to: int | None = None
     reactions_enabled: bool = True
     can_send: bool = True
+    bot_can_pin: bool = True
     topics: set[int] = field(default_factory=set)
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     next_id: int = 1
@@ -197,7 +201,7 @@ class Request:
     description: str = ""
 
 
-class World:
+class World(InteractiveMixin):
     """Everything the emulated Telegram knows; thread-safe."""
 
     def __init__(self) -> None:
@@ -222,6 +226,7 @@ class World:
         self.webhook_repeat_every = 0  # post every n-th answered update once more (redelivery)
         self.webhook_posts: list[tuple[int, str, int]] = []  # update_id, url, status (0: none)
         self.allowed_reactions = _allowed_reactions()
+        self._init_interactive()
         self._next_group_id = itertools.count(400000001)
 
     # ---- setting the scene -----------------------------------------------------------------
@@ -562,9 +567,6 @@ class World:
             self.webhook_posts.append((int(update["update_id"]), url, status))
         return status
 
-    def api_setmycommands(self, params: dict[str, Any], files: Any) -> bool:
-        return True
-
     def api_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         if self.webhook is not None:
             raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
@@ -615,6 +617,7 @@ class World:
             reply_to=reply_to,
             thread_id=thread,
             parse_mode=params.get("parse_mode"),
+            reply_markup=parse_markup(params.get("reply_markup")),
         )
         return self.message_json(chat, message)
 
@@ -654,13 +657,13 @@ class World:
             raise ApiError(400, "Bad Request: message to edit not found")
         text = str(params.get("text", ""))
         self._check_text(text, params.get("parse_mode"), TEXT_LIMIT, "message text")
-        if text == message.text:
-            raise ApiError(
-                400,
-                "Bad Request: message is not modified: specified new message content and reply markup "
-                "are exactly the same as a current content and reply markup of the message",
-            )
+        self._check_markup(params)
+        markup = parse_markup(params.get("reply_markup"))
+        if text == message.text and markup == message.reply_markup:
+            raise ApiError(400, NOT_MODIFIED)
         message.text = text
+        message.reply_markup = markup
+        message.edits += 1
         return self.message_json(chat, message)
 
     # ---- internals -------------------------------------------------------------------------
@@ -874,6 +877,8 @@ class World:
                 data["is_topic_message"] = True
         if message.service is not None:
             data.update(message.service)
+        if message.reply_markup and "inline_keyboard" in message.reply_markup:
+            data["reply_markup"] = message.reply_markup
         if message.reply_to is not None and not nested:
             target = chat.messages.get(message.reply_to)
             if target is not None:

@@ -1,0 +1,218 @@
+"""Buttons: short, versioned, opaque callback data, checked on arrival; one preamble for presses.
+
+`callback_data` is `v1:<action>:<board id>:<argument>` (at most 64 bytes). A press is answered
+within Telegram's time, always: with a short notice, or with an alert when it is refused (an
+unknown or forged payload, a board that is gone or belongs to another chat, a closed board, a
+person without the right). Like typed commands, a press is decided in one unit of work and its
+messages are sent after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlmodel import Session
+from telegram import CallbackQuery, InlineKeyboardButton, Message, Update
+from telegram.error import TelegramError
+
+from bot.context import BotData, Context
+from bot.handlers.outbox import Outbox
+from bot.handlers.reading import Person, Scope, scope_of
+from bot.handlers.rights import administrators, may_moderate
+from bot.handlers.turn import Refusal
+from bot.model.board import BoardStatus
+from bot.model.catalogue import ModelText
+from bot.store import queries
+from bot.store.tables import Board
+from bot.texts import Messages
+from bot.updates.unit import mark_current_processed
+
+log = logging.getLogger(__name__)
+
+VERSION = "v1"
+DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
+
+
+@dataclass(frozen=True)
+class ButtonData:
+    """What a button says when pressed."""
+
+    action: str
+    board_id: int
+    argument: str = ""
+
+    def encode(self) -> str:
+        data = f"{VERSION}:{self.action}:{self.board_id}:{self.argument}"
+        if len(data.encode("utf-8")) > DATA_LIMIT:
+            raise ValueError(f"callback data over {DATA_LIMIT} bytes: {data!r}")
+        return data
+
+
+def decode(data: str | None) -> ButtonData | None:
+    """The button's data, or None for anything this version did not make."""
+    if not data or len(data.encode("utf-8")) > DATA_LIMIT:
+        return None
+    parts = data.split(":", 3)
+    if len(parts) != 4 or parts[0] != VERSION or not parts[1].isalnum():
+        return None
+    try:
+        board_id = int(parts[2])
+    except ValueError:
+        return None
+    if board_id < 0:
+        return None
+    return ButtonData(parts[1], board_id, parts[3])
+
+
+def button(label: str, action: str, board_id: int, argument: object = "") -> InlineKeyboardButton:
+    """An inline button with versioned callback data."""
+    return InlineKeyboardButton(
+        label, callback_data=ButtonData(action, board_id, str(argument)).encode()
+    )
+
+
+@dataclass
+class Press:
+    """What one button press hands its handler."""
+
+    query: CallbackQuery
+    message: Message
+    data: ButtonData
+    scope: Scope
+    person: Person
+    session: Session
+    board: Board
+    messages: Messages
+    bot: BotData
+    out: Outbox
+    moderator: bool
+    notice: str = ""  # the short text shown to the person who pressed
+    alert: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def model(self) -> ModelText:
+        return self.bot.model(self.messages.language)
+
+    def tell(self, key: str, **values: object) -> None:
+        """A short notice for the person who pressed (plain text, no HTML)."""
+        self.notice = self.messages.plain_format(key, **values)
+
+
+Decide = Callable[[Press], None]
+
+
+@dataclass(frozen=True)
+class Action:
+    decide: Decide
+    moderator: bool
+    needs_open: bool
+
+
+ACTIONS: dict[str, Action] = {}
+
+
+def on_press(
+    action: str, *, moderator: bool = False, needs_open: bool = True
+) -> Callable[[Decide], Decide]:
+    """Register the handler of a button action (a short word, letters and digits)."""
+    if not action.isalnum():
+        raise ValueError(f"action must be letters and digits: {action!r}")
+
+    def register(decide: Decide) -> Decide:
+        if action in ACTIONS:
+            raise ValueError(f"button action {action!r} registered twice")
+        ACTIONS[action] = Action(decide, moderator, needs_open)
+        return decide
+
+    return register
+
+
+def _person(query: CallbackQuery) -> Person:
+    user = query.from_user
+    name = (user.first_name or user.username or str(user.id)).replace("\x00", "")
+    return Person(user.id, name or str(user.id), user.language_code or "")
+
+
+async def pressed(update: Update, context: Context) -> None:
+    """The one callback for every button: check, decide, commit, answer, then send."""
+    query = update.callback_query
+    if query is None:
+        return
+    answered = False
+    try:
+        notice, alert, out = await _decide(query, context)
+        await _answer(query, notice, alert)
+        answered = True
+        if out is not None:
+            await out.deliver(context)
+    finally:
+        if not answered:  # a failure: still answer within Telegram's time
+            data = context.bot_data
+            language = (query.from_user.language_code or "")[:2]
+            text = data.messages(language).plain_format("button_failed")
+            await _answer(query, text, True)
+
+
+async def _answer(query: CallbackQuery, text: str, alert: bool) -> None:
+    try:
+        await query.answer(text=text[:200] or None, show_alert=alert)
+    except TelegramError as exc:  # too late, or answered already: nothing left to do
+        log.info("button press %s not answered: %s", query.id, exc)
+
+
+async def _decide(query: CallbackQuery, context: Context) -> tuple[str, bool, Outbox | None]:
+    data = context.bot_data
+    person = _person(query)
+    language = person.language if person.language in data.texts.languages else "de"
+    fallback = data.messages(language)
+    parsed = decode(query.data)
+    action = ACTIONS.get(parsed.action) if parsed is not None else None
+    message = query.message if isinstance(query.message, Message) else None
+    if parsed is None or action is None:
+        return fallback.plain_format("button_unknown"), True, None
+    if message is None:
+        return fallback.plain_format("button_message_gone"), True, None
+    scope = scope_of(message)
+    admins: frozenset[int] = frozenset()
+    if action.moderator and scope.is_group and person.id != scope.chat_id:
+        admins = await administrators(context, scope.chat_id)
+    out = Outbox(scope.chat_id, scope.thread_id)
+    with data.session() as session:
+        if not mark_current_processed(session):
+            return "", False, None
+        board = queries.board_by_id(session, parsed.board_id)
+        if board is None:
+            return fallback.plain_format("button_board_gone"), True, None
+        messages = data.messages(board.language)
+        if board.chat_id != scope.chat_id or board.thread_id != scope.thread_id:
+            return messages.plain_format("button_foreign"), True, None
+        if action.needs_open and board.status != BoardStatus.OPEN:
+            return messages.plain_format("button_board_closed", title=board.title), True, None
+        moderator = may_moderate(person, scope, admins, board)
+        if action.moderator and not moderator:
+            return messages.plain_format("button_not_moderator"), True, None
+        press = Press(
+            query=query,
+            message=message,
+            data=parsed,
+            scope=scope,
+            person=person,
+            session=session,
+            board=board,
+            messages=messages,
+            bot=data,
+            out=out,
+            moderator=moderator,
+        )
+        try:
+            action.decide(press)
+        except Refusal as refusal:
+            session.rollback()
+            mark_current_processed(session)
+            session.commit()
+            return press.messages.plain_format(refusal.key, **refusal.values), True, None
+        session.commit()
+    return press.notice, press.alert, out
