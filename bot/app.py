@@ -21,7 +21,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.context import CONTEXT_TYPES, BotApplication, Context
-from bot.handlers import board, buttons, entries, help, membership, reminders, review
+from bot.handlers import board, buttons, entries, help, membership, reminders, review, sweep
 from bot.handlers.reading import scope_of
 from bot.handlers.send import ChatGone, send_html
 from bot.model.catalogue import Catalogue
@@ -128,10 +128,10 @@ def build_application(
     job_queue = application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"
     job_queue.run_repeating(
-        reminders.sweep_job,
+        sweep.sweep_job,
         interval=settings.reminder_sweep_seconds,
         first=1,
-        name="reminder-sweep",
+        name="sweep",
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
     return application

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from bot import clock
 from bot.handlers.cards import queue_card
 from bot.handlers.outputs import claim_output, queue_board
 from bot.handlers.turn import Need, Refusal, Turn, Where, handles
@@ -61,9 +60,7 @@ def newboard(turn: Turn) -> None:
             language=_new_board_language(turn),
             created_by=person.id,
             timezone=settings.bot_timezone,
-            next_reminder_at=next_due(
-                datetime.now(UTC), weekday, parse_hhmm(at), settings.bot_timezone
-            ),
+            next_reminder_at=next_due(clock.now(), weekday, parse_hhmm(at), settings.bot_timezone),
         )
     except queries.BoardAlreadyOpen:
         return  # a concurrent /newboard won; it answers

@@ -7,8 +7,8 @@ rendering (image, files) runs in a worker thread after the commit, off the event
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
+from bot import clock
 from bot.context import Context
 from bot.handlers.outbox import Outbox
 from bot.handlers.send import send_document, send_many, send_photo
@@ -31,7 +31,7 @@ def queue_board(out: Outbox, view: BoardView, *, image: bool = True) -> None:
         if not image:
             return
         png = await asyncio.to_thread(render_png, model, messages, view)
-        stem = file_stem(view.title, datetime.now(UTC))
+        stem = file_stem(view.title, clock.now())
         await send_photo(
             context, chat, thread, png, f"{stem}.png", html.board_title(messages, view)
         )
@@ -46,7 +46,7 @@ def queue_files(out: Outbox, view: BoardView) -> None:
     async def step(context: Context) -> None:
         model = context.bot_data.model(view.language)
         messages = context.bot_data.messages(view.language)
-        now = datetime.now(UTC)
+        now = clock.now()
         stem = file_stem(view.title, now)
         markdown = await asyncio.to_thread(board_markdown, model, messages, view, now)
         document = await asyncio.to_thread(board_json, model, view, now)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
+from bot import clock
 from bot.context import Context
 from bot.handlers.send import ChatGone, send_html
+from bot.handlers.sweep import sweeper
 from bot.handlers.turn import Need, Refusal, Turn, handles
 from bot.model.arguments import parse_time_of_day, parse_timezone, parse_weekday
 from bot.model.board import BoardView
@@ -46,7 +47,7 @@ def remind(turn: Turn) -> None:
     if moment is None:
         raise Refusal("remind_bad_time", given=words[1][:30])
     at = f"{moment:%H:%M}"
-    next_at = next_due(datetime.now(UTC), weekday, moment, board.timezone)
+    next_at = next_due(clock.now(), weekday, moment, board.timezone)
     queries.set_reminder(
         turn.session, board=board, weekday=weekday, at=at, timezone=board.timezone, next_at=next_at
     )
@@ -65,7 +66,7 @@ def timezone(turn: Turn) -> None:
     board = turn.open_board
     zone = turn.parsed(parse_timezone, usage="timezone_usage", unknown="timezone_unknown")
     next_at = (
-        next_due(datetime.now(UTC), board.remind_weekday, parse_hhmm(board.remind_time), zone)
+        next_due(clock.now(), board.remind_weekday, parse_hhmm(board.remind_time), zone)
         if board.remind_weekday is not None
         else None
     )
@@ -94,13 +95,14 @@ def _decide(board: Board, due: datetime, now: datetime, view: BoardView, active:
     return "sending"
 
 
-async def sweep(context: Context) -> int:
+@sweeper("reminders")
+async def sweep(context: Context, now: datetime | None = None) -> int:
     """Claim and send every due reminder; returns how many were sent."""
     data = context.bot_data
+    now = now or clock.now()
     sent = 0
     tried: set[int] = set()
     while True:
-        now = datetime.now(UTC)
         with data.session() as session:
             batch = [
                 b
@@ -158,14 +160,3 @@ async def _remind_one(context: Context, board: Board, now: datetime) -> bool:
         queries.record_reminder_outcome(session, board_id=board.id, due_at=due, outcome=result)
         session.commit()
     return result == "sent"
-
-
-async def sweep_job(context: Context) -> None:
-    """The periodic JobQueue callback."""
-    try:
-        await sweep(context)
-    except asyncio.CancelledError:
-        # the bot is shutting down; what was claimed stays claimed, the rest is due next start
-        log.info("reminder sweep interrupted by shutdown")
-    except Exception:
-        log.exception("reminder sweep failed")

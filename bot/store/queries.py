@@ -432,11 +432,33 @@ def claim_reminder(
     return True
 
 
+def claim_due(
+    session: Session, *, board_id: int, kind: str, due_at: datetime, outcome: str = "claimed"
+) -> bool:
+    """Claim the post of `kind` due at `due_at` for a board: True for the one process that wins.
+
+    The unique (board, kind, due) row makes a second claim impossible, even after a crash.
+    Schedules that keep their own "next due" column move it on in the same transaction.
+    """
+    session.add(ReminderSent(board_id=board_id, kind=kind, due_at=due_at, outcome=outcome))
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
 def record_reminder_outcome(
-    session: Session, *, board_id: int, due_at: datetime, outcome: str
+    session: Session, *, board_id: int, due_at: datetime, outcome: str, kind: str = "reminder"
 ) -> None:
+    """What became of a claimed post (sent, chat_gone, failed …)."""
     row = session.exec(
-        select(ReminderSent).where(ReminderSent.board_id == board_id, ReminderSent.due_at == due_at)
+        select(ReminderSent).where(
+            ReminderSent.board_id == board_id,
+            ReminderSent.kind == kind,
+            ReminderSent.due_at == due_at,
+        )
     ).first()
     if row is not None:
         row.outcome = outcome

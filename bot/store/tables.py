@@ -129,13 +129,20 @@ class Entry(SQLModel, table=True):
 
 
 class ReminderSent(SQLModel, table=True):
-    """A claimed reminder: one row per board and due instant, so none is sent twice."""
+    """A claimed scheduled post: one row per board, kind and due instant, so none is sent twice.
+
+    Kinds: "reminder" (the weekly digest), and those other schedules register (autopilot …).
+    """
 
     __tablename__ = "reminder_sent"
-    __table_args__ = (UniqueConstraint("board_id", "due_at", name="uq_reminder_due"),)
+    __table_args__ = (UniqueConstraint("board_id", "kind", "due_at", name="uq_claim_kind_due"),)
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
     board_id: int = Field(foreign_key="board.id")
+    kind: str = Field(
+        default="reminder",
+        sa_column=Column(String(16), nullable=False, server_default="reminder"),
+    )
     due_at: datetime = Field(sa_column=_time(nullable=False))
     claimed_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
     outcome: str = Field(default="claimed", sa_column=Column(String(16), nullable=False))

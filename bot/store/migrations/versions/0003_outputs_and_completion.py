@@ -1,4 +1,5 @@
-"""heavy outputs remembered per chat, topic and command; completion announced once a day
+"""heavy outputs remembered per chat, topic and command; completion announced once a day;
+claims of scheduled posts by kind (reminder, autopilot, …)
 
 Revision ID: 0003
 Revises: 0002
@@ -30,9 +31,19 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("completion_announced_at", sa.DateTime(timezone=True), nullable=True)
         )
+    with op.batch_alter_table("reminder_sent", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("kind", sa.String(length=16), nullable=False, server_default="reminder")
+        )
+        batch_op.drop_constraint("uq_reminder_due", type_="unique")
+        batch_op.create_unique_constraint("uq_claim_kind_due", ["board_id", "kind", "due_at"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("reminder_sent", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_claim_kind_due", type_="unique")
+        batch_op.create_unique_constraint("uq_reminder_due", ["board_id", "due_at"])
+        batch_op.drop_column("kind")
     with op.batch_alter_table("board", schema=None) as batch_op:
         batch_op.drop_column("completion_announced_at")
     op.drop_table("output_sent")
