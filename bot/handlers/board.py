@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot import clock
 from bot.handlers.cards import queue_card
 from bot.handlers.outputs import claim_output, queue_board
+from bot.handlers.sections import STATUS_SECTIONS, lines_of
 from bot.handlers.turn import Need, Refusal, Turn, Where, handles
 from bot.model.arguments import parse_area, parse_point
 from bot.model.board import next_step
@@ -13,6 +14,7 @@ from bot.model.schedule import next_due, parse_hhmm
 from bot.render import html
 from bot.render.when import next_reminder_line, reminder_description
 from bot.store import queries
+from bot.texts import Html
 
 TITLE_LIMIT = 120
 DEFAULT_REMINDER = (0, "09:00")  # Monday, 09:00 (SPEC §7)
@@ -136,7 +138,9 @@ def status(turn: Turn) -> None:
         if board.remind_weekday is not None
         else turn.messages("status_reminder_off")
     )
-    turn.out.answer(html.status(turn.model, turn.messages, view, board.current_point, reminder))
+    extra = lines_of(STATUS_SECTIONS, turn.session, board, turn.messages, turn.model, clock.now())
+    schedule = Html("\n".join([reminder, *extra]))
+    turn.out.answer(html.status(turn.model, turn.messages, view, board.current_point, schedule))
 
 
 @handles(board=Need.LATEST)

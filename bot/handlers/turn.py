@@ -183,6 +183,10 @@ async def run_turn(
             return None
         if scope.is_group:
             queries.chat_came_back(session, chat_id=scope.chat_id)
+            if person is not None and not is_anonymous_admin(person, scope):
+                queries.note_member(
+                    session, chat_id=scope.chat_id, person_id=person.id, name=person.name
+                )
         found = _board_for(session, scope, need)
         turn = Turn(
             update=update,

@@ -11,7 +11,16 @@ from sqlmodel import Session, col, select
 
 from bot.model.board import BoardStatus, BoardView, EntryView
 from bot.model.entry_text import Kind
-from bot.store.tables import Board, Card, Entry, GroupChat, OutputSent, ReminderSent, utcnow
+from bot.store.tables import (
+    Board,
+    Card,
+    Entry,
+    GroupChat,
+    GroupMember,
+    OutputSent,
+    ReminderSent,
+    utcnow,
+)
 
 OPEN = BoardStatus.OPEN
 
@@ -60,10 +69,20 @@ def chat_is_active(session: Session, chat_id: int) -> bool:
     return chat is None or chat.active
 
 
+def note_member(session: Session, *, chat_id: int, person_id: int, name: str) -> None:
+    """Remember that a person spoke to the bot in a group (for the digest's "not yet from")."""
+    member = session.get(GroupMember, (chat_id, person_id))
+    if member is None:
+        session.add(GroupMember(chat_id=chat_id, person_id=person_id, name=name))
+        return
+    member.name = name
+    member.last_seen_at = utcnow()
+
+
 def migrate_chat(session: Session, *, old_chat_id: int, new_chat_id: int) -> int:
     """Move boards, cards and entries of a basic group to its new supergroup id."""
     moved = 0
-    for table in (Board, Card, Entry):
+    for table in (Board, Card, Entry, GroupMember):
         result = session.execute(
             update(table).where(col(table.chat_id) == old_chat_id).values(chat_id=new_chat_id)
         )

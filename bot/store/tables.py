@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -146,6 +156,18 @@ class ReminderSent(SQLModel, table=True):
     due_at: datetime = Field(sa_column=_time(nullable=False))
     claimed_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
     outcome: str = Field(default="claimed", sa_column=Column(String(16), nullable=False))
+
+
+class GroupMember(SQLModel, table=True):
+    """Someone the bot has seen in a group (it sees only commands, replies and button presses)."""
+
+    __tablename__ = "group_member"
+
+    chat_id: int = Field(sa_column=_big(primary_key=True, autoincrement=False))
+    person_id: int = Field(sa_column=_big(primary_key=True, autoincrement=False))
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    quiet: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, default=False))
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
 
 
 class OutputSent(SQLModel, table=True):

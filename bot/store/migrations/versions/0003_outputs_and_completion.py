@@ -1,5 +1,5 @@
 """heavy outputs remembered per chat, topic and command; completion announced once a day;
-claims of scheduled posts by kind (reminder, autopilot, …)
+claims of scheduled posts by kind (reminder, autopilot, …); the people the bot has seen in a group
 
 Revision ID: 0003
 Revises: 0002
@@ -31,6 +31,15 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("completion_announced_at", sa.DateTime(timezone=True), nullable=True)
         )
+    op.create_table(
+        "group_member",
+        sa.Column("chat_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("person_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("quiet", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("chat_id", "person_id"),
+    )
     with op.batch_alter_table("reminder_sent", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("kind", sa.String(length=16), nullable=False, server_default="reminder")
@@ -40,6 +49,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("group_member")
     with op.batch_alter_table("reminder_sent", schema=None) as batch_op:
         batch_op.drop_constraint("uq_claim_kind_due", type_="unique")
         batch_op.create_unique_constraint("uq_reminder_due", ["board_id", "due_at"])
