@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import jsonschema
@@ -14,6 +14,7 @@ from bot.model.board import BoardStatus, BoardView, EntryView
 from bot.model.catalogue import load_catalogue
 from bot.model.demo import demo_board
 from bot.model.entry_text import Kind
+from bot.model.plan_rows import PlanRow
 from bot.render import html as render
 from bot.render.files import board_json, board_markdown, file_stem, parse_markdown
 from bot.texts import load_texts
@@ -164,3 +165,98 @@ def test_review_lists_exactly_the_missing_points_and_steps() -> None:
     assert uncovered == ["❌ 1", "❌ 2", "❌ 6"]  # 19 carries step 1, 3 step 2, 17 step 6
     assert "fehlt: 19" in steps
     assert "/point n" in shown
+
+
+def _markdown(texts: list[str], language: str = "de") -> str:
+    model, messages = CATALOGUE[language], TEXTS[language]
+    return board_markdown(model, messages, _view(texts, language), START)
+
+
+def test_markdown_reads_as_prose() -> None:
+    view = demo_board(CATALOGUE["de"], "Citybike 2027: Räder, Größen & Co.", "de")
+    markdown = board_markdown(CATALOGUE["de"], TEXTS["de"], view, START)
+    assert markdown.startswith("# Sechs-Cluster-Modell: Citybike 2027: Räder, Größen & Co.\n")
+    assert "### 5. Marke/Produkt/Dienstleistung" in markdown
+    assert "(Markt: fünf bis 15 Jahre)" in markdown
+    assert "\\-" not in markdown
+    assert "\\:" not in markdown
+    assert "\\." not in markdown
+
+
+def test_markdown_escapes_only_what_would_change_meaning() -> None:
+    cases = {
+        "# keine Überschrift": "\\# keine Überschrift",
+        "> kein Zitat": "\\> kein Zitat",
+        "- kein Punkt": "\\- kein Punkt",
+        "1. keine Liste": "1\\. keine Liste",
+        "**nicht fett** und _nicht kursiv_": "\\*\\*nicht fett\\*\\* und \\_nicht kursiv\\_",
+        "snake_case bleibt": "snake_case bleibt",
+        "[kein](link)": "\\[kein](link)",
+        "<b>kein Tag</b>": "\\<b>kein Tag\\</b>",
+        "`kein Code`": "\\`kein Code\\`",
+        "&amp; bleibt so": "\\&amp; bleibt so",
+        "Preis: 5 € - 10 €, Satzzeichen bleiben.": "Preis: 5 € - 10 €, Satzzeichen bleiben.",
+    }
+    markdown = _markdown(list(cases))
+    for text, escaped in cases.items():
+        assert f"  > {escaped}" in markdown.split("\n"), text
+
+
+def test_other_line_breaks_stay_inside_the_quote() -> None:
+    texts = ["eins\rzwei", "drei\r\nvier", "fünf\u2028sechs", "sieben\u2029acht\x85neun"]
+    markdown = _markdown(texts)
+    for forbidden in ("\r", "\u2028", "\u2029", "\x85"):
+        assert forbidden not in markdown
+    assert "  > eins&#13;zwei" in markdown.split("\n")
+    assert "  > drei&#13;" in markdown.split("\n")
+    assert "  > vier" in markdown.split("\n")
+    _round_trip_markdown(_view(texts))
+
+
+def test_dates_are_in_the_reader_s_form() -> None:
+    when = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    view = demo_board(CATALOGUE["de"], "Demo", "de")
+    assert "Stand 26.11.2026, 09:00 Uhr" in board_markdown(CATALOGUE["de"], TEXTS["de"], view, when)
+    view = demo_board(CATALOGUE["en"], "Demo", "en")
+    english = board_markdown(CATALOGUE["en"], TEXTS["en"], view, when)
+    assert "26 November 2026, 09:00" in english
+    assert "12 January 2026, 09:00" in english
+
+
+def test_the_plan_is_in_json_and_markdown() -> None:
+    plan = [
+        PlanRow(1, 5, "3D-gedruckte Reifen", "Anna", date(2026, 12, 1), "offen", 4),
+        PlanRow(2, 17, "- Design überarbeiten", None, None, "läuft", None),
+    ]
+    view = demo_board(CATALOGUE["de"], "Demo", "de")
+    document = json.loads(board_json(CATALOGUE["de"], view, START, plan))
+    jsonschema.validate(document, SCHEMA)
+    assert document["plan"][0] == {
+        "number": 1,
+        "point": 5,
+        "text": "3D-gedruckte Reifen",
+        "owner": "Anna",
+        "due": "2026-12-01",
+        "status": "offen",
+        "step": 4,
+    }
+    assert "plan" not in json.loads(board_json(CATALOGUE["de"], view, START))
+    markdown = board_markdown(CATALOGUE["de"], TEXTS["de"], view, START, plan)
+    assert "## Maßnahmenplan" in markdown
+    assert "Fällig: 01.12.2026" in markdown
+    assert "  > \\- Design überarbeiten" in markdown.split("\n")
+    _round_trip_markdown(view)
+
+
+line_breaking = st.text(
+    alphabet=st.sampled_from("ab #>-1.*_`[]()<&\\\r\n\u2028\u2029\x85\t "), min_size=1, max_size=40
+).filter(lambda s: s.strip() == s and s != "")
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(line_breaking, min_size=1, max_size=6))
+def test_markup_and_line_breaks_round_trip(texts: list[str]) -> None:
+    view = _view(texts)
+    _round_trip_markdown(view)
+    markdown = board_markdown(CATALOGUE["de"], TEXTS["de"], view, START)
+    assert not any(ch in markdown for ch in "\r\u2028\u2029\x85")

@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.model.board import BoardView, EntryView
 from bot.model.catalogue import ModelText
 from bot.model.entry_text import Kind
+from bot.model.plan_rows import PlanRow
+from bot.render.dates import reader_date, reader_moment
+from bot.render.markdown_text import escape_line, quote_lines, unescape_line
 from bot.texts import Messages
 
 JSON_FORMAT = "sechs-cluster-board"
 JSON_VERSION = 1
-_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
-_UNESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def file_stem(title: str, when: datetime) -> str:
@@ -41,9 +43,26 @@ def _entry_json(entry: EntryView) -> dict[str, object]:
     }
 
 
-def board_json(model: ModelText, view: BoardView, exported_at: datetime) -> str:
+def _plan_json(row: PlanRow) -> dict[str, object]:
+    return {
+        "number": row.number,
+        "point": row.point,
+        "text": row.text,
+        "owner": row.owner,
+        "due": row.due.isoformat() if row.due is not None else None,
+        "status": row.status,
+        "step": row.step,
+    }
+
+
+def board_json(
+    model: ModelText,
+    view: BoardView,
+    exported_at: datetime,
+    plan: Sequence[PlanRow] | None = None,
+) -> str:
     """The whole board as JSON of the shape in `docs/board-export.schema.json`."""
-    document = {
+    document: dict[str, object] = {
         "format": JSON_FORMAT,
         "version": JSON_VERSION,
         "board": {
@@ -73,54 +92,90 @@ def board_json(model: ModelText, view: BoardView, exported_at: datetime) -> str:
             for p in model.points
         ],
     }
+    if plan is not None:
+        document["plan"] = [_plan_json(row) for row in plan]
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
-def _md_escape(text: str) -> str:
-    return _PUNCTUATION.sub(r"\\\1", text)
+def _fill(template: str, **values: str) -> str:
+    for name, value in values.items():
+        template = template.replace("{" + name + "}", value)
+    return template
 
 
-def _md_unescape(text: str) -> str:
-    return _UNESCAPE.sub(r"\1", text)
+def _quote(text: str) -> list[str]:
+    return [f"  > {line}" if line else "  >" for line in quote_lines(text)]
+
+
+def _byline(label: str, author: str, stamp: str) -> str:
+    return f"- **{escape_line(label, line_start=False)}** · {author} · {stamp}"
 
 
 def board_markdown(
-    model: ModelText, messages: Messages, view: BoardView, exported_at: datetime
+    model: ModelText,
+    messages: Messages,
+    view: BoardView,
+    exported_at: datetime,
+    plan: Sequence[PlanRow] | None = None,
 ) -> str:
-    """The whole board as Markdown; each entry's text stands quoted, escaped, line by line."""
+    """The whole board as Markdown that reads as prose; each entry stands in its own quote.
+
+    Dates and times are in the reader's form and in the time zone of `exported_at`.
+    """
+    zone = exported_at.tzinfo
     status_word = messages.plain(
         "status_open_word" if view.status == "open" else "status_closed_word"
     )
+    title = _fill(messages.plain("md_title"), title=view.title)
     lines = [
-        f"# {_md_escape(messages.plain('md_title').replace('{title}', view.title))}",
+        f"# {escape_line(title, line_start=False)}",
         "",
-        messages.plain("md_meta")
-        .replace("{date}", exported_at.strftime("%Y-%m-%d %H:%M UTC"))
-        .replace("{filled}", str(view.point_count - len(view.empty_points)))
-        .replace("{total}", str(view.point_count))
-        .replace("{entries}", str(len(view.entries)))
-        .replace("{status}", status_word),
+        _fill(
+            messages.plain("md_meta"),
+            date=reader_moment(exported_at, zone, messages),
+            filled=str(view.point_count - len(view.empty_points)),
+            total=str(view.point_count),
+            entries=str(len(view.entries)),
+            status=status_word,
+        ),
         "",
     ]
     for area in model.areas:
-        lines += [f"## {area.number}. {_md_escape(area.name)}", ""]
+        lines += [f"## {area.number}. {escape_line(area.name, line_start=False)}", ""]
         for number in area.points:
-            lines += [f"### {_md_escape(model.point(number).heading)}", ""]
-            entries = view.field(number)
-            if not entries:
+            lines += [f"### {escape_line(model.point(number).heading, line_start=False)}", ""]
+            if not view.field(number):
                 lines += [messages.plain("md_empty"), ""]
                 continue
             for kind in (Kind.IST, Kind.SOLL):
                 for entry in view.field(number, kind):
-                    stamp = entry.created_at.strftime("%Y-%m-%d %H:%M UTC")
-                    label = messages.plain("kind_" + kind.value)
-                    lines.append(
-                        f"- **{_md_escape(label)}** · {_md_escape(entry.author_name)} · {stamp}"
-                    )
+                    stamp = reader_moment(entry.created_at, zone, messages)
+                    author = escape_line(entry.author_name, line_start=False)
+                    lines.append(_byline(messages.plain("kind_" + kind.value), author, stamp))
                     lines.append("")
-                    lines += [f"  > {_md_escape(part)}" for part in entry.text.split("\n")]
+                    lines += _quote(entry.text)
                     lines.append("")
+    if plan is not None:
+        lines += _plan_markdown(model, messages, plan)
     return "\n".join(lines)
+
+
+def _plan_markdown(model: ModelText, messages: Messages, plan: Sequence[PlanRow]) -> list[str]:
+    none = messages.plain("report_plan_none")
+    columns = messages.plain("report_plan_columns").split("|")
+    lines = [f"## {escape_line(messages.plain('report_plan'), line_start=False)}", ""]
+    for row in plan:
+        facts = [
+            f"{columns[1]}: {escape_line(model.point(row.point).heading, line_start=False)}",
+            f"{columns[3]}: {escape_line(row.owner, line_start=False) if row.owner else none}",
+            f"{columns[4]}: {reader_date(row.due, messages) if row.due else none}",
+            f"{columns[5]}: {escape_line(row.status, line_start=False)}",
+            f"{columns[6]}: {row.step if row.step is not None else none}",
+        ]
+        lines += [f"- **{row.number}** · " + " · ".join(facts), ""]
+        lines += _quote(row.text)
+        lines.append("")
+    return lines
 
 
 @dataclass(frozen=True)
@@ -133,8 +188,11 @@ class MarkdownEntry:
 
 def parse_markdown(markdown: str, model: ModelText, messages: Messages) -> list[MarkdownEntry]:
     """Read the entries back from `board_markdown` output (for checks and re-import)."""
-    headings = {f"### {_md_escape(p.heading)}": p.number for p in model.points}
-    labels = {_md_escape(messages.plain("kind_" + k.value)): k.value for k in Kind}
+    headings = {f"### {escape_line(p.heading, line_start=False)}": p.number for p in model.points}
+    labels = {
+        f"- **{escape_line(messages.plain('kind_' + k.value), line_start=False)}** · ": k.value
+        for k in Kind
+    }
     found: list[MarkdownEntry] = []
     point = 0
     current: dict[str, str] | None = None
@@ -154,10 +212,13 @@ def parse_markdown(markdown: str, model: ModelText, messages: Messages) -> list[
             point = headings[line]
         elif line.startswith("- **"):
             flush()
-            match = re.match(r"^- \*\*(.+?)\*\* · (.*) · [0-9-]+ [0-9:]+ UTC$", line)
-            if match is not None and match.group(1) in labels:
-                current = {"kind": labels[match.group(1)], "author": _md_unescape(match.group(2))}
+            prefix = next((label for label in labels if line.startswith(label)), None)
+            if prefix is not None and " · " in line[len(prefix) :]:
+                author = line[len(prefix) :].rsplit(" · ", 1)[0]
+                current = {"kind": labels[prefix], "author": unescape_line(author)}
+        elif line.startswith("## "):
+            flush()
         elif current is not None and line.startswith("  >"):
-            quoted.append(_md_unescape(line[4:] if line.startswith("  > ") else line[3:]))
+            quoted.append(unescape_line(line[4:] if line.startswith("  > ") else line[3:]))
     flush()
     return found
