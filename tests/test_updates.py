@@ -20,7 +20,7 @@ from bot.store import queries
 from bot.store.db import make_engine, normalise_url, session_scope, upgrade_schema
 from bot.updates.pipeline import Outcome, Pipeline, Received
 from bot.updates.queues import ChatQueues
-from bot.updates.unit import mark_current_processed, note_failure
+from bot.updates.unit import current_update_resumed, mark_current_processed, note_failure
 from bot.updates.webhook import MAX_BODY_BYTES, SECRET_HEADER, webhook_app
 from tests.emulator import BotApiEmulator
 from tests.emulator.world import TOKEN
@@ -57,6 +57,7 @@ class Recorder:
         self.engine = engine
         self.seen: list[int] = []
         self.written: list[int] = []
+        self.resumed: list[int] = []
         self.failures_left: dict[int, int] = {}
 
     async def handle(self, update: Update, _context: CallbackContext[Any, Any, Any, Any]) -> None:
@@ -66,6 +67,8 @@ class Recorder:
             raise RuntimeError("handler failed")
         with session_scope(self.engine) as session:
             if not mark_current_processed(session):
+                if current_update_resumed():
+                    self.resumed.append(update.update_id)  # e.g. the reaction once more
                 return
             session.execute(text("SELECT 1"))
             session.commit()
@@ -151,6 +154,23 @@ async def test_unprocessed_updates_come_back_in_order(app: AnyApp, sqlite_engine
     assert await pipeline.unprocessed(all_chats=True) == []
 
 
+async def test_an_update_claimed_by_a_process_that_died_is_resumed_once(
+    app: AnyApp, sqlite_engine: Engine
+) -> None:
+    pipeline, recorder = _wire(app, sqlite_engine)
+    await pipeline.receive([Update.de_json(_update(i, -100), app.bot) for i in (1, 2)])
+    with session_scope(sqlite_engine) as session:  # the handler committed, then kill -9
+        assert queries.claim_update(session, update_id=1)
+        session.commit()
+    pending = await pipeline.unprocessed(chat_id=-100)
+    assert [(r.update_id, r.resumed) for r in pending] == [(1, True), (2, False)]
+    assert await pipeline.settle_chat(-100, 2)
+    assert recorder.resumed == [1]
+    assert recorder.written == [2]
+    assert _inbox(sqlite_engine) == {1: ("handled", 0, True), 2: ("handled", 0, True)}
+    assert await pipeline.unprocessed(all_chats=True) == []
+
+
 async def test_purge_forgets_old_processed_updates_only(sqlite_engine: Engine) -> None:
     from datetime import timedelta
 
@@ -159,8 +179,8 @@ async def test_purge_forgets_old_processed_updates_only(sqlite_engine: Engine) -
     with session_scope(sqlite_engine) as session:
         for update_id in (1, 2, 3):
             queries.receive_update(session, update_id=update_id, chat_id=-1, payload="{}")
-        queries.mark_processed(session, update_id=1, outcome="done")
-        queries.mark_processed(session, update_id=2, outcome="done")
+        queries.finish_update(session, update_id=1, outcome="done")
+        queries.finish_update(session, update_id=2, outcome="done")
         session.commit()
     with session_scope(sqlite_engine) as session:
         assert queries.purge_processed_updates(session, before=utcnow() - timedelta(days=1)) == 0

@@ -500,14 +500,20 @@ def set_reminder(
 
 
 # ---- inbox -------------------------------------------------------------------------------------
-# every update is stored before Telegram is told it arrived, and marked processed in the same
-# transaction as its effects (bot/updates/)
+# Every update is stored before Telegram is told it arrived; the handler that writes claims it in
+# the same transaction as its effects; the pipeline finishes it once its answers are sent
+# (bot/updates/). Unfinished = `processed_at` is NULL.
 
-from sqlalchemy import delete  # noqa: E402
+from sqlalchemy import case, delete  # noqa: E402
 from sqlalchemy.dialects import postgresql as _postgresql  # noqa: E402
 from sqlalchemy.dialects import sqlite as _sqlite  # noqa: E402
 
 from bot.store.tables import InboxUpdate  # noqa: E402
+
+UPDATE_NEW = ""
+UPDATE_HANDLED = "handled"  # a handler committed its effects with its claim
+UPDATE_DONE = "done"  # finished without a handler's claim (nothing to write)
+UPDATE_FAILED = "failed"  # given up after failed attempts
 
 
 def receive_update(session: Session, *, update_id: int, chat_id: int | None, payload: str) -> bool:
@@ -522,7 +528,7 @@ def receive_update(session: Session, *, update_id: int, chat_id: int | None, pay
             payload=payload,
             received_at=utcnow(),
             attempts=0,
-            outcome="",
+            outcome=UPDATE_NEW,
         )
         .on_conflict_do_nothing(index_elements=["update_id"])
     )
@@ -530,12 +536,34 @@ def receive_update(session: Session, *, update_id: int, chat_id: int | None, pay
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def mark_processed(session: Session, *, update_id: int, outcome: str) -> bool:
-    """Mark an update processed; False when it already was (by this or another process)."""
+def claim_update(session: Session, *, update_id: int) -> bool:
+    """Claim an update for the handler whose transaction this is; False when it was claimed or
+    finished already (by this or another process) — then its effects exist already."""
+    result = session.execute(
+        update(InboxUpdate)
+        .where(
+            col(InboxUpdate.update_id) == update_id,
+            col(InboxUpdate.outcome) == UPDATE_NEW,
+            col(InboxUpdate.processed_at).is_(None),
+        )
+        .values(outcome=UPDATE_HANDLED)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def finish_update(session: Session, *, update_id: int, outcome: str) -> bool:
+    """Mark an update finished; `outcome` unless a handler claimed it ("handled" stays).
+    False when it was finished already."""
     result = session.execute(
         update(InboxUpdate)
         .where(col(InboxUpdate.update_id) == update_id, col(InboxUpdate.processed_at).is_(None))
-        .values(processed_at=utcnow(), outcome=outcome[:16])
+        .values(
+            processed_at=utcnow(),
+            outcome=case(
+                (col(InboxUpdate.outcome) == UPDATE_NEW, outcome[:16]),
+                else_=col(InboxUpdate.outcome),
+            ),
+        )
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
@@ -557,25 +585,21 @@ def inbox_update(session: Session, *, update_id: int) -> InboxUpdate | None:
     return session.get(InboxUpdate, update_id)
 
 
-def unprocessed_updates(
-    session: Session, *, chat_id: int | None, limit: int = 100
+def unfinished_updates(
+    session: Session, *, chat_id: int | None, up_to: int | None = None, limit: int = 100
 ) -> list[InboxUpdate]:
-    """A chat's updates not yet processed (None: those without a chat), oldest first."""
+    """A chat's unfinished updates (None: those without a chat), oldest first."""
     in_chat = (
         col(InboxUpdate.chat_id).is_(None) if chat_id is None else InboxUpdate.chat_id == chat_id
     )
-    return list(
-        session.exec(
-            select(InboxUpdate)
-            .where(in_chat, col(InboxUpdate.processed_at).is_(None))
-            .order_by(col(InboxUpdate.update_id))
-            .limit(limit)
-        )
-    )
+    statement = select(InboxUpdate).where(in_chat, col(InboxUpdate.processed_at).is_(None))
+    if up_to is not None:
+        statement = statement.where(InboxUpdate.update_id <= up_to)
+    return list(session.exec(statement.order_by(col(InboxUpdate.update_id)).limit(limit)))
 
 
-def all_unprocessed_updates(session: Session, *, limit: int = 1000) -> list[InboxUpdate]:
-    """Every update not yet processed, oldest first (replayed after a restart)."""
+def all_unfinished_updates(session: Session, *, limit: int = 1000) -> list[InboxUpdate]:
+    """Every unfinished update, oldest first (replayed after a restart)."""
     return list(
         session.exec(
             select(InboxUpdate)
@@ -587,7 +611,7 @@ def all_unprocessed_updates(session: Session, *, limit: int = 1000) -> list[Inbo
 
 
 def purge_processed_updates(session: Session, *, before: datetime) -> int:
-    """Forget processed updates received before `before`; how many were removed."""
+    """Forget finished updates received before `before`; how many were removed."""
     result = session.execute(
         delete(InboxUpdate).where(
             col(InboxUpdate.processed_at).is_not(None), col(InboxUpdate.received_at) < before

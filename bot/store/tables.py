@@ -183,17 +183,28 @@ class OutputSent(SQLModel, table=True):
 
 
 class InboxUpdate(SQLModel, table=True):
-    """An update received from Telegram, kept until processed: the durable inbox.
+    """An update received from Telegram, kept until finished: the durable inbox.
 
     Stored before it is confirmed to Telegram (polling) or answered (webhook), so a crash loses
-    nothing; `processed_at` is set in the same transaction as the update's effects, so nothing is
-    processed twice. A chat's updates are processed in `update_id` order.
+    nothing. The handler that writes claims it (`outcome` "handled") in the same transaction as
+    its effects, so nothing is done twice; `processed_at` is set once the update is finished
+    (its answers sent, or given up). A chat's updates are processed in `update_id` order.
     """
 
     __tablename__ = "inbox_update"
+    __table_args__ = (
+        # only unfinished rows: what a chat still has to work through, in order
+        Index(
+            "ix_inbox_update_unfinished",
+            "chat_id",
+            "update_id",
+            sqlite_where=Column("processed_at", UtcDateTime()).is_(None),
+            postgresql_where=Column("processed_at", UtcDateTime()).is_(None),
+        ),
+    )
 
     update_id: int = Field(sa_column=_big(primary_key=True, autoincrement=False))
-    chat_id: int | None = Field(default=None, sa_column=_big(nullable=True, index=True))
+    chat_id: int | None = Field(default=None, sa_column=_big(nullable=True))
     payload: str = Field(sa_column=Column(Text, nullable=False))
     received_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
     processed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))

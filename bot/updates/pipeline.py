@@ -13,6 +13,7 @@ import asyncio
 import enum
 import json
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,6 +22,7 @@ from sqlalchemy import Engine
 from telegram import Update
 from telegram.ext import Application
 
+from bot import metrics
 from bot.store import queries
 from bot.store.db import session_scope
 from bot.store.tables import InboxUpdate, utcnow
@@ -30,8 +32,6 @@ from bot.updates.unit import unit_of_work
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-DONE = "done"
-FAILED = "failed"
 KEEP_PROCESSED = timedelta(days=7)
 
 
@@ -47,12 +47,21 @@ def chat_key(update: Update) -> int | None:
     return None if chat is None else chat.id
 
 
+def update_kind(update: Update) -> str:
+    """What the update carries: "message", "edited_message", "callback_query", …"""
+    for kind in Update.ALL_TYPES:
+        if getattr(update, kind, None) is not None:
+            return kind
+    return "other"
+
+
 @dataclass(frozen=True)
 class Received:
     """An update as the pipeline works on it."""
 
     update: Update
     chat_id: int | None
+    resumed: bool = False  # claimed with its effects before, never finished (the process died)
 
     @property
     def update_id(self) -> int:
@@ -99,23 +108,19 @@ class Pipeline:
     async def unprocessed(
         self, *, chat_id: int | None = None, all_chats: bool = False, up_to: int | None = None
     ) -> list[Received]:
-        """Updates in the inbox not yet processed, oldest first: one chat's, or every chat's."""
+        """Unfinished updates in the inbox, oldest first: one chat's, or every chat's."""
 
         def read() -> list[InboxUpdate]:
             with session_scope(self.engine) as session:
                 if all_chats:
-                    return queries.all_unprocessed_updates(session)
-                return queries.unprocessed_updates(session, chat_id=chat_id)
+                    return queries.all_unfinished_updates(session)
+                return queries.unfinished_updates(session, chat_id=chat_id, up_to=up_to)
 
-        rows = await asyncio.to_thread(read)
-        return [
-            self.decode(row.payload, row.chat_id)
-            for row in rows
-            if up_to is None or row.update_id <= up_to
-        ]
+        return [self.decode(row) for row in await asyncio.to_thread(read)]
 
-    def decode(self, payload: str, chat_id: int | None) -> Received:
-        return Received(Update.de_json(json.loads(payload), self.application.bot), chat_id)
+    def decode(self, row: InboxUpdate) -> Received:
+        update = Update.de_json(json.loads(row.payload), self.application.bot)
+        return Received(update, row.chat_id, resumed=row.outcome == queries.UPDATE_HANDLED)
 
     async def is_processed(self, update_id: int) -> bool:
         def read() -> bool:
@@ -143,21 +148,28 @@ class Pipeline:
 
         The caller holds the chat's lock (its order is the caller's business).
         """
-        with unit_of_work(received.update_id) as unit:
+        started = time.monotonic()
+        with unit_of_work(received.update_id, resumed=received.resumed) as unit:
             await self.application.process_update(received.update)
-        failure = unit.failure
-        return await asyncio.to_thread(self._settle, received, failure)
+        outcome = await asyncio.to_thread(self._settle, received, unit.failure)
+        metrics.observe_update(
+            update_kind(received.update),
+            time.monotonic() - started,
+            failed=outcome is not Outcome.DONE,
+        )
+        return outcome
 
     def _settle(self, received: Received, failure: BaseException | None) -> Outcome:
         update_id = received.update_id
         with session_scope(self.engine) as session:
-            if failure is None:
-                queries.mark_processed(session, update_id=update_id, outcome=DONE)
-                session.commit()
-                return Outcome.DONE
             row = queries.inbox_update(session, update_id=update_id)
             if row is None or row.processed_at is not None:
-                return Outcome.DONE  # a handler committed its work, then failed talking
+                return Outcome.DONE
+            if failure is None or row.outcome == queries.UPDATE_HANDLED:
+                # a handler's effects are committed (if it failed, it failed talking): finished
+                queries.finish_update(session, update_id=update_id, outcome=queries.UPDATE_DONE)
+                session.commit()
+                return Outcome.DONE
             attempts = queries.count_failed_attempt(session, update_id=update_id)
             if attempts < self.max_attempts:
                 session.commit()
@@ -170,7 +182,7 @@ class Pipeline:
                     repr(failure)[:200],
                 )
                 return Outcome.RETRY
-            queries.mark_processed(session, update_id=update_id, outcome=FAILED)
+            queries.finish_update(session, update_id=update_id, outcome=queries.UPDATE_FAILED)
             session.commit()
         log.error(
             "update %s (chat %s) given up after %s failed attempts: %s",

@@ -2,9 +2,14 @@
 
 The pipeline (bot/updates/pipeline.py) opens a unit of work around `Application.process_update`.
 A handler that writes calls `mark_current_processed(session)` inside its own session, before its
-commit: the mark then commits together with the update's effects, so a redelivered update finds
-it processed and changes nothing. The application's error handler calls `note_failure(error)`, so
+commit: the claim then commits together with the update's effects, so a redelivered update finds
+it claimed and changes nothing. The application's error handler calls `note_failure(error)`, so
 the pipeline knows that the update did not go through (PTB catches handler errors itself).
+
+An update whose effects were committed but whose process died before its answers were sent
+comes round once more after the restart: `mark_current_processed` says False as for any claimed
+update, and `current_update_resumed()` says True, so a handler may repeat what is safe to
+repeat (a reaction on the person's message) and nothing else (never a second post).
 """
 
 from __future__ import annotations
@@ -18,8 +23,6 @@ from sqlmodel import Session
 
 from bot.store import queries
 
-HANDLED = "handled"
-
 
 @dataclass
 class UnitOfWork:
@@ -27,16 +30,17 @@ class UnitOfWork:
 
     update_id: int
     failure: BaseException | None = None
-    claimed: bool = False  # a handler's session marked it (committed or not)
+    claimed: bool = False  # a handler's session claimed it (committed or not)
+    resumed: bool = False  # claimed before, by a process that died before finishing it
 
 
 _current: ContextVar[UnitOfWork | None] = ContextVar("update_unit_of_work", default=None)
 
 
 @contextmanager
-def unit_of_work(update_id: int) -> Iterator[UnitOfWork]:
+def unit_of_work(update_id: int, *, resumed: bool = False) -> Iterator[UnitOfWork]:
     """Make `update_id` the update being processed in this task (and tasks it starts)."""
-    unit = UnitOfWork(update_id)
+    unit = UnitOfWork(update_id, resumed=resumed)
     token = _current.set(unit)
     try:
         yield unit
@@ -54,15 +58,22 @@ def mark_current_processed(session: Session) -> bool:
     """Claim the update being processed, in the handler's own session (commit it with the effects).
 
     False: the update was processed already (a redelivery, or another process got it first) —
-    the handler then rolls back and does nothing. True outside the pipeline (nothing to claim),
-    e.g. when a test feeds updates to the application directly.
+    the handler then rolls back and posts nothing (see `current_update_resumed`). True outside
+    the pipeline (nothing to claim), e.g. when a test feeds updates to the application directly.
     """
     unit = _current.get()
     if unit is None:
         return True
-    claimed = queries.mark_processed(session, update_id=unit.update_id, outcome=HANDLED)
+    claimed = queries.claim_update(session, update_id=unit.update_id)
     unit.claimed = unit.claimed or claimed
     return claimed
+
+
+def current_update_resumed() -> bool:
+    """Whether the update being processed had its effects committed by a process that died
+    before sending its answers: repeat only what is safe to repeat (a reaction)."""
+    unit = _current.get()
+    return unit is not None and unit.resumed
 
 
 def note_failure(error: object) -> None:

@@ -1,4 +1,4 @@
-"""update inbox: every update stored before it is confirmed, marked once processed
+"""update inbox: every update stored before it is confirmed, claimed with its effects, finished once
 
 Revision ID: 0002
 Revises: 0001
@@ -29,10 +29,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("update_id"),
     )
     with op.batch_alter_table("inbox_update", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_inbox_update_chat_id"), ["chat_id"], unique=False)
+        batch_op.create_index(
+            "ix_inbox_update_unfinished",
+            ["chat_id", "update_id"],
+            unique=False,
+            sqlite_where=sa.text("processed_at IS NULL"),
+            postgresql_where=sa.text("processed_at IS NULL"),
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("inbox_update", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_inbox_update_chat_id"))
+        batch_op.drop_index(
+            "ix_inbox_update_unfinished",
+            sqlite_where=sa.text("processed_at IS NULL"),
+            postgresql_where=sa.text("processed_at IS NULL"),
+        )
     op.drop_table("inbox_update")
