@@ -18,7 +18,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 
 from bot.context import CONTEXT_TYPES, BotApplication, Context
 from bot.handlers import board, buttons, entries, help, membership, reminders, review, sweep
@@ -26,6 +25,7 @@ from bot.handlers.reading import scope_of
 from bot.handlers.send import ChatGone, send_html
 from bot.model.catalogue import Catalogue
 from bot.ratelimit import PostingRateLimiter
+from bot.request import AiohttpRequest
 from bot.settings import Settings
 from bot.texts import Texts
 from bot.updates.unit import note_failure
@@ -97,14 +97,18 @@ def build_application(
         token=settings.telegram_bot_token.get_secret_value(),
         base_url=settings.api_base_url or "https://api.telegram.org/bot",
         base_file_url=settings.api_file_url or "https://api.telegram.org/file/bot",
-        request=HTTPXRequest(
-            connection_pool_size=64,
+        # aiohttp: a fraction of httpx's CPU per request (benchmarks/request_cpu.py)
+        request=AiohttpRequest(
+            connection_pool_size=128,
             connect_timeout=timeout,
             read_timeout=timeout,
             write_timeout=2 * timeout,
             media_write_timeout=4 * timeout,
+            pool_timeout=timeout,
         ),
-        get_updates_request=HTTPXRequest(connect_timeout=timeout, read_timeout=timeout + 30),
+        get_updates_request=AiohttpRequest(
+            connection_pool_size=1, connect_timeout=timeout, read_timeout=timeout + 30
+        ),
         defaults=Defaults(
             parse_mode=ParseMode.HTML,
             link_preview_options=LinkPreviewOptions(is_disabled=True),

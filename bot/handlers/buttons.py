@@ -9,6 +9,7 @@ messages are sent after the commit.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -180,39 +181,43 @@ async def _decide(query: CallbackQuery, context: Context) -> tuple[str, bool, Ou
     if action.moderator and scope.is_group and person.id != scope.chat_id:
         admins = await administrators(context, scope.chat_id)
     out = Outbox(scope.chat_id, scope.thread_id)
-    with data.session() as session:
-        if not mark_current_processed(session):
-            return "", False, None
-        board = queries.board_by_id(session, parsed.board_id)
-        if board is None:
-            return fallback.plain_format("button_board_gone"), True, None
-        messages = data.messages(board.language)
-        if board.chat_id != scope.chat_id or board.thread_id != scope.thread_id:
-            return messages.plain_format("button_foreign"), True, None
-        if action.needs_open and board.status != BoardStatus.OPEN:
-            return messages.plain_format("button_board_closed", title=board.title), True, None
-        moderator = may_moderate(person, scope, admins, board)
-        if action.moderator and not moderator:
-            return messages.plain_format("button_not_moderator"), True, None
-        press = Press(
-            query=query,
-            message=message,
-            data=parsed,
-            scope=scope,
-            person=person,
-            session=session,
-            board=board,
-            messages=messages,
-            bot=data,
-            out=out,
-            moderator=moderator,
-        )
-        try:
-            action.decide(press)
-        except Refusal as refusal:
-            session.rollback()
-            mark_current_processed(session)
+
+    def unit_of_work() -> tuple[str, bool, Outbox | None]:
+        with data.session() as session:
+            if not mark_current_processed(session):
+                return "", False, None
+            board = queries.board_by_id(session, parsed.board_id)
+            if board is None:
+                return fallback.plain_format("button_board_gone"), True, None
+            messages = data.messages(board.language)
+            if board.chat_id != scope.chat_id or board.thread_id != scope.thread_id:
+                return messages.plain_format("button_foreign"), True, None
+            if action.needs_open and board.status != BoardStatus.OPEN:
+                return messages.plain_format("button_board_closed", title=board.title), True, None
+            moderator = may_moderate(person, scope, admins, board)
+            if action.moderator and not moderator:
+                return messages.plain_format("button_not_moderator"), True, None
+            press = Press(
+                query=query,
+                message=message,
+                data=parsed,
+                scope=scope,
+                person=person,
+                session=session,
+                board=board,
+                messages=messages,
+                bot=data,
+                out=out,
+                moderator=moderator,
+            )
+            try:
+                action.decide(press)
+            except Refusal as refusal:
+                session.rollback()
+                mark_current_processed(session)
+                session.commit()
+                return press.messages.plain_format(refusal.key, **refusal.values), True, None
             session.commit()
-            return press.messages.plain_format(refusal.key, **refusal.values), True, None
-        session.commit()
-    return press.notice, press.alert, out
+        return press.notice, press.alert, out
+
+    return await asyncio.to_thread(unit_of_work)

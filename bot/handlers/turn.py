@@ -9,6 +9,7 @@ what the person may not do; run `decide`; commit — and only then talk to Teleg
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -178,39 +179,46 @@ async def run_turn(
     if asks_rights and person is not None and not is_anonymous_admin(person, scope):
         admins = await administrators(context, scope.chat_id)
     out = Outbox(scope.chat_id, scope.thread_id, message.message_id)
-    with data.session() as session:
-        if not mark_current_processed(session):
-            return None
-        if scope.is_group:
-            queries.chat_came_back(session, chat_id=scope.chat_id)
-            if person is not None and not is_anonymous_admin(person, scope):
-                queries.note_member(
-                    session, chat_id=scope.chat_id, person_id=person.id, name=person.name
-                )
-        found = _board_for(session, scope, need)
-        turn = Turn(
-            update=update,
-            message=message,
-            scope=scope,
-            person=person,
-            session=session,
-            board=found,
-            messages=data.messages(language_for(data, found, scope, person)),
-            data=data,
-            out=out,
-            moderator=may_moderate(person, scope, admins, found),
-            bot_id=context.bot.id,
-        )
-        refused = _refusal(turn, where, need, moderator)
-        if refused is not None:
-            out.answer(turn.messages(refused))
-        else:
-            try:
-                decide(turn)
-            except Refusal as refusal:
-                session.rollback()
-                mark_current_processed(session)
-                out.steps.clear()
-                out.answer(turn.messages(refusal.key, **refusal.values))
-        session.commit()
-    return out
+    bot_id = context.bot.id
+
+    def unit_of_work() -> bool:
+        with data.session() as session:
+            if not mark_current_processed(session):
+                return False
+            if scope.is_group:
+                queries.chat_came_back(session, chat_id=scope.chat_id)
+                if person is not None and not is_anonymous_admin(person, scope):
+                    queries.note_member(
+                        session, chat_id=scope.chat_id, person_id=person.id, name=person.name
+                    )
+            found = _board_for(session, scope, need)
+            turn = Turn(
+                update=update,
+                message=message,
+                scope=scope,
+                person=person,
+                session=session,
+                board=found,
+                messages=data.messages(language_for(data, found, scope, person)),
+                data=data,
+                out=out,
+                moderator=may_moderate(person, scope, admins, found),
+                bot_id=bot_id,
+            )
+            refused = _refusal(turn, where, need, moderator)
+            if refused is not None:
+                out.answer(turn.messages(refused))
+            else:
+                try:
+                    decide(turn)
+                except Refusal as refusal:
+                    session.rollback()
+                    mark_current_processed(session)
+                    out.steps.clear()
+                    out.answer(turn.messages(refusal.key, **refusal.values))
+            session.commit()
+            return True
+
+    # the database work runs in a worker thread, so a slow disk or a lock never stalls the
+    # event loop (and with it every other chat); the chat's order is kept by the pipeline
+    return out if await asyncio.to_thread(unit_of_work) else None

@@ -15,7 +15,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
 MIGRATIONS_DIR = Path(str(files("bot.store") / "migrations"))
@@ -86,6 +86,10 @@ def _prepare_sqlite_file(path: Path) -> None:
         os.chmod(path, 0o600)
 
 
+SQLITE_POOL = 4
+POSTGRES_POOL = 8
+
+
 def make_engine(url: URL) -> Engine:
     """An engine for this URL; SQLite in WAL mode with a busy timeout for several processes.
 
@@ -94,10 +98,18 @@ def make_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
         assert url.database is not None
         _prepare_sqlite_file(Path(url.database).expanduser().resolve())
-        engine = create_engine(url, connect_args={"timeout": 15}, poolclass=NullPool)
+        # connections are kept open (pooled): opening and closing one per unit of work cost
+        # more than the work itself (benchmarks/burst.py); sessions run in worker threads
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 15, "check_same_thread": False},
+            poolclass=QueuePool,
+            pool_size=SQLITE_POOL,
+            max_overflow=SQLITE_POOL,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(url, pool_pre_ping=True, pool_size=POSTGRES_POOL, max_overflow=5)
 
 
 def alembic_config(engine: Engine) -> Config:
