@@ -4,32 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
 
+from babel.dates import format_date
+
 from bot.texts import Messages
 
 
 def reader_date(day: date, messages: Messages) -> str:
-    """A date in the form of `date_pattern` (tokens YYYY, MMMM, MM, DD, D)."""
-    months = messages.plain("month_names").split(",")
-    tokens = {
-        "YYYY": f"{day.year:04d}",
-        "MMMM": months[day.month - 1],
-        "MM": f"{day.month:02d}",
-        "DD": f"{day.day:02d}",
-        "D": str(day.day),
-    }
-    pattern = messages.plain("date_pattern")
-    shown = []
-    index = 0
-    while index < len(pattern):
-        for token, value in tokens.items():
-            if pattern.startswith(token, index):
-                shown.append(value)
-                index += len(token)
-                break
-        else:
-            shown.append(pattern[index])
-            index += 1
-    return "".join(shown)
+    """A date in the reader's form: `date_pattern` is a CLDR pattern (Babel), e.g. "dd.MM.y"."""
+    return format_date(day, messages.plain("date_pattern"), locale=messages.language)
 
 
 def reader_moment(moment: datetime, zone: tzinfo | None, messages: Messages) -> str:

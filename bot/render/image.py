@@ -314,10 +314,20 @@ class Drawing:
     hidden_lines: dict[int, int]
 
 
-def render_png(model: ModelText, messages: Messages, view: BoardView, scale: int = 1) -> bytes:
-    """Draw the board and return PNG bytes; `scale=2` for the sharp version sent as a document."""
+def render_png(
+    model: ModelText, messages: Messages, view: BoardView, scale: int = 1, *, fast: bool = False
+) -> bytes:
+    """Draw the board and return PNG bytes; `scale=2` for the sharp version sent as a document.
+
+    `fast` trades size for time (for a picture that is embedded and compressed again, as in the
+    report); otherwise the 1× image is optimised, as it is sent most often.
+    """
     buffer = io.BytesIO()
-    draw_board(model, messages, view, scale).image.save(buffer, format="PNG", optimize=True)
+    image = draw_board(model, messages, view, scale).image
+    if fast:
+        image.save(buffer, format="PNG", compress_level=1)
+    else:
+        image.save(buffer, format="PNG", optimize=scale == 1)
     return buffer.getvalue()
 
 

@@ -28,6 +28,11 @@ def drawable(text: str) -> str:
     )
 
 
+@lru_cache(maxsize=8192)
+def _length(size: int, bold: bool, text: str) -> float:
+    return font(size, bold).getlength(text)
+
+
 @dataclass(frozen=True)
 class Pen:
     """A font size and weight, measured in 1× units whatever scale the image is drawn at."""
@@ -37,7 +42,10 @@ class Pen:
     scale: int = 1
 
     def width(self, text: str) -> float:
-        return font(self.size * self.scale, self.bold).getlength(text) / self.scale
+        size = self.size * self.scale
+        if len(text) <= 40:  # words repeat; long lines and prefixes do not
+            return _length(size, self.bold, text) / self.scale
+        return font(size, self.bold).getlength(text) / self.scale
 
     def fits(self, text: str, width: float) -> bool:
         return self.width(text) <= width
@@ -65,18 +73,23 @@ def wrap(text: str, pen: Pen, width: float, max_lines: int | None = 40) -> list[
     """Break text into lines no wider than `width`; long words are split across lines.
 
     With `max_lines`, stop once more lines than that exist (the caller shortens and says so).
+    A line's width is first estimated from its words' widths; only a line near the limit is
+    measured as a whole (kerning across words), which keeps 500 entries fast.
     """
     lines: list[str] = []
+    space = pen.width(" ")
 
     def full() -> bool:
         return max_lines is not None and len(lines) > max_lines
 
     for paragraph in drawable(text).split("\n"):
-        line = ""
+        line, used = "", 0.0
         for word in paragraph.split(" "):
+            word_width = pen.width(word)
+            estimate = used + space + word_width if line else word_width
             candidate = f"{line} {word}" if line else word
-            if pen.fits(candidate, width):
-                line = candidate
+            if estimate <= width - 4 or pen.fits(candidate, width):
+                line, used = candidate, estimate
                 continue
             if line:
                 lines.append(line)
@@ -86,7 +99,7 @@ def wrap(text: str, pen: Pen, width: float, max_lines: int | None = 40) -> list[
                 word = word[cut:]
                 if full():
                     return lines
-            line = word
+            line, used = word, pen.width(word)
             if full():
                 return lines
         lines.append(line)

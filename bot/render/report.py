@@ -1,0 +1,333 @@
+"""The report: the whole board as a PDF for the people who were not in the chat (SPEC §5).
+
+Title page, the model picture, every point with its guiding questions and all entries in full,
+the closing review, and the plan when there is one. ReportLab lays the text out; the shipped
+DejaVu Sans draws it, so umlauts, ß, Hebrew and Arabic letters have glyphs; a character the font
+lacks (an emoji) is drawn as a fallback box.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from collections.abc import Sequence
+from datetime import datetime
+from functools import lru_cache
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    Flowable,
+    Image,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from bot.model.board import BoardView, EntryView
+from bot.model.catalogue import ModelText
+from bot.model.entry_text import Kind
+from bot.model.plan_rows import PlanRow
+from bot.model.review import review_board
+from bot.render.dates import reader_date, reader_moment, zone_name
+from bot.render.html import step_links
+from bot.render.image import render_png
+from bot.render.text_fit import FONT_DIR
+from bot.texts import Html, Messages
+
+REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+FALLBACK = "□"
+INK = colors.HexColor("#212529")
+MUTED = colors.HexColor("#6c757d")
+IST = colors.HexColor("#0d6efd")
+SOLL = colors.HexColor("#198754")
+
+
+@lru_cache(maxsize=1)
+def _glyphs() -> frozenset[int]:
+    """Register the shipped fonts once; the code points they can draw."""
+    regular = TTFont(REGULAR, str(FONT_DIR / "DejaVuSans.ttf"))
+    pdfmetrics.registerFont(regular)
+    pdfmetrics.registerFont(TTFont(BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
+    return frozenset(regular.face.charToGlyph)
+
+
+def _printable(text: str) -> str:
+    """A person's text as the font can draw it: invisible controls dropped, missing glyphs boxed."""
+    glyphs = _glyphs()
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n")
+    shown: list[str] = []
+    for char in text:
+        if char == "\n":
+            shown.append(char)
+        elif char.isspace():
+            shown.append(" ")
+        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            continue
+        elif ord(char) in glyphs:
+            shown.append(char)
+        elif shown[-1:] != [FALLBACK]:
+            shown.append(FALLBACK)
+    return "".join(shown)
+
+
+def _markup(text: str) -> str:
+    """A person's text as paragraph markup: escaped first, line breaks kept."""
+    return escape(_printable(text)).replace("\n", "<br/>")
+
+
+class _Styles:
+    def __init__(self) -> None:
+        _glyphs()
+        base = ParagraphStyle("body", fontName=REGULAR, fontSize=10, leading=13.5, textColor=INK)
+        self.body = base
+        self.small = ParagraphStyle("small", base, fontSize=8.5, leading=11, textColor=MUTED)
+        self.entry = ParagraphStyle("entry", base, leftIndent=10, spaceBefore=3)
+        self.author = ParagraphStyle("author", self.small, leftIndent=10, spaceAfter=2)
+        self.question = ParagraphStyle("question", base, leftIndent=12, bulletIndent=2)
+        self.cover = ParagraphStyle("cover", base, fontName=BOLD, fontSize=26, leading=32)
+        self.cover_title = ParagraphStyle(
+            "cover_title", base, fontName=BOLD, fontSize=18, leading=23
+        )
+        self.h1 = ParagraphStyle(
+            "h1", base, fontName=BOLD, fontSize=16, leading=20, spaceBefore=6, spaceAfter=8
+        )
+        self.h2 = ParagraphStyle(
+            "h2", base, fontName=BOLD, fontSize=12.5, leading=16, spaceBefore=10, spaceAfter=3
+        )
+        self.label = ParagraphStyle("label", base, fontName=BOLD, fontSize=10, spaceBefore=4)
+        self.cell = ParagraphStyle("cell", base, fontSize=8.5, leading=11)
+
+
+def _kind_label(messages: Messages, kind: Kind, styles: _Styles) -> Paragraph:
+    colour = IST if kind == Kind.IST else SOLL
+    label = escape(messages.plain("kind_" + kind.value))
+    return Paragraph(f'<font color="{colour.hexval()}">{label}</font>', styles.label)
+
+
+def _entry(messages: Messages, entry: EntryView, now: datetime, styles: _Styles) -> list[Flowable]:
+    when = reader_moment(entry.created_at, now.tzinfo, messages)
+    byline = messages("report_by", name=_printable(entry.author_name), when=when)
+    if entry.edited_at is not None:
+        edited = reader_moment(entry.edited_at, now.tzinfo, messages)
+        byline = Html(byline + " · " + messages("report_edited", when=edited))
+    return [Paragraph(_markup(entry.text), styles.entry), Paragraph(byline, styles.author)]
+
+
+def _point(
+    model: ModelText,
+    messages: Messages,
+    view: BoardView,
+    number: int,
+    now: datetime,
+    styles: _Styles,
+) -> list[Flowable]:
+    point = model.point(number)
+    head: list[Flowable] = [
+        Paragraph(escape(point.heading), styles.h2),
+        Paragraph(messages("report_questions"), styles.label),
+        *(Paragraph(escape(q), styles.question, bulletText="•") for q in point.questions),
+    ]
+    body: list[Flowable] = []
+    if not view.field(number, Kind.IST):
+        body.append(Paragraph(messages("report_field_empty"), styles.entry))
+    for kind in (Kind.IST, Kind.SOLL):
+        entries = view.field(number, kind)
+        if not entries:
+            continue
+        first, *rest = entries
+        # a label never stands alone at the foot of a page
+        body.append(
+            KeepTogether(
+                [_kind_label(messages, kind, styles), *_entry(messages, first, now, styles)]
+            )
+        )
+        for entry in rest:
+            body.extend(_entry(messages, entry, now, styles))
+    # the heading and questions stay with the first entry (or the empty mark)
+    return [KeepTogether([*head, *body[:1]]), *body[1:]]
+
+
+def _cover(
+    model: ModelText, messages: Messages, view: BoardView, now: datetime, styles: _Styles
+) -> list[Flowable]:
+    filled = view.point_count - len(view.empty_points)
+    status = messages.plain("status_open_word" if view.status == "open" else "status_closed_word")
+    lines = [
+        messages("report_as_of", date=reader_date(now.date(), messages)),
+        messages("report_status", status=status),
+        messages("report_team", count=view.contributors),
+        messages(
+            "report_completeness", filled=filled, total=view.point_count, entries=len(view.entries)
+        ),
+        messages("report_times", zone=zone_name(now.tzinfo, now)),
+    ]
+    return [
+        Spacer(1, 50 * mm),
+        Paragraph(messages("report_title"), styles.cover),
+        Spacer(1, 6 * mm),
+        Paragraph(_markup(view.title), styles.cover_title),
+        Spacer(1, 12 * mm),
+        *(Paragraph(line, styles.body) for line in lines),
+        Spacer(1, 30 * mm),
+        Paragraph(escape(model.source.citation), styles.small),
+        PageBreak(),
+    ]
+
+
+def _picture(png: bytes, width: float, height: float) -> Image:
+    picture = Image(io.BytesIO(png))
+    ratio = min(width / picture.imageWidth, height / picture.imageHeight)
+    picture.drawWidth = picture.imageWidth * ratio
+    picture.drawHeight = picture.imageHeight * ratio
+    return picture
+
+
+def _review(
+    model: ModelText, messages: Messages, view: BoardView, styles: _Styles
+) -> list[Flowable]:
+    result = review_board(model, view)
+    story: list[Flowable] = [Paragraph(messages("report_review"), styles.h1)]
+    for numbers, some, none in (
+        (result.blocking, "report_missing", "report_missing_none"),
+        (result.warnings, "report_no_soll", "report_no_soll_none"),
+    ):
+        if numbers:
+            items = [
+                Paragraph(escape(model.point(n).heading), styles.question, bulletText="•")
+                for n in numbers
+            ]
+            story.append(KeepTogether([Paragraph(messages(some), styles.label), *items[:1]]))
+            story.extend(items[1:])
+        else:
+            story.append(Paragraph(messages(none), styles.label))
+    story.append(Paragraph(messages("report_steps"), styles.h2))
+    story.append(Paragraph(messages("report_steps_note"), styles.small))
+    for coverage in result.steps:
+        step = coverage.step
+        points = ", ".join(str(p) for p in step.points)
+        if coverage.covered:
+            line = messages(
+                "report_step_covered", number=step.number, title=step.title, points=points
+            )
+        else:
+            missing = ", ".join(str(p) for p in coverage.missing)
+            line = messages(
+                "report_step_open",
+                number=step.number,
+                title=step.title,
+                points=points,
+                missing=missing,
+            )
+        story.append(
+            KeepTogether(
+                [
+                    Paragraph(line, styles.entry),
+                    Paragraph(step_links(messages, step), styles.author),
+                ]
+            )
+        )
+    return story
+
+
+def _plan(
+    model: ModelText, messages: Messages, plan: Sequence[PlanRow], width: float, styles: _Styles
+) -> list[Flowable]:
+    none = messages.plain("report_plan_none")
+    columns = messages.plain("report_plan_columns").split("|")
+    rows: list[list[Flowable]] = [[Paragraph(escape(c), styles.cell) for c in columns]]
+    for row in plan:
+        cells = [
+            str(row.number),
+            model.point(row.point).heading,
+            row.text,
+            row.owner or none,
+            reader_date(row.due, messages) if row.due is not None else none,
+            row.status,
+            str(row.step) if row.step is not None else none,
+        ]
+        rows.append([Paragraph(_markup(cell), styles.cell) for cell in cells])
+    shares = (0.05, 0.16, 0.29, 0.17, 0.13, 0.10, 0.10)
+    table = Table(rows, colWidths=[width * s for s in shares], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.25, MUTED),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f4")),
+            ]
+        )
+    )
+    return [PageBreak(), Paragraph(messages("report_plan"), styles.h1), table]
+
+
+def render_pdf(
+    model: ModelText,
+    messages: Messages,
+    view: BoardView,
+    *,
+    now: datetime,
+    plan: Sequence[PlanRow] | None = None,
+    picture: bytes | None = None,
+) -> bytes:
+    """The report as PDF bytes; `now` (timezone-aware) gives the date and the reader's time zone.
+
+    `picture` is the board's PNG when the caller has drawn it already (at 2×), else it is drawn.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    styles = _Styles()
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=18 * mm,
+        title=_printable(view.title),
+        author="Sechs-Cluster-Bot",
+    )
+    story: list[Flowable] = _cover(model, messages, view, now, styles)
+    story += [
+        Paragraph(messages("report_picture"), styles.h1),
+        _picture(
+            picture or render_png(model, messages, view, scale=2, fast=True),
+            document.width,
+            document.height - 20 * mm,
+        ),
+        PageBreak(),
+    ]
+    for area in model.areas:
+        story.append(
+            Paragraph(messages("report_area", number=area.number, name=area.name), styles.h1)
+        )
+        for number in area.points:
+            story += _point(model, messages, view, number, now, styles)
+    story += [PageBreak(), *_review(model, messages, view, styles)]
+    if plan is not None:
+        story += _plan(model, messages, plan, document.width, styles)
+
+    def footer(canvas: Canvas, doc: SimpleDocTemplate) -> None:
+        canvas.saveState()
+        canvas.setFont(REGULAR, 8)
+        canvas.setFillColor(MUTED)
+        page = messages.plain("report_page").replace("{page}", str(doc.page))
+        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, page)
+        canvas.restoreState()
+
+    document.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buffer.getvalue()
