@@ -72,6 +72,7 @@ class Settings(DatabaseSettings):
     telegram_messages_per_second: float = Field(default=30, gt=0)
     telegram_group_messages_per_minute: float = Field(default=20, gt=0)
     telegram_timeout_seconds: float = Field(default=15, gt=0, le=120)
+    retention_days: int = Field(default=365, ge=1)
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -176,6 +177,7 @@ _NAMES = {
     "health_listen": "HEALTH_LISTEN",
     "log_format": "LOG_FORMAT",
     "reminder_sweep_seconds": "REMINDER_SWEEP_SECONDS",
+    "retention_days": "RETENTION_DAYS",
 }
 
 
