@@ -110,22 +110,27 @@ class Action:
     decide: Decide
     moderator: bool
     needs_open: bool
+    private_ok: bool = False  # pressed in a private chat: no chat check, the handler checks rights
 
 
 ACTIONS: dict[str, Action] = {}
 
 
 def on_press(
-    action: str, *, moderator: bool = False, needs_open: bool = True
+    action: str, *, moderator: bool = False, needs_open: bool = True, private_ok: bool = False
 ) -> Callable[[Decide], Decide]:
-    """Register the handler of a button action (a short word, letters and digits)."""
+    """Register the handler of a button action (a short word, letters and digits).
+
+    `private_ok`: the button may sit in a private chat although its board belongs to a group
+    (e.g. `/boards`); such a press skips the chat check and its handler checks the rights.
+    """
     if not action.isalnum():
         raise ValueError(f"action must be letters and digits: {action!r}")
 
     def register(decide: Decide) -> Decide:
         if action in ACTIONS:
             raise ValueError(f"button action {action!r} registered twice")
-        ACTIONS[action] = Action(decide, moderator, needs_open)
+        ACTIONS[action] = Action(decide, moderator, needs_open, private_ok)
         return decide
 
     return register
@@ -190,7 +195,8 @@ async def _decide(query: CallbackQuery, context: Context) -> tuple[str, bool, Ou
             if board is None:
                 return fallback.plain_format("button_board_gone"), True, None
             messages = data.messages(board.language)
-            if board.chat_id != scope.chat_id or board.thread_id != scope.thread_id:
+            elsewhere = board.chat_id != scope.chat_id or board.thread_id != scope.thread_id
+            if elsewhere and not (action.private_ok and scope.is_private):
                 return messages.plain_format("button_foreign"), True, None
             if action.needs_open and board.status != BoardStatus.OPEN:
                 return messages.plain_format("button_board_closed", title=board.title), True, None
