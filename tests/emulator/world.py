@@ -603,6 +603,21 @@ class World(InteractiveMixin):
                 members.append(_administrator(person))
         return members
 
+    def api_getchatmember(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        """Owner, administrator, member (wrote in the chat) or left; demote with admins.discard."""
+        chat = self._chat(params)
+        if not chat.bot_member:
+            raise ApiError(403, "Forbidden: bot is not a member of the group chat")
+        person = self.people.get(int(params.get("user_id", 0)))
+        if person is None:
+            raise ApiError(400, "Bad Request: user not found")
+        if chat.owner is not None and chat.owner.id == person.id:
+            return {"status": "creator", "user": person.json(), "is_anonymous": False}
+        if person.id in chat.admins:
+            return _administrator(person)
+        wrote = any(m.sender is person for m in chat.messages.values())
+        return {"status": "member" if wrote else "left", "user": person.json()}
+
     def api_sendmessage(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
         chat = self._writable_chat(params)
         text = str(params.get("text", ""))
