@@ -615,7 +615,7 @@ class World(InteractiveMixin):
             return {"status": "creator", "user": person.json(), "is_anonymous": False}
         if person.id in chat.admins:
             return _administrator(person)
-        wrote = any(m.sender is person for m in chat.messages.values())
+        wrote = any(m.sender and m.sender.id == person.id for m in chat.messages.values())
         return {"status": "member" if wrote else "left", "user": person.json()}
 
     def api_sendmessage(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
