@@ -210,3 +210,8 @@ class InboxUpdate(SQLModel, table=True):
     processed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
     attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
     outcome: str = Field(default="", sa_column=Column(String(16), nullable=False, default=""))
+
+
+# ---- privacy (SPEC §11) ------------------------------------------------------------------------
+# Retention looks for boards closed long ago on every sweep: by the closing time, through an index.
+Index("ix_board_closed_at", Board.__table__.c.closed_at)  # type: ignore[attr-defined]
