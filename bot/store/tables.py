@@ -80,6 +80,7 @@ class Board(SQLModel, table=True):
             postgresql_where=Column("status", String) == "open",
         ),
         Index("ix_board_next_reminder", "next_reminder_at"),
+        Index("ix_board_next_pace", "next_pace_at"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
@@ -99,6 +100,11 @@ class Board(SQLModel, table=True):
     remind_time: str = Field(default="09:00", sa_column=Column(String(5), nullable=False))
     timezone: str = Field(sa_column=Column(String(64), nullable=False))
     next_reminder_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    # the autopilot (/pace): weekdays as a bitmask (bit 0 = Monday), local HH:MM, next due
+    pace_days: int | None = Field(default=None)
+    pace_time: str | None = Field(default=None, sa_column=Column(String(5), nullable=True))
+    next_pace_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    last_digest_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
 
 
 class Card(SQLModel, table=True):
