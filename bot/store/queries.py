@@ -618,3 +618,342 @@ def purge_processed_updates(session: Session, *, before: datetime) -> int:
         )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# ---- autopilot and digest (SPEC §7, §9) --------------------------------------------------------
+# The autopilot keeps its next due instant in `board.next_pace_at` (indexed): a sweep reads only
+# due rows, and claims each due instant once with a conditional update plus a claim row.
+
+
+def set_pace(
+    session: Session, *, board: Board, days: int | None, at: str | None, next_at: datetime | None
+) -> None:
+    """Store a board's autopilot (days None = off) and its next due instant."""
+    board.pace_days = days
+    board.pace_time = at
+    board.next_pace_at = next_at
+    session.add(board)
+
+
+def due_paces(session: Session, *, now: datetime, limit: int) -> list[int]:
+    """Ids of boards whose autopilot is due, oldest first, through the index on `next_pace_at`.
+
+    Closed boards are included: their due instant is claimed as skipped and moved on, so a
+    board that is not due never costs a sweep anything. On PostgreSQL rows locked by another
+    process are skipped.
+    """
+    statement = (
+        select(Board.id)
+        .where(col(Board.next_pace_at) <= now, col(Board.pace_days).is_not(None))
+        .order_by(col(Board.next_pace_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [board_id for board_id in session.exec(statement).all() if board_id is not None]
+
+
+def lock_due_pace(session: Session, *, board_id: int, now: datetime) -> Board | None:
+    """The board if its autopilot is still due, locked for this unit of work (PostgreSQL);
+    None when another process holds it or has moved it on."""
+    return session.exec(
+        select(Board)
+        .where(
+            Board.id == board_id,
+            col(Board.next_pace_at) <= now,
+            col(Board.pace_days).is_not(None),
+        )
+        .with_for_update(skip_locked=True)
+    ).first()
+
+
+def claim_pace(
+    session: Session,
+    *,
+    board_id: int,
+    stored_due: datetime,
+    due_at: datetime,
+    next_at: datetime,
+    outcome: str,
+) -> bool:
+    """Move the autopilot's due instant on, only if it is still `stored_due`, and claim
+    `due_at` (kind "autopilot"): True for the one process that wins."""
+    result = session.execute(
+        update(Board)
+        .where(col(Board.id) == board_id, col(Board.next_pace_at) == stored_due)
+        .values(next_pace_at=next_at)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        return False
+    return claim_due(session, board_id=board_id, kind="autopilot", due_at=due_at, outcome=outcome)
+
+
+def mark_digest(session: Session, *, board_id: int, at: datetime) -> None:
+    """The weekly digest covering everything up to `at` went out."""
+    session.execute(update(Board).where(col(Board.id) == board_id).values(last_digest_at=at))
+
+
+def entry_activity(session: Session, *, board_id: int, since: datetime) -> tuple[int, int]:
+    """Live entries made after `since` and how many people made them."""
+    count, people = session.execute(
+        select(func.count(), func.count(func.distinct(Entry.author_id))).where(
+            Entry.board_id == board_id,
+            col(Entry.created_at) > since,
+            col(Entry.removed_at).is_(None),
+        )
+    ).one()
+    return int(count), int(people)
+
+
+def silent_members(session: Session, *, board_id: int, chat_id: int) -> list[str]:
+    """Names of people seen in the chat who have no live entry on the board, except those who
+    asked `/quiet`; alphabetical."""
+    authors = select(Entry.author_id).where(
+        Entry.board_id == board_id, col(Entry.removed_at).is_(None)
+    )
+    rows = session.exec(
+        select(GroupMember.name)
+        .where(
+            GroupMember.chat_id == chat_id,
+            col(GroupMember.quiet).is_(False),
+            col(GroupMember.person_id).not_in(authors),
+        )
+        .order_by(func.lower(GroupMember.name), col(GroupMember.person_id))
+    ).all()
+    return list(rows)
+
+
+def set_quiet(session: Session, *, chat_id: int, person_id: int, name: str, quiet: bool) -> None:
+    """Whether the digest may name this person in this group (`/quiet`, `/quiet off`)."""
+    member = session.get(GroupMember, (chat_id, person_id))
+    if member is None:
+        session.add(GroupMember(chat_id=chat_id, person_id=person_id, name=name, quiet=quiet))
+        return
+    member.quiet = quiet
+    session.add(member)
+
+
+# ---- privacy (SPEC §11): forgetting a person, deleting a board, retention, the overview ---------
+# Rows are deleted for real, not marked. `board_eraser`s / `person_eraser`s in bot/store/erasers.py
+# call these; features with tables of their own register erasers of their own (store/erasure.py).
+
+import json  # noqa: E402
+from collections.abc import Iterable  # noqa: E402
+
+from sqlalchemy import exists, or_  # noqa: E402
+from sqlalchemy.sql.expression import Exists  # noqa: E402
+
+from bot.model.catalogue import POINT_COUNT  # noqa: E402
+
+RETENTION_NOTICE = "retnotice"  # claim kind: the group was told its closed board will be deleted
+
+
+def delete_entries_of(session: Session, *, person_id: int) -> dict[int, int]:
+    """Delete every entry the person wrote (live or undone) on every board; how many per board.
+
+    Boards that are no longer complete lose `completed_at` quietly (the next digest says so).
+    """
+    counts = {
+        board_id: count
+        for board_id, count in session.exec(
+            select(Entry.board_id, func.count())
+            .where(Entry.author_id == person_id)
+            .group_by(col(Entry.board_id))
+        ).all()
+    }
+    session.execute(delete(Entry).where(col(Entry.author_id) == person_id))
+    for board_id in counts:
+        board = session.get(Board, board_id)
+        if board is not None and board.completed_at is not None:
+            if filled_point_count(session, board_id) < POINT_COUNT:
+                board.completed_at = None
+    return counts
+
+
+def forget_member(session: Session, *, person_id: int) -> int:
+    """The bot forgets that it saw the person in any group; how many memberships."""
+    result = session.execute(delete(GroupMember).where(col(GroupMember.person_id) == person_id))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def disown_boards(session: Session, *, person_id: int) -> int:
+    """Boards the person created keep existing without a creator (0: nobody); how many."""
+    result = session.execute(
+        update(Board).where(col(Board.created_by) == person_id).values(created_by=0)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def forget_private_chat(session: Session, *, person_id: int) -> int:
+    """A private chat's id is the person's id: forget the chat and its cool-downs."""
+    removed = session.execute(delete(OutputSent).where(col(OutputSent.chat_id) == person_id))
+    chats = session.execute(delete(GroupChat).where(col(GroupChat.chat_id) == person_id))
+    return int(removed.rowcount) + int(chats.rowcount)  # type: ignore[attr-defined]
+
+
+def _mentions(value: object, person_id: int) -> bool:
+    """Whether a Telegram object names the person (`"id"`/`"user_id"` of a user or private chat)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("id", "user_id") and type(item) is int and item == person_id:
+                return True
+            if isinstance(item, dict | list) and _mentions(item, person_id):
+                return True
+        return False
+    if isinstance(value, list):
+        return any(_mentions(item, person_id) for item in value)
+    return False
+
+
+def scrub_inbox(session: Session, *, person_id: int, current_update_id: int | None) -> int:
+    """Empty the stored payloads of finished updates that name the person (and of the update
+    being handled now); how many. The rows stay, holding only their update id, so a redelivery
+    is still recognised and nothing is done twice."""
+    settled = col(InboxUpdate.processed_at).is_not(None)
+    if current_update_id is not None:
+        settled = or_(settled, col(InboxUpdate.update_id) == current_update_id)
+    candidates = session.exec(
+        select(InboxUpdate).where(
+            settled,
+            or_(
+                col(InboxUpdate.payload).contains(str(person_id), autoescape=True),
+                col(InboxUpdate.chat_id) == person_id,
+            ),
+        )
+    ).all()
+    scrubbed = 0
+    for row in candidates:
+        try:
+            named = _mentions(json.loads(row.payload), person_id)
+        except ValueError:
+            named = True  # unreadable, and the id is in it: empty it
+        if not named and row.chat_id != person_id:
+            continue
+        row.payload = json.dumps({"update_id": row.update_id})
+        if row.chat_id == person_id:
+            row.chat_id = None
+        scrubbed += 1
+    return scrubbed
+
+
+def delete_board_rows(session: Session, *, board: Board) -> int:
+    """Delete a board's cards, entries, claims of scheduled posts and its chat's cool-downs."""
+    removed = 0
+    for table in (Card, Entry, ReminderSent):
+        result = session.execute(delete(table).where(col(table.board_id) == board.id))
+        removed += int(result.rowcount)  # type: ignore[attr-defined]
+    result = session.execute(
+        delete(OutputSent).where(
+            col(OutputSent.chat_id) == board.chat_id, col(OutputSent.thread_id) == board.thread_id
+        )
+    )
+    return removed + int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def delete_board_row(session: Session, *, board_id: int, closed_at: datetime | None = None) -> bool:
+    """Delete the board itself (after its erasers); with `closed_at`, only while it is still
+    closed since then (retention: another process, or a /reopen, may have come first)."""
+    statement = delete(Board).where(col(Board.id) == board_id)
+    if closed_at is not None:
+        statement = statement.where(
+            col(Board.status) == BoardStatus.CLOSED, col(Board.closed_at) == closed_at
+        )
+    return int(session.execute(statement).rowcount) == 1  # type: ignore[attr-defined]
+
+
+def _noticed(before: datetime | None = None) -> Exists:
+    """A retention notice for the board's current closing (claimed before `before`)."""
+    condition = select(ReminderSent.id).where(
+        col(ReminderSent.board_id) == col(Board.id),
+        col(ReminderSent.kind) == RETENTION_NOTICE,
+        col(ReminderSent.due_at) == col(Board.closed_at),
+    )
+    if before is not None:
+        condition = condition.where(col(ReminderSent.claimed_at) <= before)
+    return exists(condition)
+
+
+def boards_to_warn(session: Session, *, closed_before: datetime, limit: int) -> list[Board]:
+    """Closed boards closed before `closed_before` whose group was not yet told of the deletion."""
+    return list(
+        session.exec(
+            select(Board)
+            .where(
+                Board.status == BoardStatus.CLOSED,
+                col(Board.closed_at) <= closed_before,
+                ~_noticed(),
+            )
+            .order_by(col(Board.closed_at))
+            .limit(limit)
+        ).all()
+    )
+
+
+def claim_retention_notice(session: Session, *, board: Board, now: datetime) -> bool:
+    """Claim telling the group (once per closing, across processes): True for the one winner."""
+    assert board.id is not None and board.closed_at is not None
+    session.add(
+        ReminderSent(
+            board_id=board.id,
+            kind=RETENTION_NOTICE,
+            due_at=board.closed_at,
+            claimed_at=now,
+            outcome="claimed",
+        )
+    )
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def boards_to_retire(
+    session: Session, *, closed_before: datetime, noticed_before: datetime, limit: int
+) -> list[Board]:
+    """Boards closed before `closed_before` whose group was told before `noticed_before`.
+
+    On PostgreSQL the rows are locked and rows locked by another process are skipped.
+    """
+    return list(
+        session.exec(
+            select(Board)
+            .where(
+                Board.status == BoardStatus.CLOSED,
+                col(Board.closed_at) <= closed_before,
+                _noticed(noticed_before),
+            )
+            .order_by(col(Board.closed_at))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+    )
+
+
+def group_chat_ids_with_boards(session: Session) -> list[int]:
+    """Every group that has a board (for `/boards`: whose rights to ask Telegram about)."""
+    return list(session.exec(select(Board.chat_id).distinct().order_by(col(Board.chat_id))).all())
+
+
+def boards_for_overview(
+    session: Session, *, chat_ids: Iterable[int], creator_id: int
+) -> list[Board]:
+    """The boards of these groups and those the person created, by group and age."""
+    return list(
+        session.exec(
+            select(Board)
+            .where(or_(col(Board.chat_id).in_(list(chat_ids)), Board.created_by == creator_id))
+            .order_by(col(Board.chat_id), col(Board.created_at), col(Board.id))
+        ).all()
+    )
+
+
+def chat_titles(session: Session, *, chat_ids: Iterable[int]) -> dict[int, str]:
+    """The groups' titles as last seen."""
+    return {
+        chat.chat_id: chat.title
+        for chat in session.exec(
+            select(GroupChat).where(col(GroupChat.chat_id).in_(list(chat_ids)))
+        ).all()
+    }
