@@ -741,7 +741,7 @@ import json  # noqa: E402
 from collections.abc import Iterable  # noqa: E402
 
 from sqlalchemy import exists, or_  # noqa: E402
-from sqlalchemy.sql.expression import Exists  # noqa: E402
+from sqlalchemy.sql.expression import ColumnElement, Exists  # noqa: E402
 
 from bot.model.catalogue import POINT_COUNT  # noqa: E402
 
@@ -753,20 +753,19 @@ def delete_entries_of(session: Session, *, person_id: int) -> dict[int, int]:
 
     Boards that are no longer complete lose `completed_at` quietly (the next digest says so).
     """
-    counts = {
-        board_id: count
-        for board_id, count in session.exec(
-            select(Entry.board_id, func.count())
-            .where(Entry.author_id == person_id)
-            .group_by(col(Entry.board_id))
-        ).all()
-    }
+    grouped = (
+        select(Entry.board_id, func.count())
+        .where(Entry.author_id == person_id)
+        .group_by(col(Entry.board_id))
+    )
+    counts = dict(session.exec(grouped).all())
     session.execute(delete(Entry).where(col(Entry.author_id) == person_id))
     for board_id in counts:
         board = session.get(Board, board_id)
-        if board is not None and board.completed_at is not None:
-            if filled_point_count(session, board_id) < POINT_COUNT:
-                board.completed_at = None
+        if board is None or board.completed_at is None:
+            continue
+        if filled_point_count(session, board_id) < POINT_COUNT:
+            board.completed_at = None
     return counts
 
 
@@ -809,7 +808,7 @@ def scrub_inbox(session: Session, *, person_id: int, current_update_id: int | No
     """Empty the stored payloads of finished updates that name the person (and of the update
     being handled now); how many. The rows stay, holding only their update id, so a redelivery
     is still recognised and nothing is done twice."""
-    settled = col(InboxUpdate.processed_at).is_not(None)
+    settled: ColumnElement[bool] = col(InboxUpdate.processed_at).is_not(None)
     if current_update_id is not None:
         settled = or_(settled, col(InboxUpdate.update_id) == current_update_id)
     candidates = session.exec(
@@ -891,7 +890,8 @@ def boards_to_warn(session: Session, *, closed_before: datetime, limit: int) -> 
 
 def claim_retention_notice(session: Session, *, board: Board, now: datetime) -> bool:
     """Claim telling the group (once per closing, across processes): True for the one winner."""
-    assert board.id is not None and board.closed_at is not None
+    assert board.id is not None
+    assert board.closed_at is not None
     session.add(
         ReminderSent(
             board_id=board.id,
@@ -943,7 +943,7 @@ def boards_for_overview(
     return list(
         session.exec(
             select(Board)
-            .where(or_(col(Board.chat_id).in_(list(chat_ids)), Board.created_by == creator_id))
+            .where(or_(col(Board.chat_id).in_(list(chat_ids)), col(Board.created_by) == creator_id))
             .order_by(col(Board.chat_id), col(Board.created_at), col(Board.id))
         ).all()
     )
