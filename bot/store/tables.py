@@ -221,3 +221,76 @@ class InboxUpdate(SQLModel, table=True):
 # ---- privacy (SPEC §11) ------------------------------------------------------------------------
 # Retention looks for boards closed long ago on every sweep: by the closing time, through an index.
 Index("ix_board_closed_at", Board.__table__.c.closed_at)  # type: ignore[attr-defined]
+
+
+# ---- tapping instead of typing (SPEC §4a) -------------------------------------------------------
+# Rows refer to boards by id and to messages by id within the board's chat, so a chat's
+# migration (which moves `board.chat_id`) carries them along.
+
+
+class CardFace(SQLModel, table=True):
+    """What a card's buttons show now: its Ist and Soll counts and whether `Weiter ▶` is on it."""
+
+    __tablename__ = "card_face"
+
+    card_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    board_id: int = Field(foreign_key="board.id", index=True)
+    point: int
+    ist: int = Field(default=0)
+    soll: int = Field(default=0)
+    newest: bool = Field(default=True)
+    with_next: bool = Field(default=True)
+
+
+class Prompt(SQLModel, table=True):
+    """A question the bot asked one person after a tap on `Ist` or `Soll` (ForceReply);
+    a reply to it becomes an entry of its point and kind."""
+
+    __tablename__ = "prompt"
+    __table_args__ = (UniqueConstraint("board_id", "message_id", name="uq_prompt_message"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    board_id: int = Field(foreign_key="board.id")
+    point: int
+    kind: str = Field(sa_column=Column(String(4), nullable=False))
+    person_id: int = Field(sa_column=_big(nullable=False))
+    message_id: int = Field(sa_column=_big(nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+
+
+class ProgressMessage(SQLModel, table=True):
+    """The one status message of a board, kept up to date by editing it (at most once a minute).
+
+    `due_at` is set when the board changed and the next edit may be made; NULL while nothing
+    waits. `shown` is a digest of the text on the message, so an edit never changes nothing.
+    """
+
+    __tablename__ = "progress_message"
+    __table_args__ = (Index("ix_progress_due", "due_at"),)
+
+    board_id: int = Field(foreign_key="board.id", primary_key=True)
+    message_id: int | None = Field(default=None, sa_column=_big(nullable=True))
+    shown: str = Field(default="", sa_column=Column(String(64), nullable=False, default=""))
+    edited_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    due_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+
+
+class CloseQuestion(SQLModel, table=True):
+    """A `/close` waiting for the moderator's `Schließen` or `Abbrechen`."""
+
+    __tablename__ = "close_question"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    board_id: int = Field(foreign_key="board.id", index=True)
+    fingerprint: str = Field(sa_column=Column(String(64), nullable=False))
+    asked_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    settled: bool = Field(default=False)
+
+
+class WelcomeSent(SQLModel, table=True):
+    """When the bot last greeted a group it joined (one welcome, not again the same day)."""
+
+    __tablename__ = "welcome_sent"
+
+    chat_id: int = Field(sa_column=_big(primary_key=True, autoincrement=False))
+    sent_at: datetime = Field(sa_column=_time(nullable=False))
