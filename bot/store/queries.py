@@ -1212,3 +1212,220 @@ def erase_person_prompts(session: Session, person_id: int) -> dict[int, int]:
         removed[prompt.board_id] = removed.get(prompt.board_id, 0) + 1
         session.delete(prompt)
     return removed
+
+
+# ---- the plan (SPEC §10) -----------------------------------------------------------------------
+# Measures follow the board's live Soll entries: `sync_measures` makes one for each new Soll
+# entry and marks those whose entry was undone, edited into an Ist entry or erased as gone
+# (kept, so their numbers are never given again). A measure's text and point are its entry's.
+
+from collections.abc import Mapping  # noqa: E402
+from datetime import date  # noqa: E402
+
+from sqlalchemy import delete as _delete_rows  # noqa: E402
+
+from bot.model.plan import MeasureView, Owner, Status  # noqa: E402
+from bot.store.erasure import board_eraser, person_eraser  # noqa: E402
+from bot.store.tables import Measure  # noqa: E402
+
+
+def sync_measures(session: Session, *, board: Board, proposed_steps: Mapping[int, int]) -> int:
+    """Bring the board's measures in line with its live Soll entries; how many rows changed.
+
+    A new measure gets the next number of the board (never one given before) and the action
+    step the model proposes for its point (`proposed_steps`, point → step).
+    """
+    assert board.id is not None
+    live = session.exec(
+        select(Entry.id, Entry.point)
+        .where(
+            Entry.board_id == board.id,
+            Entry.kind == Kind.SOLL.value,
+            col(Entry.removed_at).is_(None),
+        )
+        .order_by(col(Entry.created_at), col(Entry.id))
+    ).all()
+    live_ids = {entry_id for entry_id, _ in live}
+    measures = session.exec(select(Measure).where(Measure.board_id == board.id)).all()
+    by_entry = {m.entry_id: m for m in measures if m.entry_id is not None}
+    now = utcnow()
+    changed = 0
+    for measure in measures:
+        alive = measure.entry_id is not None and measure.entry_id in live_ids
+        if alive == (measure.gone_at is None):
+            continue
+        measure.gone_at = None if alive else now
+        measure.updated_at = now
+        changed += 1
+    number = max((m.number for m in measures), default=0)
+    for entry_id, point in live:
+        if entry_id in by_entry:
+            continue
+        number += 1
+        session.add(
+            Measure(
+                board_id=board.id,
+                entry_id=entry_id,
+                number=number,
+                step=proposed_steps.get(point),
+                status=Status.OPEN.value,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        changed += 1
+    if changed:
+        session.flush()
+    return changed
+
+
+def _owner_of(measure: Measure) -> Owner | None:
+    if not measure.owner_name and not measure.owner_username:
+        return None
+    return Owner(measure.owner_name, measure.owner_username, measure.owner_id)
+
+
+def _measure_view(measure: Measure, entry: Entry) -> MeasureView:
+    return MeasureView(
+        number=measure.number,
+        point=entry.point,
+        text=entry.text,
+        step=measure.step,
+        owner=_owner_of(measure),
+        due=measure.due_on,
+        status=Status(measure.status),
+    )
+
+
+def plan_measures(session: Session, *, board: Board) -> list[MeasureView]:
+    """The board's live measures in number order (as last synchronised)."""
+    assert board.id is not None
+    rows = session.exec(
+        select(Measure, Entry)
+        .join(Entry, col(Entry.id) == col(Measure.entry_id))
+        .where(Measure.board_id == board.id, col(Measure.gone_at).is_(None))
+        .order_by(col(Measure.number))
+    ).all()
+    return [_measure_view(measure, entry) for measure, entry in rows]
+
+
+def measure_by_number(session: Session, *, board: Board, number: int) -> Measure | None:
+    """A live measure of the board by its number."""
+    return session.exec(
+        select(Measure).where(
+            Measure.board_id == board.id,
+            Measure.number == number,
+            col(Measure.gone_at).is_(None),
+        )
+    ).first()
+
+
+def measure_view(session: Session, *, measure: Measure) -> MeasureView:
+    """A live measure with its entry's text and point."""
+    entry = session.get(Entry, measure.entry_id)
+    assert entry is not None
+    return _measure_view(measure, entry)
+
+
+def set_measure_owner(session: Session, *, measure: Measure, owner: Owner | None) -> None:
+    """Give the measure an owner (None: nobody)."""
+    measure.owner_name = owner.name if owner else None
+    measure.owner_username = owner.username if owner else None
+    measure.owner_id = owner.person_id if owner else None
+    measure.updated_at = utcnow()
+    session.add(measure)
+
+
+def set_measure_due(session: Session, *, measure: Measure, due: date | None) -> None:
+    measure.due_on = due
+    measure.updated_at = utcnow()
+    session.add(measure)
+
+
+def set_measure_step(session: Session, *, measure: Measure, step: int | None) -> None:
+    measure.step = step
+    measure.updated_at = utcnow()
+    session.add(measure)
+
+
+def set_measure_status(session: Session, *, measure: Measure, status: Status) -> None:
+    measure.status = status.value
+    measure.updated_at = utcnow()
+    session.add(measure)
+
+
+def member_named(session: Session, *, chat_id: int, name: str) -> int | None:
+    """The id of the one member of the group the bot knows by this name (any case), if one."""
+    wanted = name.casefold()
+    found = [
+        m.person_id
+        for m in session.exec(select(GroupMember).where(GroupMember.chat_id == chat_id)).all()
+        if m.name.casefold() == wanted
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def measures_due_between(
+    session: Session, *, first: date, last: date
+) -> list[tuple[Board, MeasureView]]:
+    """Live measures not done, due from `first` to `last` (inclusive), on any board; by the
+    index on `due_on`. For the day-before follow-up."""
+    rows = session.exec(
+        select(Measure, Entry, Board)
+        .join(Entry, col(Entry.id) == col(Measure.entry_id))
+        .join(Board, col(Board.id) == col(Measure.board_id))
+        .where(
+            col(Measure.due_on) >= first,
+            col(Measure.due_on) <= last,
+            col(Measure.gone_at).is_(None),
+            Measure.status != Status.DONE.value,
+            col(Entry.removed_at).is_(None),
+        )
+        .order_by(col(Measure.board_id), col(Measure.number))
+    ).all()
+    return [(board, _measure_view(measure, entry)) for measure, entry, board in rows]
+
+
+def is_claimed(session: Session, *, board_id: int, kind: str, due_at: datetime) -> bool:
+    """Whether the post of `kind` due at `due_at` was claimed already (a cheap look first)."""
+    return (
+        session.exec(
+            select(ReminderSent.id).where(
+                ReminderSent.board_id == board_id,
+                ReminderSent.kind == kind,
+                ReminderSent.due_at == due_at,
+            )
+        ).first()
+        is not None
+    )
+
+
+@board_eraser("plan")
+def erase_board_measures(session: Session, board_id: int) -> int:
+    """Delete every measure of a board (before the board goes)."""
+    result = session.execute(_delete_rows(Measure).where(col(Measure.board_id) == board_id))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+@person_eraser("plan")
+def forget_measure_owner(session: Session, person_id: int) -> dict[int, int]:
+    """Measures this person owns lose their owner; measures made from their entries are gone
+    (their rows stay, without the entry, so the numbers are not given again)."""
+    counts: dict[int, int] = {}
+    owned = session.exec(select(Measure).where(Measure.owner_id == person_id)).all()
+    for measure in owned:
+        set_measure_owner(session, measure=measure, owner=None)
+        counts[measure.board_id] = counts.get(measure.board_id, 0) + 1
+    authored = session.exec(
+        select(Measure)
+        .join(Entry, col(Entry.id) == col(Measure.entry_id))
+        .where(Entry.author_id == person_id)
+    ).all()
+    now = utcnow()
+    for measure in authored:
+        measure.entry_id = None
+        measure.gone_at = measure.gone_at or now
+        measure.updated_at = now
+        counts[measure.board_id] = counts.get(measure.board_id, 0) + 1
+    session.flush()
+    return counts

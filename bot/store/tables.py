@@ -294,3 +294,46 @@ class WelcomeSent(SQLModel, table=True):
 
     chat_id: int = Field(sa_column=_big(primary_key=True, autoincrement=False))
     sent_at: datetime = Field(sa_column=_time(nullable=False))
+
+
+# ---- the plan (SPEC §10) -----------------------------------------------------------------------
+
+from datetime import date  # noqa: E402
+
+from sqlalchemy import Date, ForeignKey  # noqa: E402
+
+
+class Measure(SQLModel, table=True):
+    """A measure of the plan, made from a live Soll entry (its text and point stay the entry's).
+
+    Numbered per board, never reused: a measure whose entry was undone, edited into an Ist entry
+    or erased stays as a row marked `gone_at`, keeping its number.
+    """
+
+    __tablename__ = "measure"
+    __table_args__ = (
+        UniqueConstraint("board_id", "number", name="uq_measure_board_number"),
+        Index("ix_measure_due_on", "due_on"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    board_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("board.id"), nullable=False, index=True)
+    )
+    # SET NULL: when a person's entries are erased (/forgetme), the measure stays, gone
+    entry_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("entry.id", ondelete="SET NULL"), nullable=True, unique=True
+        ),
+    )
+    number: int = Field(sa_column=Column(Integer, nullable=False))
+    step: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    owner_name: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    owner_username: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    owner_id: int | None = Field(default=None, sa_column=_big(nullable=True, index=True))
+    due_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    status: str = Field(default="open", sa_column=Column(String(8), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    gone_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
