@@ -1,17 +1,20 @@
-"""Without Telegram: write the demo board or a stored board as text, Markdown, JSON and PNG."""
+"""Without Telegram: write the demo board or a stored board as its export files."""
 
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from bot import clock
 from bot.model.board import BoardView
 from bot.model.catalogue import CatalogueError, load_catalogue
 from bot.model.demo import demo_board
-from bot.render.files import board_json, board_markdown, file_stem
+from bot.model.plan_rows import PlanRow
+from bot.render.export import export_files
+from bot.render.files import file_stem
 from bot.render.html import board_text
-from bot.render.image import render_png
 from bot.settings import SettingsError, load_database_settings
 from bot.store import queries
 from bot.store.db import make_engine, session_scope, upgrade_schema
@@ -19,24 +22,26 @@ from bot.store.tables import Board
 from bot.texts import load_texts
 
 
-def write_board_files(view: BoardView, out: Path) -> list[Path]:
-    """Write `<stem>.html.txt`, `.md`, `.json` and `.png` of a board into `out`."""
+def write_board_files(
+    view: BoardView,
+    out: Path,
+    *,
+    zone: str = "Europe/Berlin",
+    plan: Sequence[PlanRow] | None = None,
+) -> list[Path]:
+    """Write the export files (Markdown, JSON, PDF report, image) and the Telegram text."""
     catalogue, texts = load_catalogue(), load_texts()
     model, messages = catalogue[view.language], texts[view.language]
-    now = datetime.now(UTC)
-    stem = file_stem(view.title, now)
+    now = clock.now().astimezone(ZoneInfo(zone))
     out.mkdir(parents=True, exist_ok=True)
-    files = {
-        out / f"{stem}.telegram.html": "\n\n".join(board_text(model, messages, view)).encode(
-            "utf-8"
-        ),
-        out / f"{stem}.md": board_markdown(model, messages, view, now).encode("utf-8"),
-        out / f"{stem}.json": board_json(model, view, now).encode("utf-8"),
-        out / f"{stem}.png": render_png(model, messages, view),
-    }
-    for path, content in files.items():
-        path.write_bytes(content)
-    return list(files)
+    written = []
+    for file in export_files(model, messages, view, now=now, plan=plan):
+        path = out / file.name
+        path.write_bytes(file.data)
+        written.append(path)
+    text = out / f"{file_stem(view.title, now)}.telegram.html"
+    text.write_text("\n\n".join(board_text(model, messages, view)), encoding="utf-8")
+    return [*written, text]
 
 
 def write_demo(out: Path, language: str) -> int:
@@ -67,6 +72,7 @@ def export_board(board_id: int, out: Path) -> int:
             print(f"No board with id {board_id} in the database.", file=sys.stderr)
             return 1
         view = queries.board_view(session, board)
-    for path in write_board_files(view, out):
+        zone = board.timezone
+    for path in write_board_files(view, out, zone=zone):
         print(path)
     return 0

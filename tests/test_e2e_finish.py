@@ -45,13 +45,13 @@ def test_review_close_export_and_a_late_reply(world: World, bot: BotProcess) -> 
     before = team.bot_count()
     team.say(ben, "/export")
     wait_until(
-        lambda: len([m for m in world.bot_messages(group)[before:] if m.kind == "document"]) == 2,
+        lambda: len([m for m in world.bot_messages(group)[before:] if m.kind == "document"]) == 4,
         what="export",
     )
     documents = [m for m in world.bot_messages(group)[before:] if m.kind == "document"]
     names = sorted(m.file_name or "" for m in documents)
     assert re.fullmatch(r"abschluss-test_\d{4}-\d{2}-\d{2}\.json", names[0])
-    assert names[1].endswith(".md")
+    assert [name.rsplit(".", 1)[1] for name in names] == ["json", "md", "pdf", "png"]
     document = json.loads(
         next(m for m in documents if (m.file_name or "").endswith(".json")).file_bytes or b""
     )
@@ -61,7 +61,7 @@ def test_review_close_export_and_a_late_reply(world: World, bot: BotProcess) -> 
     before = team.bot_count()
     team.say(anna, "/close")
     wait_until(
-        lambda: len([m for m in world.bot_messages(group)[before:] if m.kind == "document"]) == 2,
+        lambda: len([m for m in world.bot_messages(group)[before:] if m.kind == "document"]) == 4,
         what="final files",
     )
     final = world.bot_messages(group)[before:]
@@ -156,7 +156,7 @@ def test_offline_demo_and_export(world: World, bot: BotProcess, tmp_path: Path) 
     )
     assert result.returncode == 0, result.stderr
     names = sorted(p.suffix for p in out.iterdir())
-    assert names == [".html", ".json", ".md", ".png"]
+    assert names == [".html", ".json", ".md", ".pdf", ".png"]
     assert "gespeichert <ok>" in next(out.glob("*.md")).read_text(encoding="utf-8").replace(
         "\\<", "<"
     ).replace("\\>", ">")

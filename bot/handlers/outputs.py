@@ -7,6 +7,8 @@ rendering (image, files) runs in a worker thread after the commit, off the event
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 from bot import clock
 from bot.context import Context
@@ -14,8 +16,10 @@ from bot.handlers.outbox import Outbox
 from bot.handlers.send import send_document, send_many, send_photo
 from bot.handlers.turn import Turn
 from bot.model.board import BoardView
+from bot.model.plan_rows import PlanRow
 from bot.render import html
-from bot.render.files import board_json, board_markdown, file_stem
+from bot.render.export import export_files
+from bot.render.files import file_stem
 from bot.render.image import render_png
 from bot.store import queries
 
@@ -39,29 +43,19 @@ def queue_board(out: Outbox, view: BoardView, *, image: bool = True) -> None:
     out.then(step)
 
 
-def queue_files(out: Outbox, view: BoardView) -> None:
-    """`/export`: the board as files."""
+def queue_files(
+    out: Outbox, view: BoardView, *, zone: str, plan: Sequence[PlanRow] | None = None
+) -> None:
+    """`/export`: the board as files — Markdown, JSON, the PDF report, the sharp image."""
     chat, thread = out.chat_id, out.thread_id
 
     async def step(context: Context) -> None:
         model = context.bot_data.model(view.language)
         messages = context.bot_data.messages(view.language)
-        now = clock.now()
-        stem = file_stem(view.title, now)
-        markdown = await asyncio.to_thread(board_markdown, model, messages, view, now)
-        document = await asyncio.to_thread(board_json, model, view, now)
-        for content, name, kind in (
-            (markdown, f"{stem}.md", "Markdown"),
-            (document, f"{stem}.json", "JSON"),
-        ):
-            await send_document(
-                context,
-                chat,
-                thread,
-                content.encode("utf-8"),
-                name,
-                messages("export_caption", title=view.title, format=kind),
-            )
+        now = clock.now().astimezone(ZoneInfo(zone))
+        files = await asyncio.to_thread(export_files, model, messages, view, now=now, plan=plan)
+        for file in files:
+            await send_document(context, chat, thread, file.data, file.name, file.caption)
 
     out.then(step)
 
@@ -77,10 +71,12 @@ def queue_completion(out: Outbox, view: BoardView) -> None:
     queue_board(out, view)
 
 
-def queue_final(out: Outbox, view: BoardView) -> None:
+def queue_final(
+    out: Outbox, view: BoardView, *, zone: str, plan: Sequence[PlanRow] | None = None
+) -> None:
     """On `/close`: the final board as text, image and files."""
     queue_board(out, view)
-    queue_files(out, view)
+    queue_files(out, view, zone=zone, plan=plan)
 
 
 def claim_output(turn: Turn, command: str, fingerprint: str) -> bool:

@@ -34,7 +34,7 @@ def close(turn: Turn) -> None:
     queries.close_board(turn.session, board=board)
     turn.answer("close_done", title=board.title)
     final = Outbox(turn.out.chat_id, turn.out.thread_id)
-    queue_final(final, queries.board_view(turn.session, board))
+    queue_final(final, queries.board_view(turn.session, board), zone=board.timezone)
     failed = turn.messages("close_post_failed", title=board.title)
     chat, thread = turn.out.chat_id, turn.out.thread_id
 
@@ -69,4 +69,4 @@ def export(turn: Turn) -> None:
     view = queries.board_view(turn.session, turn.open_board)
     if not claim_output(turn, "export", view.fingerprint()):
         return
-    queue_files(turn.out, view)
+    queue_files(turn.out, view, zone=turn.open_board.timezone)
