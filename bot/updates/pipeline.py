@@ -122,14 +122,6 @@ class Pipeline:
         update = Update.de_json(json.loads(row.payload), self.application.bot)
         return Received(update, row.chat_id, resumed=row.outcome == queries.UPDATE_HANDLED)
 
-    async def is_processed(self, update_id: int) -> bool:
-        def read() -> bool:
-            with session_scope(self.engine) as session:
-                row = queries.inbox_update(session, update_id=update_id)
-                return row is not None and row.processed_at is not None
-
-        return await asyncio.to_thread(read)
-
     async def purge(self) -> int:
         """Forget processed updates older than a week."""
 
@@ -162,11 +154,14 @@ class Pipeline:
     def _settle(self, received: Received, failure: BaseException | None) -> Outcome:
         update_id = received.update_id
         with session_scope(self.engine) as session:
+            if failure is None:  # finished ("handled" stays if a handler claimed it)
+                queries.finish_update(session, update_id=update_id, outcome=queries.UPDATE_DONE)
+                session.commit()
+                return Outcome.DONE
             row = queries.inbox_update(session, update_id=update_id)
             if row is None or row.processed_at is not None:
                 return Outcome.DONE
-            if failure is None or row.outcome == queries.UPDATE_HANDLED:
-                # a handler's effects are committed (if it failed, it failed talking): finished
+            if row.outcome == queries.UPDATE_HANDLED:  # its effects are in; it failed talking
                 queries.finish_update(session, update_id=update_id, outcome=queries.UPDATE_DONE)
                 session.commit()
                 return Outcome.DONE
@@ -201,13 +196,17 @@ class Pipeline:
         `update_id` is processed (or given up); False when it failed and should come again.
         """
         async with self.locks.hold(chat_id):
-            pending = await self.unprocessed(chat_id=chat_id, up_to=update_id)
-            if chat_id is None:  # no order to keep: only this one
-                pending = [r for r in pending if r.update_id == update_id]
-            for received in pending:
-                if await self.process(received) is Outcome.RETRY:
-                    break
-            return await self.is_processed(update_id)
+            while True:
+                pending = await self.unprocessed(chat_id=chat_id, up_to=update_id)
+                if chat_id is None:  # no order to keep: only this one
+                    pending = [r for r in pending if r.update_id == update_id]
+                if not pending:
+                    return True  # finished before, here or by another process
+                for received in pending:
+                    if await self.process(received) is Outcome.RETRY:
+                        return False  # this one or one before it must come again
+                if pending[-1].update_id == update_id:
+                    return True
 
     async def replay_all(self) -> int:
         """Process what the inbox holds unprocessed, each chat in order (webhook mode, at start)."""

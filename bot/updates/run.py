@@ -11,6 +11,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from bot.updates.webhook import PATH, start_webhook_server
 log = logging.getLogger(__name__)
 
 WEBHOOK_MAX_CONNECTIONS = 40
+DATABASE_THREADS = 32
 PURGE_EVERY = timedelta(hours=6)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -48,6 +50,8 @@ async def _serve(
 ) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    # database calls run in threads (the loop never waits for them); many chats at once
+    loop.set_default_executor(ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="db"))
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, stop.set)
     pipeline = Pipeline(application, engine)
