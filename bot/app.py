@@ -20,7 +20,18 @@ from telegram.ext import (
 )
 
 from bot.context import CONTEXT_TYPES, BotApplication, Context
-from bot.handlers import board, buttons, entries, help, membership, reminders, review, sweep
+from bot.handlers import (
+    autopilot,
+    board,
+    buttons,
+    digest,
+    entries,
+    help,
+    membership,
+    reminders,
+    review,
+    sweep,
+)
 from bot.handlers.reading import scope_of
 from bot.handlers.send import ChatGone, send_html
 from bot.model.catalogue import Catalogue
@@ -49,6 +60,8 @@ COMMANDS = {
     "undo": entries.undo,
     "remind": reminders.remind,
     "timezone": reminders.timezone,
+    "pace": autopilot.pace,
+    "quiet": digest.quiet,
     "review": review.review,
     "close": review.close,
     "reopen": review.reopen,

@@ -227,7 +227,9 @@ def test_sweep_of_ten_thousand_boards_touches_only_the_due_ones(tmp_path: Path) 
     assert due_queries, "the sweep must select due boards by their due instant"
     assert all("LIMIT" in s for s in due_queries)
     updates = [s for s in statements if s.lstrip().upper().startswith("UPDATE BOARD")]
-    assert len(updates) == 100  # one claim per due board, none for the 9,900 others
+    claims = [s for s in updates if "next_reminder_at" in s]
+    assert len(claims) == 100  # one claim per due board, none for the 9,900 others
+    assert len(updates) == 200  # and one mark of the digest's coverage per board sent
     with engine.connect() as connection:
         plan = " ".join(
             str(row[-1])

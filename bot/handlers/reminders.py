@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 
-from bot import clock
+from telegram import InlineKeyboardMarkup
+
+from bot import clock, metrics
 from bot.context import Context
+from bot.handlers.digest import digest_of
 from bot.handlers.send import ChatGone, send_html
 from bot.handlers.sweep import sweeper
 from bot.handlers.turn import Need, Refusal, Turn, handles
 from bot.model.arguments import parse_time_of_day, parse_timezone, parse_weekday
 from bot.model.board import BoardView
+from bot.model.pace import next_pace_due, pace_of
 from bot.model.schedule import CATCH_UP_LIMIT, next_due, parse_hhmm
-from bot.render.reminder import reminder_text
 from bot.render.when import local_time, reminder_description
 from bot.store import queries
 from bot.store.tables import Board
+from bot.texts import Html
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 50
@@ -78,6 +83,15 @@ def timezone(turn: Turn) -> None:
         timezone=zone,
         next_at=next_at,
     )
+    paced = pace_of(board.pace_days, board.pace_time)
+    if paced is not None:  # the autopilot keeps its wall-clock time in the new zone
+        queries.set_pace(
+            turn.session,
+            board=board,
+            days=paced.days,
+            at=paced.hhmm,
+            next_at=next_pace_due(clock.now(), paced, zone),
+        )
     turn.answer(
         "timezone_set",
         zone=zone,
@@ -120,43 +134,49 @@ async def sweep(context: Context, now: datetime | None = None) -> int:
 
 
 async def _remind_one(context: Context, board: Board, now: datetime) -> bool:
+    """Claim one board's due reminder and send it as the weekly digest (SPEC §7)."""
     data = context.bot_data
     due = board.next_reminder_at
     if due is None or board.remind_weekday is None or board.id is None:
         return False
+    board_id = board.id
     next_at = next_due(
         max(now, due), board.remind_weekday, parse_hhmm(board.remind_time), board.timezone
     )
-    with data.session() as session:
-        view = queries.board_view(session, board)
-        outcome = _decide(board, due, now, view, queries.chat_is_active(session, board.chat_id))
-        if not queries.claim_reminder(
-            session, board_id=board.id, due_at=due, next_at=next_at, outcome=outcome
-        ):
-            return False
-        cards = queries.latest_cards(session, board.id)
-        session.commit()
+
+    def claim() -> tuple[str, Html, InlineKeyboardMarkup | None]:
+        with data.session() as session:
+            current = queries.board_by_id(session, board_id) or board
+            view = queries.board_view(session, current)
+            active = queries.chat_is_active(session, current.chat_id)
+            outcome = _decide(current, due, now, view, active)
+            if not queries.claim_reminder(
+                session, board_id=board_id, due_at=due, next_at=next_at, outcome=outcome
+            ):
+                return "lost", Html(""), None
+            text, markup = Html(""), None
+            if outcome == "sending":
+                text, markup = digest_of(session, data, current, view, now)
+                queries.mark_digest(session, board_id=board_id, at=now)
+            session.commit()
+            return outcome, text, markup
+
+    outcome, text, markup = await asyncio.to_thread(claim)
     if outcome != "sending":
-        log.info("reminder of board %s due %s: %s", board.id, due.isoformat(), outcome)
+        if outcome != "lost":
+            log.info("reminder of board %s due %s: %s", board_id, due.isoformat(), outcome)
         return False
-    model = data.model(board.language)
-    texts = reminder_text(
-        model,
-        data.messages(board.language),
-        view,
-        {point: (card.chat_id, card.message_id) for point, card in cards.items()},
-        board.thread_id,
-    )
     result = "sent"
     try:
-        for text in texts:
-            await send_html(context, board.chat_id, board.thread_id, text)
+        await send_html(context, board.chat_id, board.thread_id, text, markup=markup)
     except ChatGone:
         result = "chat_gone"
     except Exception:
-        log.exception("reminder of board %s could not be sent", board.id)
+        log.exception("reminder of board %s could not be sent", board_id)
         result = "failed"
     with data.session() as session:
-        queries.record_reminder_outcome(session, board_id=board.id, due_at=due, outcome=result)
+        queries.record_reminder_outcome(session, board_id=board_id, due_at=due, outcome=result)
         session.commit()
+    if result == "sent":
+        metrics.reminder_sent()
     return result == "sent"

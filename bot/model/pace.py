@@ -51,6 +51,14 @@ class PaceError:
     given: str = ""
 
 
+def pace_of(days: int | None, at: str | None) -> Pace | None:
+    """The stored pace of a board (days bitmask, `HH:MM`), or None when it is off."""
+    if not days or not at:
+        return None
+    hour, minute = at.split(":")
+    return Pace(days & EVERY_DAY, time(int(hour), int(minute)))
+
+
 def weekdays_of(days: int) -> list[int]:
     """The weekdays (Monday = 0) in a bitmask, in week order."""
     return [day for day in range(7) if days >> day & 1]
