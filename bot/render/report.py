@@ -23,6 +23,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    CondPageBreak,
     Flowable,
     Image,
     KeepTogether,
@@ -47,6 +48,8 @@ from bot.texts import Html, Messages
 
 REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 FALLBACK = "□"
+LONG_ENTRY = 1200  # characters: about a third of a page
+SPLIT_ROOM = 120  # points of room left on a page for a long entry to start there
 INK = colors.HexColor("#212529")
 MUTED = colors.HexColor("#6c757d")
 IST = colors.HexColor("#0d6efd")
@@ -131,31 +134,50 @@ def _point(
     number: int,
     now: datetime,
     styles: _Styles,
+    lead: Sequence[Flowable] = (),
 ) -> list[Flowable]:
     point = model.point(number)
     head: list[Flowable] = [
+        *lead,
         Paragraph(escape(point.heading), styles.h2),
         Paragraph(messages("report_questions"), styles.label),
         *(Paragraph(escape(q), styles.question, bulletText="•") for q in point.questions),
     ]
-    body: list[Flowable] = []
+    # groups kept on one page: a label with its first entry, an entry with its author; a long
+    # entry may still flow on to the next page when enough room is left on this one
+    groups: list[tuple[list[Flowable], bool]] = []
     if not view.field(number, Kind.IST):
-        body.append(Paragraph(messages("report_field_empty"), styles.entry))
+        groups.append(([Paragraph(messages("report_field_empty"), styles.entry)], False))
     for kind in (Kind.IST, Kind.SOLL):
         entries = view.field(number, kind)
         if not entries:
             continue
-        first, *rest = entries
-        # a label never stands alone at the foot of a page
-        body.append(
-            KeepTogether(
-                [_kind_label(messages, kind, styles), *_entry(messages, first, now, styles)]
-            )
-        )
-        for entry in rest:
-            body.extend(_entry(messages, entry, now, styles))
-    # the heading and questions stay with the first entry (or the empty mark)
-    return [KeepTogether([*head, *body[:1]]), *body[1:]]
+        opening, *rest = entries
+        label = _kind_label(messages, kind, styles)
+        groups.append(([label, *_entry(messages, opening, now, styles)], _long(opening)))
+        groups += [(_entry(messages, entry, now, styles), _long(entry)) for entry in rest]
+    # the heading and questions stay with the first group (KeepTogether must not be nested:
+    # it reports an endless height to force its split, which would break every page)
+    lead_group, lead_long = groups[0] if groups else ([], False)
+    story = _together([*head, *lead_group], lead_long)
+    for group, long in groups[1:]:
+        story += _together(group, long)
+    return story
+
+
+def _long(entry: EntryView) -> bool:
+    return len(entry.text) > LONG_ENTRY
+
+
+def _together(flowables: list[Flowable], long: bool) -> list[Flowable]:
+    """Kept on one page; a long entry (the last two flowables) flows on to the next page.
+
+    It starts on this page when at least SPLIT_ROOM is left, with what stands before it.
+    """
+    if not long:
+        return [KeepTogether(flowables)]
+    before, entry = flowables[:-2], flowables[-2:]
+    return [CondPageBreak(SPLIT_ROOM), *([KeepTogether(before)] if before else []), *entry]
 
 
 def _cover(
@@ -312,11 +334,10 @@ def render_pdf(
         PageBreak(),
     ]
     for area in model.areas:
-        story.append(
-            Paragraph(messages("report_area", number=area.number, name=area.name), styles.h1)
-        )
+        header = Paragraph(messages("report_area", number=area.number, name=area.name), styles.h1)
         for number in area.points:
-            story += _point(model, messages, view, number, now, styles)
+            lead = [header] if number == area.points[0] else []
+            story += _point(model, messages, view, number, now, styles, lead)
     story += [PageBreak(), *_review(model, messages, view, styles)]
     if plan is not None:
         story += _plan(model, messages, plan, document.width, styles)
