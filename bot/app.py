@@ -28,7 +28,10 @@ from bot.handlers import (
     entries,
     help,
     membership,
+    overview,
+    privacy,
     reminders,
+    retention,  # noqa: F401  (registers the retention sweep)
     review,
     sweep,
 )
@@ -66,6 +69,10 @@ COMMANDS = {
     "close": review.close,
     "reopen": review.reopen,
     "export": review.export,
+    "privacy": privacy.privacy,
+    "forgetme": privacy.forgetme,
+    "deleteboard": privacy.deleteboard,
+    "boards": overview.boards,
 }
 
 
@@ -165,6 +172,9 @@ def register_handlers(application: BotApplication) -> None:
     )
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, membership.migrated))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, entries.edited))
+    application.add_handler(
+        CallbackQueryHandler(privacy.forget_pressed, pattern=privacy.FORGET_PATTERN)
+    )
     application.add_handler(CallbackQueryHandler(buttons.pressed))
     for name, callback in COMMANDS.items():
         application.add_handler(CommandHandler(name, callback, filters=new_messages))

@@ -1,0 +1,167 @@
+"""Retention (SPEC §11): a board closed for longer than RETENTION_DAYS is deleted by the sweep.
+
+The group is told once, 7 days before (a claim per board and closing, so never twice, across
+processes and restarts); the deletion waits until the notice is 7 days old, so a board closed
+long ago when the rule is first applied still gets its week. A /reopen stops it; closing again
+starts the count anew.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+from telegram import InlineKeyboardMarkup
+
+from bot.context import BotData, Context
+from bot.handlers.buttons import button
+from bot.handlers.privacy import EXPORT
+from bot.handlers.send import ChatGone, send_html
+from bot.handlers.sweep import sweeper
+from bot.render.dates import reader_date
+from bot.render.when import local_time
+from bot.store import queries
+from bot.store.erasure import erase_board
+from bot.store.tables import Board
+from bot.texts import Html
+
+log = logging.getLogger(__name__)
+
+NOTICE_AHEAD = timedelta(days=7)
+BATCH = 20
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A claimed notice, to be sent after the claim's commit."""
+
+    board_id: int
+    chat_id: int
+    thread_id: int
+    closed_at: datetime
+    text: Html
+    markup: InlineKeyboardMarkup | None
+    active: bool
+
+
+@sweeper("retention")
+async def sweep(context: Context, now: datetime) -> int:
+    """Tell groups whose closed board is due for deletion, and delete those told a week ago."""
+    data = context.bot_data
+    keep = timedelta(days=data.settings.retention_days)
+    sent = 0
+    for notice in await asyncio.to_thread(_claim_notices, data, now, keep):
+        sent += await _send(context, notice)
+    deleted = await asyncio.to_thread(_retire, data, now, keep)
+    return sent + deleted
+
+
+def _claim_notices(data: BotData, now: datetime, keep: timedelta) -> list[Notice]:
+    notices: list[Notice] = []
+    tried: set[int] = set()
+    while True:
+        with data.session() as session:
+            boards = [
+                b
+                for b in queries.boards_to_warn(
+                    session, closed_before=now - keep + NOTICE_AHEAD, limit=BATCH
+                )
+                if b.id not in tried
+            ]
+            if not boards:
+                return notices
+            for board in boards:
+                assert board.id is not None
+                assert board.closed_at is not None
+                tried.add(board.id)
+                if not queries.claim_retention_notice(session, board=board, now=now):
+                    continue  # another process tells this group
+                notices.append(_notice(data, board, now, keep, session))
+                session.commit()
+
+
+def _notice(
+    data: BotData, board: Board, now: datetime, keep: timedelta, session: Session
+) -> Notice:
+    assert board.id is not None
+    assert board.closed_at is not None
+    messages = data.messages(board.language)
+    deleted_at = max(board.closed_at + keep, now + NOTICE_AHEAD)
+    closed = board.closed_at.astimezone(ZoneInfo(board.timezone)).date()
+    text = messages(
+        "retention_notice",
+        title=board.title,
+        closed=reader_date(closed, messages),
+        days=data.settings.retention_days,
+        when=local_time(deleted_at, board.timezone, messages.language),
+    )
+    markup = InlineKeyboardMarkup(
+        [[button(messages.plain("privacy_export_button"), EXPORT, board.id)]]
+    )
+    return Notice(
+        board_id=board.id,
+        chat_id=board.chat_id,
+        thread_id=board.thread_id,
+        closed_at=board.closed_at,
+        text=text,
+        markup=markup,
+        active=queries.chat_is_active(session, board.chat_id),
+    )
+
+
+async def _send(context: Context, notice: Notice) -> int:
+    outcome = "sent"
+    if not notice.active:
+        outcome = "skipped_inactive"
+    else:
+        try:
+            await send_html(
+                context, notice.chat_id, notice.thread_id, notice.text, markup=notice.markup
+            )
+        except ChatGone:
+            outcome = "chat_gone"
+        except Exception:
+            log.exception("retention notice of board %s could not be sent", notice.board_id)
+            outcome = "failed"
+
+    def record() -> None:
+        with context.bot_data.session() as session:
+            queries.record_reminder_outcome(
+                session,
+                board_id=notice.board_id,
+                due_at=notice.closed_at,
+                outcome=outcome,
+                kind=queries.RETENTION_NOTICE,
+            )
+            session.commit()
+
+    await asyncio.to_thread(record)
+    return 1 if outcome == "sent" else 0
+
+
+def _retire(data: BotData, now: datetime, keep: timedelta) -> int:
+    """Delete every board closed longer than kept whose group was told a week ago (or more)."""
+    deleted = 0
+    while True:
+        with data.session() as session:
+            boards = queries.boards_to_retire(
+                session, closed_before=now - keep, noticed_before=now - NOTICE_AHEAD, limit=BATCH
+            )
+            if not boards:
+                return deleted
+            for board in boards:
+                assert board.id is not None
+                erase_board(session, board.id)
+                if not queries.delete_board_row(
+                    session, board_id=board.id, closed_at=board.closed_at
+                ):  # reopened or deleted meanwhile: keep everything of this batch as it was
+                    session.rollback()
+                    log.warning("retention of board %s given up: it changed", board.id)
+                    return deleted
+            session.commit()
+        deleted += len(boards)
+        log.info("deleted %s boards closed longer than %s days", len(boards), keep.days)
