@@ -29,6 +29,7 @@ from bot.handlers import (
     help,
     membership,
     overview,
+    plan,
     privacy,
     reminders,
     retention,  # noqa: F401  (registers the retention sweep)
@@ -69,6 +70,8 @@ COMMANDS = {
     "close": review.close,
     "reopen": review.reopen,
     "export": review.export,
+    "plan": plan.plan_command,
+    "measure": plan.measure_command,
     "privacy": privacy.privacy,
     "forgetme": privacy.forgetme,
     "deleteboard": privacy.deleteboard,

@@ -1,0 +1,478 @@
+"""The plan (SPEC §10): /plan, /measure, the plan message's buttons, the day-before follow-up,
+the plan's lines in the digest and /status, and the plan's rows for the files and the report."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, User
+
+from bot import clock
+from bot.context import BotData, Context
+from bot.handlers.buttons import Press, button, on_press
+from bot.handlers.sections import digest_section, status_section
+from bot.handlers.send import ChatGone, edit_html, send_html
+from bot.handlers.sweep import sweeper
+from bot.handlers.turn import Need, Refusal, Turn, handles
+from bot.model.catalogue import ModelText
+from bot.model.plan import (
+    MeasureView,
+    Owner,
+    clean_name,
+    clears,
+    counts,
+    due_within,
+    followup_instant,
+    followup_window,
+    is_past,
+    local_today,
+    parse_due,
+    parse_measure_number,
+    parse_owner,
+    parse_status,
+    parse_step,
+    step_proposals,
+)
+from bot.model.plan_rows import PlanRow
+from bot.model.schedule import CATCH_UP_LIMIT, parse_hhmm
+from bot.render.dates import reader_date
+from bot.render.plan import (
+    Grouping,
+    PlanPage,
+    digest_lines,
+    followup_text,
+    plan_pages,
+    status_lines,
+    status_word,
+)
+from bot.store import queries
+from bot.store.tables import Board, Measure
+from bot.texts import Html, Messages
+
+log = logging.getLogger(__name__)
+
+FOLLOWUP = "followup"  # the kind of the claimed post (queries.claim_due)
+DIGEST_DAYS = 7
+STATUS_ACTION = "plst"
+PAGE_ACTION = "plpg"
+
+_GROUPINGS = {
+    "": Grouping.AREA,
+    "bereiche": Grouping.AREA,
+    "bereich": Grouping.AREA,
+    "areas": Grouping.AREA,
+    "area": Grouping.AREA,
+    "schritte": Grouping.STEP,
+    "schritt": Grouping.STEP,
+    "steps": Grouping.STEP,
+    "step": Grouping.STEP,
+}
+_FIELDS = {
+    "owner": "owner",
+    "verantwortlich": "owner",
+    "wer": "owner",
+    "who": "owner",
+    "due": "due",
+    "fällig": "due",
+    "faellig": "due",
+    "bis": "due",
+    "termin": "due",
+    "step": "step",
+    "schritt": "step",
+    "status": "status",
+    "stand": "status",
+}
+
+
+# ---- reading the plan ---------------------------------------------------------------------------
+
+
+def synced_plan(session: Session, board: Board, model: ModelText) -> list[MeasureView]:
+    """The board's measures after bringing them in line with its live Soll entries."""
+    queries.sync_measures(
+        session, board=board, proposed_steps=step_proposals(model.action_steps, len(model.points))
+    )
+    return queries.plan_measures(session, board=board)
+
+
+def board_today(board: Board) -> date:
+    """Today in the board's time zone (due dates are days there)."""
+    return local_today(clock.now(), board.timezone)
+
+
+def plan_rows(
+    session: Session, board: Board, messages: Messages, model: ModelText
+) -> list[PlanRow]:
+    """The plan for the files and the report: every live measure, in number order, with its
+    status in the reader's word. Synchronises first (the caller commits)."""
+    return [
+        PlanRow(
+            number=m.number,
+            point=m.point,
+            text=m.text,
+            owner=m.owner.shown if m.owner is not None else None,
+            due=m.due,
+            status=status_word(messages, m.status),
+            step=m.step,
+        )
+        for m in synced_plan(session, board, model)
+    ]
+
+
+def _markup(
+    messages: Messages,
+    board_id: int,
+    page: PlanPage,
+    grouping: Grouping,
+    measures: Sequence[MeasureView],
+) -> InlineKeyboardMarkup | None:
+    """One status button per measure on the page (moderators), and ◀ ▶ when there are pages."""
+    by_number = {m.number: m for m in measures}
+    rows: list[list[InlineKeyboardButton]] = []
+    for number in page.numbers:
+        status = by_number[number].status
+        following = status.following()
+        label = messages.plain_format(
+            "plan_button_status",
+            number=number,
+            status=status_word(messages, status),
+            next=status_word(messages, following),
+        )
+        argument = f"{number}.{following.value}.{page.index}.{grouping.value}"
+        rows.append([button(label, STATUS_ACTION, board_id, argument)])
+    paging: list[InlineKeyboardButton] = []
+    if page.index > 0:
+        label = messages.plain("plan_button_previous")
+        paging.append(button(label, PAGE_ACTION, board_id, f"{page.index - 1}.{grouping.value}"))
+    if page.index < page.count - 1:
+        label = messages.plain("plan_button_next")
+        paging.append(button(label, PAGE_ACTION, board_id, f"{page.index + 1}.{grouping.value}"))
+    if paging:
+        rows.append(paging)
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A page of the plan as it is sent: text and buttons."""
+
+    page: PlanPage
+    markup: InlineKeyboardMarkup | None
+
+
+def show_page(
+    session: Session,
+    board: Board,
+    messages: Messages,
+    model: ModelText,
+    grouping: Grouping,
+    index: int,
+) -> Shown:
+    """Page `index` of the plan (the last one if the plan has fewer pages now)."""
+    assert board.id is not None
+    measures = synced_plan(session, board, model)
+    pages = plan_pages(model, messages, board.title, measures, board_today(board), grouping)
+    page = pages[max(0, min(index, len(pages) - 1))]
+    return Shown(page, _markup(messages, board.id, page, grouping, measures))
+
+
+@handles(board=Need.LATEST)
+def plan_command(turn: Turn) -> None:
+    """`/plan` (by area) or `/plan schritte` (by action step); anyone, also on a closed board."""
+    grouping = _GROUPINGS.get(turn.argument().strip().casefold())
+    if grouping is None:
+        raise Refusal("plan_usage")
+    shown = show_page(turn.session, turn.open_board, turn.messages, turn.model, grouping, 0)
+    turn.out.answer(shown.page.text, markup=shown.markup)
+
+
+# ---- /measure -----------------------------------------------------------------------------------
+
+
+def _number_ranges(numbers: Sequence[int]) -> str:
+    """`1–4, 7, 9–12`: the numbers a plan has, short."""
+    parts: list[str] = []
+    start = previous = None
+    for number in sorted(numbers):
+        if previous is not None and number == previous + 1:
+            previous = number
+            continue
+        if start is not None:
+            parts.append(str(start) if start == previous else f"{start}–{previous}")
+        start = previous = number
+    if start is not None:
+        parts.append(str(start) if start == previous else f"{start}–{previous}")
+    return ", ".join(parts)
+
+
+def _person_owner(user: User) -> Owner:
+    name = clean_name(user.full_name) or None
+    return Owner(name=name, username=user.username, person_id=user.id)
+
+
+def _replied_person(turn: Turn) -> User | None:
+    target = turn.message.reply_to_message
+    user = target.from_user if target is not None else None
+    if user is None or user.is_bot:
+        return None
+    return user
+
+
+def _set_owner(turn: Turn, measure: Measure, value: str) -> None:
+    number = measure.number
+    replied = _replied_person(turn)
+    if not value and replied is not None:
+        owner: Owner | None = _person_owner(replied)
+    elif not value:
+        raise Refusal("measure_owner_missing", number=number)
+    elif clears(value):
+        owner = None
+    else:
+        owner = parse_owner(value)
+        if owner is None:
+            raise Refusal("measure_owner_bad", given=value[:40], number=number)
+        if owner.name is not None:
+            known = queries.member_named(
+                turn.session, chat_id=turn.open_board.chat_id, name=owner.name
+            )
+            owner = Owner(name=owner.name, person_id=known)
+    queries.set_measure_owner(turn.session, measure=measure, owner=owner)
+    if owner is None:
+        turn.answer("measure_owner_cleared", number=number)
+    else:
+        turn.answer("measure_owner_set", number=number, owner=owner.shown)
+
+
+def _set_due(turn: Turn, measure: Measure, value: str) -> None:
+    number = measure.number
+    if clears(value):
+        queries.set_measure_due(turn.session, measure=measure, due=None)
+        turn.answer("measure_due_cleared", number=number)
+        return
+    today = board_today(turn.open_board)
+    due = parse_due(value, today)
+    if due is None:
+        raise Refusal("measure_due_bad", given=value[:40])
+    if is_past(due, today):
+        raise Refusal(
+            "measure_due_past",
+            due=reader_date(due, turn.messages),
+            today=reader_date(today, turn.messages),
+        )
+    queries.set_measure_due(turn.session, measure=measure, due=due)
+    turn.answer("measure_due_set", number=number, due=reader_date(due, turn.messages))
+
+
+def _set_step(turn: Turn, measure: Measure, value: str) -> None:
+    steps = turn.model.action_steps
+    step = parse_step(value, len(steps))
+    if step is None:
+        raise Refusal("measure_step_bad", given=value[:40], number=measure.number)
+    queries.set_measure_step(turn.session, measure=measure, step=step)
+    turn.answer("measure_step_set", number=measure.number, step=step, title=steps[step - 1].title)
+
+
+def _set_status(turn: Turn, measure: Measure, value: str) -> None:
+    status = parse_status(value)
+    if status is None:
+        raise Refusal("measure_status_bad", given=value[:40])
+    queries.set_measure_status(turn.session, measure=measure, status=status)
+    turn.answer(
+        "measure_status_set", number=measure.number, status=status_word(turn.messages, status)
+    )
+
+
+_SETTERS = {"owner": _set_owner, "due": _set_due, "step": _set_step, "status": _set_status}
+
+
+@handles(board=Need.LATEST, moderator=True)
+def measure_command(turn: Turn) -> None:
+    """`/measure <m> owner|due|step|status <value>` (moderators; also on a closed board)."""
+    words = turn.argument().split(maxsplit=2)
+    if len(words) < 2:
+        raise Refusal("measure_usage")
+    number = parse_measure_number(words[0])
+    field = _FIELDS.get(words[1].casefold())
+    if number is None:
+        raise Refusal("measure_usage")
+    if field is None:
+        raise Refusal("measure_bad_field", given=words[1][:30])
+    board = turn.open_board
+    measures = synced_plan(turn.session, board, turn.model)
+    if not measures:
+        raise Refusal("measure_no_measures")
+    measure = queries.measure_by_number(turn.session, board=board, number=number)
+    if measure is None:
+        raise Refusal(
+            "measure_unknown",
+            given=words[0][:12],
+            numbers=_number_ranges([m.number for m in measures]),
+        )
+    value = words[2].strip() if len(words) > 2 else ""
+    if not value and field != "owner":
+        raise Refusal("measure_usage")
+    _SETTERS[field](turn, measure, value)
+
+
+# ---- the plan message's buttons -------------------------------------------------------------------
+
+
+def _grouping(letter: str) -> Grouping:
+    try:
+        return Grouping(letter)
+    except ValueError:
+        raise Refusal("button_unknown") from None
+
+
+def _edit_plan(press: Press, shown: Shown) -> None:
+    chat_id, message_id = press.message.chat.id, press.message.message_id
+    text, markup = shown.page.text, shown.markup
+
+    async def edit(context: Context) -> None:
+        await edit_html(context, chat_id, message_id, text, markup)
+
+    press.out.then(edit)
+
+
+@on_press(STATUS_ACTION, moderator=True, needs_open=False)
+def press_status(press: Press) -> None:
+    """A moderator taps `Nr. 3: offen → läuft`: the measure moves on, the page is redrawn."""
+    parts = press.data.argument.split(".")
+    if len(parts) != 4 or not parts[0].isdigit() or not parts[2].isdigit():
+        raise Refusal("button_unknown")
+    number, page = int(parts[0]), int(parts[2])
+    target = parse_status(parts[1])
+    grouping = _grouping(parts[3])
+    if target is None:
+        raise Refusal("button_unknown")
+    board = press.board
+    synced_plan(press.session, board, press.model)
+    measure = queries.measure_by_number(press.session, board=board, number=number)
+    if measure is None:
+        raise Refusal("plan_measure_gone")
+    queries.set_measure_status(press.session, measure=measure, status=target)
+    press.tell("plan_status_pressed", number=number, status=status_word(press.messages, target))
+    _edit_plan(press, show_page(press.session, board, press.messages, press.model, grouping, page))
+
+
+@on_press(PAGE_ACTION, needs_open=False)
+def press_page(press: Press) -> None:
+    """Anyone pages through a long plan; the plan message is redrawn in place."""
+    parts = press.data.argument.split(".")
+    if len(parts) != 2 or not parts[0].isdigit():
+        raise Refusal("button_unknown")
+    grouping = _grouping(parts[1])
+    shown = show_page(
+        press.session, press.board, press.messages, press.model, grouping, int(parts[0])
+    )
+    press.tell("plan_page_pressed", page=shown.page.index + 1, pages=shown.page.count)
+    _edit_plan(press, shown)
+
+
+# ---- /status and the digest -----------------------------------------------------------------------
+
+
+@status_section("plan")
+def plan_status(
+    session: Session, board: Board, messages: Messages, model: ModelText, now: datetime
+) -> list[Html]:
+    """`/status`: how many measures, without owner, overdue, done."""
+    measures = synced_plan(session, board, model)
+    return status_lines(messages, counts(measures, local_today(now, board.timezone)))
+
+
+@digest_section("plan")
+def plan_digest(
+    session: Session, board: Board, messages: Messages, model: ModelText, now: datetime
+) -> list[Html]:
+    """The weekly digest: measures due in the coming week, and overdue ones.
+
+    Reads the measures as they are (the digest is sent by the sweep, outside the chat's order
+    of updates); a measure has a due date only after a /measure that synchronised it.
+    """
+    measures = queries.plan_measures(session, board=board)
+    soon, late = due_within(measures, local_today(now, board.timezone), DIGEST_DAYS)
+    return digest_lines(model, messages, soon, late)
+
+
+# ---- the day-before follow-up -------------------------------------------------------------------
+
+
+@dataclass
+class _FollowUp:
+    board: Board
+    due: date
+    at: datetime  # the claimed instant: the day before `due`, at the board's reminder time
+    measures: list[MeasureView]
+
+
+def _due_follow_ups(data: BotData, now: datetime) -> list[_FollowUp]:
+    """Boards with measures due the day after a reminder time that has come (at most
+    CATCH_UP_LIMIT ago) and whose note is not claimed yet."""
+    first, last = followup_window(now, CATCH_UP_LIMIT)
+    found: dict[tuple[int, datetime], _FollowUp] = {}
+    with data.session() as session:
+        for board, measure in queries.measures_due_between(session, first=first, last=last):
+            assert board.id is not None
+            assert measure.due is not None
+            at = followup_instant(measure.due, parse_hhmm(board.remind_time), board.timezone)
+            if at > now or now - at > CATCH_UP_LIMIT:
+                continue
+            key = (board.id, at)
+            if key not in found:
+                found[key] = _FollowUp(board, measure.due, at, [])
+            found[key].measures.append(measure)
+        pending = [
+            follow_up
+            for (board_id, at), follow_up in found.items()
+            if not queries.is_claimed(session, board_id=board_id, kind=FOLLOWUP, due_at=at)
+        ]
+        session.commit()
+    return pending
+
+
+@sweeper("followup")
+async def followup_sweep(context: Context, now: datetime) -> int:
+    """Name the measures due tomorrow in their group, once per board and day; how many sent."""
+    sent = 0
+    for follow_up in _due_follow_ups(context.bot_data, now):
+        if await _follow_up(context, follow_up):
+            sent += 1
+    return sent
+
+
+async def _follow_up(context: Context, follow_up: _FollowUp) -> bool:
+    data = context.bot_data
+    board = follow_up.board
+    assert board.id is not None
+    with data.session() as session:
+        active = queries.chat_is_active(session, board.chat_id)
+        outcome = "sending" if active else "skipped_inactive"
+        if not queries.claim_due(
+            session, board_id=board.id, kind=FOLLOWUP, due_at=follow_up.at, outcome=outcome
+        ):
+            return False
+        session.commit()
+    if not active:
+        return False
+    text = followup_text(
+        data.model(board.language), data.messages(board.language), follow_up.measures, follow_up.due
+    )
+    result = "sent"
+    try:
+        await send_html(context, board.chat_id, board.thread_id, text)
+    except ChatGone:
+        result = "chat_gone"
+    except Exception:
+        log.exception("follow-up of board %s could not be sent", board.id)
+        result = "failed"
+    with data.session() as session:
+        queries.record_reminder_outcome(
+            session, board_id=board.id, due_at=follow_up.at, outcome=result, kind=FOLLOWUP
+        )
+        session.commit()
+    return result == "sent"
