@@ -150,13 +150,13 @@ def test_review_lists_exactly_the_missing_points_and_steps() -> None:
         ),
     )
     shown = "\n".join(check_html(m) for m in render.review(model, messages, view))
-    blocking = shown.split("Blockierend")[1].split("Hinweis")[0]
+    blocking = shown.split("Noch ohne Ist-Eintrag")[1].split("Noch ohne Soll-Eintrag")[0]
     assert [line for line in blocking.splitlines() if line.startswith("❌")] == [
         "❌ 3. Sticky Information",
         "❌ 17. Qualität und Zuverlässigkeit",
         "❌ 19. Individualisierung",
     ]
-    warnings = shown.split("Hinweis")[1].split("Handlungsschritte")[0]
+    warnings = shown.split("Noch ohne Soll-Eintrag")[1].split("Handlungsschritte")[0]
     assert [line for line in warnings.splitlines() if line.startswith("⚠️")] == [
         "⚠️ 5. Marke/Produkt/Dienstleistung"
     ]
