@@ -24,13 +24,18 @@ from bot.handlers import (
     autopilot,
     board,
     buttons,
+    cards,  # noqa: F401  (registers the card buttons)
     digest,
     entries,
     help,
     membership,
+    menus,
+    onboarding,
     overview,
+    pickers,  # noqa: F401  (registers the moderator pickers)
     plan,
     privacy,
+    progress,  # noqa: F401  (registers the progress sweep)
     reminders,
     retention,  # noqa: F401  (registers the retention sweep)
     review,
@@ -48,7 +53,7 @@ from bot.updates.unit import note_failure
 log = logging.getLogger(__name__)
 
 COMMANDS = {
-    "start": help.help_command,
+    "start": onboarding.start,
     "help": help.help_command,
     "example": help.example,
     "demo": help.demo,
@@ -146,6 +151,7 @@ def build_application(
         .bot(bot)
         .context_types(CONTEXT_TYPES)
         .updater(None)  # updates come through the inbox: bot/updates/
+        .post_init(menus.set_menus)  # command menus and descriptions, on every start
         .build()  # type: ignore[assignment]
     )
     application.bot_data.configure(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from bot import clock
+from bot.handlers import pickers
 from bot.handlers.cards import queue_card
 from bot.handlers.outputs import claim_output, queue_board
+from bot.handlers.pickers import area_picker, point_picker
 from bot.handlers.sections import STATUS_SECTIONS, lines_of
 from bot.handlers.turn import Need, Refusal, Turn, Where, handles
 from bot.model.arguments import parse_area, parse_point
-from bot.model.board import next_step
 from bot.model.entry_text import clean_title
 from bot.model.schedule import next_due, parse_hhmm
 from bot.render import html
@@ -67,18 +68,26 @@ def newboard(turn: Turn) -> None:
     except queries.BoardAlreadyOpen:
         return  # a concurrent /newboard won; it answers
     turn.speak(board.language)
-    turn.answer(
+    _, pick_area = area_picker(turn.model, turn.messages, queries.board_view(session, board))
+    opened = turn.messages(
         "board_opened",
         title=board.title,
         reminder=reminder_description(
             turn.messages, board.remind_weekday, board.remind_time, board.timezone
         ),
     )
+    turn.out.answer(opened, markup=pick_area)
 
 
 @handles(board=Need.OPEN, moderator=True)
 def area(turn: Turn) -> None:
+    """`/area <n or name>` opens an area; without argument, the area picker."""
     catalogue = turn.data.catalogue
+    if not turn.argument().strip():
+        view = queries.board_view(turn.session, turn.open_board)
+        text, markup = area_picker(turn.model, turn.messages, view)
+        turn.out.answer(text, markup=markup)
+        return
     number = turn.parsed(
         lambda given: parse_area(given, catalogue), usage="area_usage", unknown="area_unknown"
     )
@@ -87,36 +96,25 @@ def area(turn: Turn) -> None:
 
 def open_area(turn: Turn, number: int) -> None:
     """Say which area is open now and post the card of its first point."""
-    board = turn.open_board
-    chosen = turn.model.area(number)
-    points = ", ".join(str(p) for p in chosen.points)
-    turn.out.post(turn.messages("area_opened", number=number, name=chosen.name, points=points))
-    queue_card(turn.session, turn.out, turn.data, board, chosen.points[0], area=number)
+    pickers.open_area(turn.session, turn.out, turn.data, turn.open_board, number)
 
 
 @handles(board=Need.OPEN, moderator=True)
 def next_point(turn: Turn) -> None:
-    board = turn.open_board
-    model = turn.model
-    view = queries.board_view(turn.session, board)
-    step = next_step(model, view, board.current_area, board.current_point)
-    if step is None:
-        raise Refusal("next_all_filled")
-    if step.opens_area:
-        chosen = model.area(step.area)
-        previous = model.area(board.current_area).name if board.current_area else "–"
-        turn.out.post(
-            turn.messages(
-                "next_area_opened", previous=previous, number=chosen.number, name=chosen.name
-            )
-        )
-    queue_card(turn.session, turn.out, turn.data, board, step.point, area=step.area)
+    pickers.advance(turn.session, turn.out, turn.data, turn.open_board)
 
 
 @handles(board=Need.OPEN, moderator=True)
 def point(turn: Turn) -> None:
+    """`/point <n>` posts a card; without argument, the points of the current area to pick."""
+    board = turn.open_board
+    if not turn.argument().strip():
+        view = queries.board_view(turn.session, board)
+        text, markup = point_picker(turn.model, turn.messages, view, board.current_area or 1)
+        turn.out.answer(text, markup=markup)
+        return
     number = turn.parsed(parse_point, usage="point_usage", unknown="point_unknown")
-    queue_card(turn.session, turn.out, turn.data, turn.open_board, number)
+    queue_card(turn.session, turn.out, turn.data, board, number)
 
 
 @handles(board=Need.OPEN, moderator=True)

@@ -1,41 +1,190 @@
-"""Posting a card: the board's current point moves in the unit of work; the card is
-remembered once Telegram has said which message it is."""
+"""Cards and their buttons: `Ist` · `Soll` · `Beispiel` with the point's current counts, and
+`Weiter ▶` under the newest card only.
+
+Posting a card moves the board's current point in the unit of work; the card (and what its
+buttons show) is remembered once Telegram has said which message it is. A tap on `Ist` or `Soll`
+asks the person who tapped with a prompt that forces a reply only for them; the prompt is
+remembered like a card, so a reply to it becomes an entry also after a restart.
+"""
 
 from __future__ import annotations
 
-from sqlmodel import Session
-from telegram import Message
+from datetime import timedelta
 
+from sqlmodel import Session
+from telegram import ForceReply, InlineKeyboardMarkup, Message
+
+from bot import clock
 from bot.context import BotData, Context
+from bot.handlers.buttons import Press, button, on_press
 from bot.handlers.outbox import Outbox, Step
+from bot.handlers.send import edit_html, send_html
+from bot.handlers.turn import Refusal
+from bot.model.entry_text import Kind
 from bot.render import html
+from bot.render.people import mention
 from bot.store import queries
 from bot.store.tables import Board
+from bot.texts import Messages
+
+DOUBLE_TAP = timedelta(minutes=1)  # the same question again within this is a double tap
+PLACEHOLDER_LIMIT = 64  # characters, Telegram's limit for input_field_placeholder
+
+
+# Buttons are changed with editMessageText and the card's own text: python-telegram-bot sends the
+# default parse_mode also with editMessageReplyMarkup, which that method does not know.
+
+
+def card_markup(
+    messages: Messages, board_id: int, point: int, ist: int, soll: int, *, with_next: bool
+) -> InlineKeyboardMarkup:
+    """`Ist · n`, `Soll · n`, `Beispiel`; and `Weiter ▶` on the newest card."""
+    rows = [
+        [
+            button(messages.plain_format("card_button_ist", count=ist), "ist", board_id, point),
+            button(messages.plain_format("card_button_soll", count=soll), "soll", board_id, point),
+            button(messages.plain("card_button_example"), "ex", board_id, point),
+        ]
+    ]
+    if with_next:
+        rows.append([button(messages.plain("card_button_next"), "next", board_id, point)])
+    return InlineKeyboardMarkup(rows)
 
 
 def queue_card(
     session: Session, out: Outbox, data: BotData, board: Board, point: int, area: int | None = None
 ) -> None:
-    """Make `point` the board's current point and queue its card."""
+    """Make `point` the board's current point and queue its card (with buttons)."""
     assert board.id is not None
     model = data.model(board.language)
+    messages = data.messages(board.language)
     queries.set_current_point(
         session, board=board, point=point, area=area or model.area_of(point).number
     )
     board_id = board.id
+    ist, soll = queries.entry_counts(session, board_id=board_id).get(point, (0, 0))
 
     def remember(sent: Message) -> Step:
         async def step(context: Context) -> None:
             with context.bot_data.session() as follow_up:
-                queries.add_card(
+                card = queries.add_card(
                     follow_up,
                     board_id=board_id,
                     point=point,
                     chat_id=sent.chat.id,
                     message_id=sent.message_id,
                 )
+                follow_up.flush()
+                older = queries.add_card_face(follow_up, card=card, ist=ist, soll=soll)
+                edits = [
+                    (
+                        old.chat_id,
+                        old.message_id,
+                        html.card(model, messages, face.point),
+                        card_markup(
+                            messages, board_id, face.point, face.ist, face.soll, with_next=False
+                        ),
+                    )
+                    for old, face in older
+                ]
                 follow_up.commit()
+            # older cards lose `Weiter ▶` (best effort: a deleted card is no failure)
+            for chat_id, message_id, text, markup in edits:
+                await edit_html(context, chat_id, message_id, text, markup)
 
         return step
 
-    out.post(html.card(model, data.messages(board.language), point), then=remember)
+    out.post(
+        html.card(model, messages, point),
+        then=remember,
+        markup=card_markup(messages, board_id, point, ist, soll, with_next=True),
+    )
+
+
+def point_of(press: Press) -> int:
+    """The point a card button names (1–20), else the press is refused as unknown."""
+    argument = press.data.argument
+    if not argument.isdigit() or not 1 <= int(argument) <= len(press.model.points):
+        raise Refusal("button_unknown")
+    return int(argument)
+
+
+def _ask(press: Press, kind: Kind) -> None:
+    """Ask the person who tapped for their entry, with a reply forced only for them."""
+    point = point_of(press)
+    board, person, messages = press.board, press.person, press.messages
+    assert board.id is not None
+    asked = queries.recent_prompt(
+        press.session,
+        board_id=board.id,
+        point=point,
+        kind=kind,
+        person_id=person.id,
+        since=clock.now() - DOUBLE_TAP,
+    )
+    if asked is not None:
+        press.tell("prompt_asked_already")
+        return
+    heading = press.model.point(point).heading
+    kind_name = messages.plain("kind_" + kind.value)
+    text = messages(
+        "prompt_text", person=mention(person.id, person.name), kind=kind_name, point=heading
+    )
+    placeholder = messages.plain_format("prompt_placeholder", kind=kind_name, point=heading)
+    markup = ForceReply(selective=True, input_field_placeholder=placeholder[:PLACEHOLDER_LIMIT])
+    # a tap has no message of the person: the prompt replies to the card and mentions them
+    chat, thread, card_message = (
+        press.scope.chat_id,
+        press.scope.thread_id,
+        press.message.message_id,
+    )
+    board_id, person_id = board.id, person.id
+
+    async def step(context: Context) -> None:
+        sent = await send_html(context, chat, thread, text, reply_to=card_message, markup=markup)
+        with context.bot_data.session() as follow_up:
+            queries.add_prompt(
+                follow_up,
+                board_id=board_id,
+                point=point,
+                kind=kind,
+                person_id=person_id,
+                message_id=sent.message_id,
+            )
+            follow_up.commit()
+
+    press.out.then(step)
+    press.tell("prompt_asked")
+
+
+@on_press("ist")
+def tap_ist(press: Press) -> None:
+    _ask(press, Kind.IST)
+
+
+@on_press("soll")
+def tap_soll(press: Press) -> None:
+    _ask(press, Kind.SOLL)
+
+
+@on_press("ex", needs_open=False)
+def tap_example(press: Press) -> None:
+    """The point's worked example, as a reply to the card (once a minute per point here)."""
+    point = point_of(press)
+    scope = press.scope
+    if not queries.claim_heavy_output(
+        press.session,
+        chat_id=scope.chat_id,
+        thread_id=scope.thread_id,
+        command=f"example{point}",
+        fingerprint=press.messages.language,
+    ):
+        press.tell("example_shown_recently")
+        return
+    text = html.example(press.model, press.messages, point)
+    card_message = press.message.message_id
+
+    async def step(context: Context) -> None:
+        await send_html(context, scope.chat_id, scope.thread_id, text, reply_to=card_message)
+
+    press.out.then(step)

@@ -1,4 +1,5 @@
-"""Turning the team's messages into entries: replies to cards, /ist, /soll, edits, /undo."""
+"""Turning the team's messages into entries: replies to cards and prompts, /ist, /soll, edits,
+/undo."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 
 from telegram import Message
 
+from bot import clock
 from bot.handlers.outputs import queue_completion
 from bot.handlers.reading import command_word, message_text
 from bot.handlers.turn import Need, Refusal, Turn, handles
@@ -39,32 +41,41 @@ def _checked(turn: Turn, board: Board, point: int, kind: Kind, text: str) -> Dra
     return Draft(board, point, kind, text)
 
 
-def _card_of(turn: Turn, message: Message) -> tuple[Board, int] | None:
-    """The board and point of the card this message replies to, if it replies to a card."""
+def _card_of(turn: Turn, message: Message) -> tuple[Board, int, Kind] | None:
+    """The board and point of the card (or the prompt after a tap on Ist/Soll) this message
+    replies to, with the kind an entry without prefix gets there."""
     target = message.reply_to_message
     if target is None:
         return None
     card = queries.card_by_message(
         turn.session, chat_id=message.chat.id, message_id=target.message_id
     )
-    if card is None:
+    if card is not None:
+        board = queries.board_by_id(turn.session, card.board_id)
+        assert board is not None
+        return board, card.point, Kind.IST
+    prompt = queries.prompt_by_message(
+        turn.session, chat_id=message.chat.id, message_id=target.message_id
+    )
+    if prompt is None:
         return None
-    board = queries.board_by_id(turn.session, card.board_id)
+    board = queries.board_by_id(turn.session, prompt.board_id)
     assert board is not None
-    return board, card.point
+    # whoever replies, it is their entry: a prompt only suggests the point and the kind
+    return board, prompt.point, Kind(prompt.kind)
 
 
 def draft_from_reply(turn: Turn) -> Draft:
-    """Read a reply to a card: the prefix decides Ist or Soll."""
+    """Read a reply to a card or prompt: a prefix decides Ist or Soll, else the prompt's kind."""
     found = _card_of(turn, turn.message)
     if found is None:
         raise Refusal("reply_not_card")
-    board, point = found
+    board, point, kind = found
     raw = message_text(turn.message)
     if raw is None:
         turn.speak(board.language)
         raise Refusal("entry_unsupported")
-    parsed = parse_entry(raw)
+    parsed = parse_entry(raw, kind)
     if not parsed.text:
         turn.speak(board.language)
         raise Refusal("entry_empty")
@@ -108,9 +119,17 @@ def _save(turn: Turn, draft: Draft) -> None:
         message_id=turn.message.message_id,
         point_count=len(turn.model.points),
     )
+    if not saved.duplicate:
+        _changed(turn, board)
     turn.out.react()
     if saved.completed_now:
         queue_completion(turn.out, queries.board_view(turn.session, board))
+
+
+def _changed(turn: Turn, board: Board) -> None:
+    """The board's status message and cards are due for an edit (bot/handlers/progress.py)."""
+    assert board.id is not None
+    queries.mark_progress(turn.session, board_id=board.id, now=clock.now())
 
 
 def _replies_to_bot(turn: Turn) -> bool:
@@ -172,6 +191,7 @@ def edited(turn: Turn) -> None:
         text=draft.text,
         point_count=len(turn.model.points),
     )
+    _changed(turn, draft.board)
     turn.out.react()
     if completed:
         queue_completion(turn.out, queries.board_view(turn.session, draft.board))
@@ -191,6 +211,7 @@ def undo(turn: Turn) -> None:
     )
     if removed is None:
         raise Refusal("undo_nothing")
+    _changed(turn, board)
     text = removed.text
     preview = text if len(text) <= UNDO_PREVIEW else text[:UNDO_PREVIEW] + "…"
     turn.answer(

@@ -9,7 +9,9 @@ from telegram import ChatMemberUpdated, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import ChatMigrated, TelegramError
 
+from bot import clock
 from bot.context import Context
+from bot.handlers import onboarding
 from bot.store import queries
 
 log = logging.getLogger(__name__)
@@ -27,12 +29,15 @@ def _is_member(change: ChatMemberUpdated) -> bool:
 
 
 async def my_chat_member(update: Update, context: Context) -> None:
-    """Mark a chat inactive when the bot leaves or is removed; active again when re-added."""
+    """Mark a chat inactive when the bot leaves or is removed; active again when re-added (and
+    greet a group that added it)."""
     change = update.my_chat_member
     if change is None:
         return
     chat = change.chat
     active = _is_member(change)
+    joined = active and change.old_chat_member.status in _GONE
+    greet = False
     with context.bot_data.session() as session:
         queries.remember_chat(
             session,
@@ -44,9 +49,22 @@ async def my_chat_member(update: Update, context: Context) -> None:
         )
         if not active:
             queries.set_chat_active(session, chat_id=chat.id, active=False)
+        # one welcome: not again after a restart, a migration or a re-add the same day
+        greet = joined and queries.claim_welcome(session, chat_id=chat.id, now=clock.now())
         session.commit()
     context.bot_data.admins.forget(chat.id)
+    if greet:
+        await onboarding.welcome(context, chat.id, chat.type, _language(context, change))
     log.info("bot membership in %s: %s", chat.id, "active" if active else "inactive")
+
+
+def _language(context: Context, change: ChatMemberUpdated) -> str:
+    """The language of whoever added the bot, if the bot speaks it, unless BOT_LANGUAGE is set."""
+    data = context.bot_data
+    if "bot_language" in data.settings.model_fields_set:
+        return data.settings.bot_language
+    spoken = (change.from_user.language_code or "")[:2].casefold()
+    return spoken if spoken in data.texts.languages else data.settings.bot_language
 
 
 async def chat_member(update: Update, context: Context) -> None:
@@ -77,6 +95,7 @@ async def migrated(update: Update, context: Context) -> None:
         return
     with context.bot_data.session() as session:
         queries.migrate_chat(session, old_chat_id=old_id, new_chat_id=new_id)
+        queries.move_welcome(session, old_chat_id=old_id, new_chat_id=new_id)
         session.commit()
     context.bot_data.admins.forget(old_id)
     log.info("chat %s migrated to %s", old_id, new_id)

@@ -1,19 +1,25 @@
-"""The end of a board: /review, /close, /reopen, /export."""
+"""The end of a board: /review, /close (asks first, `Schließen` / `Abbrechen`), /reopen, /export."""
 
 from __future__ import annotations
 
 import logging
 
+from sqlmodel import Session
+from telegram import InlineKeyboardMarkup
 from telegram.error import TelegramError
 
+from bot import clock
 from bot.context import Context
+from bot.handlers.buttons import Press, button, on_press
 from bot.handlers.outbox import Outbox
 from bot.handlers.outputs import claim_output, queue_files, queue_final
-from bot.handlers.send import ChatGone, send_html
+from bot.handlers.send import ChatGone, edit_html, send_html
 from bot.handlers.turn import Need, Refusal, Turn, handles
 from bot.model.board import BoardStatus
 from bot.render import html
 from bot.store import queries
+from bot.store.tables import Board, CloseQuestion
+from bot.texts import Html, Messages
 
 log = logging.getLogger(__name__)
 
@@ -28,15 +34,46 @@ def review(turn: Turn) -> None:
 
 @handles(board=Need.LATEST, moderator=True)
 def close(turn: Turn) -> None:
+    """`/close` asks first: what is still empty, and `Schließen` / `Abbrechen`."""
     board = turn.open_board
     if board.status != BoardStatus.OPEN:
         raise Refusal("close_already", title=board.title)
-    queries.close_board(turn.session, board=board)
-    turn.answer("close_done", title=board.title)
-    final = Outbox(turn.out.chat_id, turn.out.thread_id)
-    queue_final(final, queries.board_view(turn.session, board), zone=board.timezone)
-    failed = turn.messages("close_post_failed", title=board.title)
-    chat, thread = turn.out.chat_id, turn.out.thread_id
+    assert board.id is not None
+    view = queries.board_view(turn.session, board)
+    question = queries.ask_close(turn.session, board_id=board.id, fingerprint=view.fingerprint())
+    empty = view.empty_points
+    messages = turn.messages
+    if empty:
+        text = messages(
+            "close_ask",
+            title=board.title,
+            count=len(empty),
+            points=html.point_list(turn.model, empty, messages),
+        )
+    else:
+        text = messages("close_ask_complete", title=board.title)
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                button(messages.plain("close_button_yes"), "closeok", board.id, question.id),
+                button(messages.plain("close_button_no"), "closeno", board.id, question.id),
+            ]
+        ]
+    )
+    turn.out.answer(text, markup=markup)
+
+
+def close_now(session: Session, out: Outbox, messages: Messages, board: Board) -> None:
+    """Close the board, say so and post the final board (or where to get it, if that fails)."""
+    assert board.id is not None
+    queries.close_board(session, board=board)
+    queries.settle_close_questions(session, board_id=board.id)
+    queries.mark_progress(session, board_id=board.id, now=clock.now())
+    out.post(messages("close_done", title=board.title))
+    final = Outbox(out.chat_id, out.thread_id)
+    queue_final(final, queries.board_view(session, board), zone=board.timezone)
+    failed = messages("close_post_failed", title=board.title)
+    chat, thread = out.chat_id, out.thread_id
 
     async def post_final(context: Context) -> None:
         # the board is closed either way; if the final post fails, say where to get it
@@ -48,7 +85,60 @@ def close(turn: Turn) -> None:
             log.warning("final board of %s not posted: %s", chat, exc)
             await send_html(context, chat, thread, failed)
 
-    turn.out.then(post_final)
+    out.then(post_final)
+
+
+def _question(press: Press) -> CloseQuestion:
+    argument = press.data.argument
+    question = (
+        queries.close_question(press.session, question_id=int(argument))
+        if argument.isdigit()
+        else None
+    )
+    if question is None or question.board_id != press.board.id:
+        raise Refusal("close_stale")
+    return question
+
+
+def _settle_message(press: Press, text: Html) -> None:
+    """Say on the question how it ended, without buttons (after the answer to the tap)."""
+    chat, message_id = press.scope.chat_id, press.message.message_id
+
+    async def step(context: Context) -> None:
+        await edit_html(context, chat, message_id, text)
+
+    press.out.then(step)
+
+
+def _stale(press: Press) -> None:
+    press.tell("close_stale")
+    press.alert = True
+    _settle_message(press, press.messages("close_stale"))
+
+
+@on_press("closeok", moderator=True, needs_open=False)
+def tap_close(press: Press) -> None:
+    """`Schließen`: closes, unless the question is out of date (then nothing changes)."""
+    question = _question(press)
+    board = press.board
+    fingerprint = queries.board_view(press.session, board).fingerprint()
+    if question.settled or board.status != BoardStatus.OPEN or fingerprint != question.fingerprint:
+        _stale(press)
+        return
+    close_now(press.session, press.out, press.messages, board)
+    _settle_message(press, press.messages("close_confirmed", name=press.person.name))
+
+
+@on_press("closeno", moderator=True, needs_open=False)
+def tap_cancel(press: Press) -> None:
+    """`Abbrechen`: the board stays open; the question says so."""
+    question = _question(press)
+    board = press.board
+    if question.settled or board.status != BoardStatus.OPEN:
+        _stale(press)
+        return
+    question.settled = True
+    _settle_message(press, press.messages("close_cancelled", title=board.title))
 
 
 @handles(board=Need.LATEST, moderator=True)
@@ -61,6 +151,9 @@ def reopen(turn: Turn) -> None:
     except queries.BoardAlreadyOpen:
         other = queries.open_board(turn.session, chat_id=board.chat_id, thread_id=board.thread_id)
         raise Refusal("reopen_conflict", title=other.title if other else "") from None
+    assert board.id is not None
+    queries.settle_close_questions(turn.session, board_id=board.id)
+    queries.mark_progress(turn.session, board_id=board.id, now=clock.now())
     turn.answer("reopen_done", title=board.title)
 
 

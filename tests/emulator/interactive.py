@@ -130,6 +130,39 @@ class InteractiveMixin:
                     return self.press(chat, person, message, button["callback_data"])
         raise AssertionError(f"no button labelled {label!r} on message {message.message_id}")
 
+    def forge_press(self, chat: Chat, person: Person, message_id: int, data: str) -> str:
+        """A press Telegram would deliver although the button is not (or no longer) on the
+        message as the bot sees it: a stale client, a deleted message, a crafted payload."""
+        with self.lock:
+            current = self.chats[chat.id]
+            stored = current.messages.get(message_id)
+            query = Query(
+                id=str(next(_query_ids)),
+                chat_id=chat.id,
+                message_id=message_id,
+                person_id=person.id,
+                data=data,
+                created=time.monotonic(),
+            )
+            self.queries[query.id] = query
+            message = (
+                self.message_json(current, stored)  # type: ignore[attr-defined]
+                if stored is not None
+                else {"message_id": message_id, "date": 0, "chat": current.json()}
+            )
+            self._push(  # type: ignore[attr-defined]
+                {
+                    "callback_query": {
+                        "id": query.id,
+                        "from": person.json(),
+                        "message": message,
+                        "chat_instance": str(abs(chat.id)),
+                        "data": data,
+                    }
+                }
+            )
+            return query.id
+
     def answer_of(self, query_id: str) -> dict[str, Any] | None:
         """The bot's answer to a press, if it gave one."""
         with self.lock:
@@ -239,6 +272,23 @@ class InteractiveMixin:
             raise ApiError(400, f"Bad Request: {name.upper()}_INVALID")
         into[str(params.get("language_code") or "")] = text
         return True
+
+
+def force_reply_of(params: dict[str, Any]) -> dict[str, Any] | None:
+    """The ForceReply of a sendMessage request, checked as Telegram checks it (None if none)."""
+    from tests.emulator.world import ApiError
+
+    markup = parse_markup(params.get("reply_markup"))
+    if markup is None or "force_reply" not in markup:
+        return None
+    if markup["force_reply"] is not True:
+        raise ApiError(400, "Bad Request: force_reply must be True")
+    placeholder = markup.get("input_field_placeholder")
+    if placeholder is not None and not 1 <= len(str(placeholder)) <= 64:
+        raise ApiError(400, "Bad Request: input_field_placeholder must be 1-64 characters")
+    if not isinstance(markup.get("selective", False), bool):
+        raise ApiError(400, "Bad Request: selective must be a Boolean")
+    return markup
 
 
 NOT_MODIFIED = (

@@ -1,0 +1,76 @@
+"""Meeting the bot: a short private `/start` with a button that adds the bot to a group and one
+that shows the demo (the deep link `?start=demo`); one welcome when the bot joins a group."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+
+from bot.context import Context
+from bot.handlers.outputs import queue_board
+from bot.handlers.send import ChatGone, send_html
+from bot.handlers.turn import Turn, handles
+from bot.model.demo import demo_board
+from bot.texts import Html, Messages
+
+log = logging.getLogger(__name__)
+
+DEMO = "demo"  # the payload of `https://t.me/<bot>?start=demo`
+START_GROUP = "board"  # the payload of `https://t.me/<bot>?startgroup=board`
+
+
+def start_markup(messages: Messages, username: str) -> InlineKeyboardMarkup:
+    """ "Add to a group" (Telegram's group picker) and "see the demo" (a deep link back here)."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    messages.plain("start_add_button"),
+                    url=f"https://t.me/{username}?startgroup={START_GROUP}",
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    messages.plain("start_demo_button"), url=f"https://t.me/{username}?start={DEMO}"
+                )
+            ],
+        ]
+    )
+
+
+@handles()
+def start(turn: Turn) -> None:
+    """Private: five lines and two buttons, or the demo for `/start demo`. Groups: the help."""
+    if not turn.scope.is_private:
+        turn.answer("help")
+        return
+    if turn.argument().strip().casefold() == DEMO:
+        messages = turn.messages
+        view = demo_board(turn.model, messages.plain("demo_title"), messages.language)
+        turn.out.post(messages("demo_intro"))
+        queue_board(turn.out, view)
+        return
+    text = turn.messages("start_private")
+    messages, chat, thread = turn.messages, turn.scope.chat_id, turn.scope.thread_id
+    reply_to = turn.message.message_id
+
+    async def step(context: Context) -> None:
+        # the buttons need the bot's username, which Telegram told at start (getMe)
+        markup = start_markup(messages, context.bot.username)
+        await send_html(context, chat, thread, text, reply_to=reply_to, markup=markup)
+
+    turn.out.then(step)
+
+
+async def welcome(context: Context, chat_id: int, chat_type: str, language: str) -> None:
+    """The one welcome in a group the bot was added to (best effort)."""
+    if chat_type not in (ChatType.GROUP, ChatType.SUPERGROUP):
+        return
+    text: Html = context.bot_data.messages(language)("welcome_group")
+    try:
+        await send_html(context, chat_id, 0, text)
+    except (ChatGone, TelegramError) as exc:
+        log.info("welcome in %s not posted: %s", chat_id, exc)

@@ -1,0 +1,125 @@
+"""Live progress: one status message per board, and the counts on the cards' buttons.
+
+Handlers only mark a board as changed (`queries.mark_progress`, in their unit of work). The
+edits are made by the sweeper below, at most once a minute per board and never when nothing
+would change, so they never hold up an answer; Telegram edits use their own lower-priority
+budget in the rate limiter.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+from telegram import InlineKeyboardMarkup
+from telegram.error import TelegramError
+
+from bot.context import BotData, Context
+from bot.handlers.cards import card_markup
+from bot.handlers.outbox import Outbox
+from bot.handlers.send import edit_html, send_html
+from bot.handlers.sweep import sweeper
+from bot.model.board import BoardStatus
+from bot.render import html
+from bot.render.progress import digest, progress_message
+from bot.store import queries
+from bot.store.tables import Board
+
+log = logging.getLogger(__name__)
+
+BOARDS_PER_SWEEP = 50
+
+
+def queue_progress_message(session: Session, out: Outbox, data: BotData, board: Board) -> None:
+    """Post the board's status message if it has none yet, and pin it if the bot may."""
+    assert board.id is not None
+    if not queries.needs_progress_message(session, board_id=board.id):
+        return
+    view = queries.board_view(session, board)
+    text = progress_message(data.model(board.language), data.messages(board.language), view)
+    board_id, chat, thread = board.id, out.chat_id, out.thread_id
+
+    async def step(context: Context) -> None:
+        sent = await send_html(context, chat, thread, text)
+        with context.bot_data.session() as follow_up:
+            queries.set_progress_message(
+                follow_up, board_id=board_id, message_id=sent.message_id, shown=digest(text)
+            )
+            follow_up.commit()
+        try:
+            await context.bot.pin_chat_message(
+                chat_id=sent.chat.id, message_id=sent.message_id, disable_notification=True
+            )
+        except TelegramError as exc:  # no right to pin: the message stays unpinned, quietly
+            log.info("status message of board %s not pinned: %s", board_id, exc)
+
+    out.then(step)
+
+
+@dataclass(frozen=True)
+class _Edit:
+    chat_id: int
+    message_id: int
+    text: str
+    markup: InlineKeyboardMarkup | None
+    board_id: int
+    status: bool  # the status message (else a card)
+
+
+def _edits_of(
+    session: Session, data: BotData, board: Board, shown_message: int | None
+) -> list[_Edit]:
+    """What differs between the board now and what its status message and cards show."""
+    assert board.id is not None
+    messages = data.messages(board.language)
+    model = data.model(board.language)
+    view = queries.board_view(session, board)
+    edits: list[_Edit] = []
+    row = queries.progress_of(session, board_id=board.id)
+    if row is not None and shown_message is not None:
+        text = progress_message(model, messages, view)
+        if digest(text) != row.shown:
+            row.shown = digest(text)
+            edits.append(_Edit(board.chat_id, shown_message, text, None, board.id, status=True))
+    counts = queries.entry_counts(session, board_id=board.id)
+    is_open = board.status == BoardStatus.OPEN
+    for card, face in queries.card_faces(session, board_id=board.id):
+        ist, soll = counts.get(face.point, (0, 0))
+        with_next = face.newest and is_open
+        if (face.ist, face.soll, face.with_next) == (ist, soll, with_next):
+            continue
+        queries.set_face(session, face=face, ist=ist, soll=soll, with_next=with_next)
+        markup = card_markup(messages, board.id, face.point, ist, soll, with_next=with_next)
+        text = html.card(model, messages, face.point)
+        edits.append(_Edit(card.chat_id, card.message_id, text, markup, board.id, status=False))
+    return edits
+
+
+@sweeper("progress")
+async def sweep_progress(context: Context, now: datetime) -> int:
+    """Edit the status message and cards of every board that changed, a minute apart at most."""
+    data = context.bot_data
+    edits: list[_Edit] = []
+    with data.session() as session:
+        for row in queries.due_progress(session, now=now, limit=BOARDS_PER_SWEEP):
+            due_at, message_id = row.due_at, row.message_id
+            assert due_at is not None
+            if not queries.claim_progress(session, board_id=row.board_id, due_at=due_at, now=now):
+                continue
+            board = queries.board_by_id(session, row.board_id)
+            if board is None:
+                continue
+            edits.extend(_edits_of(session, data, board, message_id))
+        session.commit()
+    for edit in edits:
+        edited = await edit_html(context, edit.chat_id, edit.message_id, edit.text, edit.markup)
+        if edit.status and not edited:
+            # deleted or no longer editable: the next area opened posts a new one
+            with data.session() as session:
+                queries.forget_progress_message(
+                    session, board_id=edit.board_id, message_id=edit.message_id
+                )
+                session.commit()
+    return len(edits)
