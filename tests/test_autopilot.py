@@ -24,8 +24,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 _CARD = re.compile(r"^<b>(\d+)\. [^<]*</b> · ")
 
 
-def _utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def _utc(year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def cards(world: World, group: Chat) -> list[int]:
@@ -157,7 +157,8 @@ async def test_bad_pace_gets_a_short_answer_and_changes_nothing(
             before.pace_time,
             before.next_pace_at,
         )
-        assert before.pace_time == "08:30" and before.pace_days == 0b10101
+        assert before.pace_time == "08:30"
+        assert before.pace_days == 0b10101
         assert "Der Autopilot ist aus" in await _say(bot, group, anna, "/pace off")
         assert board_of(bot).next_pace_at is None
         assert await _sweep(bot, _utc(2026, 11, 23, 8, 0)) == 0
@@ -169,7 +170,7 @@ async def test_status_shows_pace_next_card_and_next_digest(
     monkeypatch: pytest.MonkeyPatch,
     scene: tuple[World, Person, Chat],
 ) -> None:
-    world, anna, group = scene
+    _world, anna, group = scene
     Clock(monkeypatch, _utc(2026, 11, 24, 10, 0))  # Tuesday
     async with inprocess_bot(emulator, tmp_path) as bot:
         await _say(bot, group, anna, "/newboard Stand")

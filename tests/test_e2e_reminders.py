@@ -1,4 +1,4 @@
-"""End-to-end: a reminder set with /remind arrives in the group and lists the empty points."""
+"""End-to-end: a reminder set with /remind arrives in the group as the digest of empty points."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.render.when import local_time
 from tests.emulator import World
 from tests.harness import BotProcess, wait_until
 from tests.scenario import Team
@@ -39,12 +40,14 @@ def test_remind_in_the_near_future_arrives(world: World, bot: BotProcess) -> Non
     team.say(anna, f"/remind {WEEKDAYS[target.weekday()]} {target:%H:%M}")
     assert f"{target:%H:%M}" in team.last_text()
     team.say(anna, "/status")
-    assert f"Nächste Erinnerung: {target:%Y-%m-%d %H:%M} (Europe/Vienna)" in team.last_text()
+    assert f"Nächste Wochenübersicht: {local_time(target, 'Europe/Vienna', 'de')}" in html.unescape(
+        team.last_text()
+    )
     before = team.bot_count()
     wait_until(
-        lambda: any("Erinnerung" in t for t in team.texts_since(before)),
+        lambda: any("Wochenübersicht –" in t for t in team.texts_since(before)),
         timeout=90,
-        what="the reminder",
+        what="the digest",
     )
     reminder = html.unescape(re.sub(r"<[^>]+>", "", team.texts_since(before)[0]))
     assert "1 von 20 Punkten" in reminder
@@ -52,7 +55,7 @@ def test_remind_in_the_near_future_arrives(world: World, bot: BotProcess) -> Non
     assert "19. Individualisierung" not in reminder
     assert "/ist" in reminder
     time.sleep(2.5)  # two more sweeps: nothing is sent again
-    assert sum("Erinnerung –" in t for t in team.texts_since(before)) == 1
+    assert sum("Wochenübersicht –" in t for t in team.texts_since(before)) == 1
     assert world.refusals() == []
 
 
@@ -72,12 +75,12 @@ def test_a_wave_of_due_reminders_is_spread_not_dropped(world: World, bot: BotPro
     for board_id in range(1, 41):
         make_reminder_due(bot.database_url, board_id)
     wait_until(
-        lambda: all(any("⏰" in t for t in world.bot_texts(g)) for g in groups),
+        lambda: all(any("📬" in t for t in world.bot_texts(g)) for g in groups),
         timeout=120,
         what="40 reminders",
     )
     time.sleep(2)
     for group in groups:
-        assert sum("⏰" in t for t in world.bot_texts(group)) == 1
+        assert sum("📬" in t for t in world.bot_texts(group)) == 1
     assert len([r for r in world.requests if r.description == "injected 429"]) == 3
     assert world.refusals() == []

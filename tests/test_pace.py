@@ -168,12 +168,15 @@ def test_the_next_empty_point_after_the_newest_card() -> None:
     first = model.area(1).points
     assert autopilot_step(model, _view(set()), None, None) is not None
     step = autopilot_step(model, _view(set()), None, None)
-    assert step is not None and (step.point, step.area, step.opens_area) == (first[0], 1, True)
+    assert step is not None
+    assert (step.point, step.area, step.opens_area) == (first[0], 1, True)
     step = autopilot_step(model, _view(set()), 1, first[0])
-    assert step is not None and (step.point, step.opens_area) == (first[1], False)
+    assert step is not None
+    assert (step.point, step.opens_area) == (first[1], False)
     # filled points are passed over, also within the area
     step = autopilot_step(model, _view({first[1]}), 1, first[0])
-    assert step is not None and step.point == first[2]
+    assert step is not None
+    assert step.point == first[2]
     # after the area's last point: the next area with empty points, and it says so
     second = model.area(2).points
     filled_area_two = set(second)
@@ -183,7 +186,8 @@ def test_the_next_empty_point_after_the_newest_card() -> None:
     # round to the start: the only empty point is before the current one
     everything = {p.number for p in model.points}
     step = autopilot_step(model, _view(everything - {first[0]}), 6, model.area(6).points[-1])
-    assert step is not None and (step.point, step.area) == (first[0], 1)
+    assert step is not None
+    assert (step.point, step.area) == (first[0], 1)
     assert autopilot_step(model, _view(everything), 1, first[0]) is None
 
 
@@ -204,7 +208,9 @@ def test_cut_list_marks_what_it_leaves_out() -> None:
 
     assert cut_list(items, 1000, ", ", more) == ", ".join(items)
     cut = cut_list(items, 40, ", ", more)
-    assert cut is not None and telegram_length(cut) <= 40 and cut.endswith("weitere")
+    assert cut is not None
+    assert telegram_length(cut) <= 40
+    assert cut.endswith("weitere")
     kept = cut.split(", ")[:-1]
     assert cut.endswith(f"… und {10 - len(kept)} weitere")
     assert cut_list(items, 3, ", ", more) is None

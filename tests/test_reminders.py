@@ -57,7 +57,10 @@ def _fill(session: Session, board: Board, points: range) -> None:
 
 
 def _sweep(engine: Engine, bot: RecordingBot) -> int:
-    return asyncio.run(reminders.sweep(job_context(engine, bot)))
+    async def run() -> int:
+        return await reminders.sweep(job_context(engine, bot), _now())
+
+    return asyncio.run(run())
 
 
 def _now() -> datetime:
