@@ -86,9 +86,15 @@ class Pipeline:
 
     # ---- the inbox ------------------------------------------------------------------------
 
-    async def receive(self, updates: Sequence[Update]) -> list[Received]:
-        """Store updates durably (one transaction); those not stored before, in order."""
-        rows = [(u.update_id, chat_key(u), json.dumps(u.to_dict())) for u in updates]
+    async def receive(
+        self, updates: Sequence[Update], *, payloads: Sequence[str] | None = None
+    ) -> list[Received]:
+        """Store updates durably (one transaction); those not stored before, in order.
+
+        `payloads`: the updates' JSON as it came (the webhook has it; saves re-encoding).
+        """
+        texts = payloads if payloads is not None else [json.dumps(u.to_dict()) for u in updates]
+        rows = [(u.update_id, chat_key(u), text) for u, text in zip(updates, texts, strict=True)]
 
         def store() -> list[int]:
             with session_scope(self.engine) as session:
@@ -106,9 +112,17 @@ class Pipeline:
         return [Received(u, chat_key(u)) for u in updates if u.update_id in fresh]
 
     async def unprocessed(
-        self, *, chat_id: int | None = None, all_chats: bool = False, up_to: int | None = None
+        self,
+        *,
+        chat_id: int | None = None,
+        all_chats: bool = False,
+        up_to: int | None = None,
+        known: Update | None = None,
     ) -> list[Received]:
-        """Unfinished updates in the inbox, oldest first: one chat's, or every chat's."""
+        """Unfinished updates in the inbox, oldest first: one chat's, or every chat's.
+
+        `known`: an update already parsed (not parsed again from its stored JSON).
+        """
 
         def read() -> list[InboxUpdate]:
             with session_scope(self.engine) as session:
@@ -116,10 +130,13 @@ class Pipeline:
                     return queries.all_unfinished_updates(session)
                 return queries.unfinished_updates(session, chat_id=chat_id, up_to=up_to)
 
-        return [self.decode(row) for row in await asyncio.to_thread(read)]
+        return [self.decode(row, known) for row in await asyncio.to_thread(read)]
 
-    def decode(self, row: InboxUpdate) -> Received:
-        update = Update.de_json(json.loads(row.payload), self.application.bot)
+    def decode(self, row: InboxUpdate, known: Update | None = None) -> Received:
+        if known is not None and known.update_id == row.update_id:
+            update = known
+        else:
+            update = Update.de_json(json.loads(row.payload), self.application.bot)
         return Received(update, row.chat_id, resumed=row.outcome == queries.UPDATE_HANDLED)
 
     async def purge(self) -> int:
@@ -188,7 +205,9 @@ class Pipeline:
         )
         return Outcome.GAVE_UP
 
-    async def settle_chat(self, chat_id: int | None, update_id: int) -> bool:
+    async def settle_chat(
+        self, chat_id: int | None, update_id: int, *, known: Update | None = None
+    ) -> bool:
         """Process a chat's waiting updates, oldest first, up to `update_id` (webhook mode).
 
         Under the chat's lock (across processes on PostgreSQL), so an update delivered again
@@ -197,7 +216,7 @@ class Pipeline:
         """
         async with self.locks.hold(chat_id):
             while True:
-                pending = await self.unprocessed(chat_id=chat_id, up_to=update_id)
+                pending = await self.unprocessed(chat_id=chat_id, up_to=update_id, known=known)
                 if chat_id is None:  # no order to keep: only this one
                     pending = [r for r in pending if r.update_id == update_id]
                 if not pending:

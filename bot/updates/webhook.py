@@ -61,14 +61,14 @@ async def _receive(request: web.Request) -> web.Response:
     except (ValueError, TypeError, KeyError):  # not JSON, not an update Telegram would send
         return web.Response(status=400)
     # processed to the end even when Telegram hangs up meanwhile: it will ask again anyway
-    done = await asyncio.shield(_settle(request.app[PIPELINE_KEY], update))
+    done = await asyncio.shield(_settle(request.app[PIPELINE_KEY], update, body))
     return web.Response(status=200 if done else 500)
 
 
-async def _settle(pipeline: Pipeline, update: Update) -> bool:
+async def _settle(pipeline: Pipeline, update: Update, body: bytes) -> bool:
     try:
-        await pipeline.receive([update])
-        return await pipeline.settle_chat(chat_key(update), update.update_id)
+        await pipeline.receive([update], payloads=[body.decode()])
+        return await pipeline.settle_chat(chat_key(update), update.update_id, known=update)
     except Exception:
         log.exception("webhook update %s could not be processed", update.update_id)
         return False

@@ -506,7 +506,10 @@ class World(InteractiveMixin):
         busy: set[object] = set()
         turns = itertools.count()
         with (
-            httpx.Client(timeout=self.webhook_timeout) as client,
+            httpx.Client(
+                timeout=self.webhook_timeout,
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
+            ) as client,
             ThreadPoolExecutor(max_workers=100) as pool,
         ):
             while True:
