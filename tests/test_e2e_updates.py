@@ -197,6 +197,7 @@ def test_webhook_refuses_forgeries_and_loses_nothing_on_kill(world: World, bot: 
     assert rows(bot.database_url, "select count(*) from inbox_update where update_id = 999999") == [
         (0,)
     ]
+    assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
 
     burst = [
         world.send(team.chat, people[i % 4], f"Haken {i}", reply_to=card.message_id)
