@@ -20,6 +20,11 @@ def cards(world: World, group: Chat) -> list[StoredMessage]:
     return [m for m in world.bot_messages(group) if _CARD.match(m.text or "")]
 
 
+def card_numbers(world: World, group: Chat) -> list[int]:
+    """The points of the bot's cards in the group, in the order they were posted."""
+    return [int(m.group(1)) for c in cards(world, group) if (m := _CARD.match(c.text or ""))]
+
+
 def card(world: World, group: Chat, number: int) -> StoredMessage:
     """The newest card of a point."""
     found = [m for m in cards(world, group) if (m.text or "").startswith(f"<b>{number}. ")]
@@ -47,3 +52,8 @@ def board_row(bot: InProcessBot) -> Board:
         board = session.exec(select(Board).order_by(Board.id.desc())).first()  # type: ignore[union-attr]
         assert board is not None
         return board
+
+
+def board_titled(bot: InProcessBot, title: str) -> Board:
+    with Session(bot.engine) as session:
+        return session.exec(select(Board).where(Board.title == title)).one()

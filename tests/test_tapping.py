@@ -7,12 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from bot.store.tables import Board
 from tests.emulator import BotApiEmulator
 from tests.emulator.interactive import force_reply_of
 from tests.inprocess import inprocess_bot
 from tests.scenario import plain
-from tests.tapping_steps import board_row, card, cards, labels, last, stored_entries
+from tests.tapping_steps import (
+    board_row,
+    card,
+    card_numbers,
+    cards,
+    labels,
+    last,
+    stored_entries,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
@@ -50,7 +57,8 @@ async def test_a_team_fills_three_points_with_taps_and_replies_only(
                     prompt.text or ""
                 )
                 force = force_reply_of(world.calls("sendMessage")[-1].params)
-                assert force is not None and force["selective"] is True
+                assert force is not None
+                assert force["selective"] is True
                 heading = plain(shown.text or "").split(" · ")[0]
                 assert heading in force["input_field_placeholder"]
                 reply = world.send(group, person, text, reply_to=prompt.message_id)
@@ -76,7 +84,6 @@ async def test_a_team_fills_three_points_with_taps_and_replies_only(
 async def test_a_moderator_walks_the_areas_by_tap(emulator: BotApiEmulator, tmp_path: Path) -> None:
     world = emulator.world
     anna = world.person(1201, "Anna")
-    eve = world.person(1202, "Eve")
     group = world.group("Team", owner=anna)
     async with inprocess_bot(emulator, tmp_path) as bot:
         world.send(group, anna, "/newboard Rundgang")
@@ -102,7 +109,9 @@ async def test_a_moderator_walks_the_areas_by_tap(emulator: BotApiEmulator, tmp_
         six = card(world, group, 6)
         assert "Weiter ▶" in labels(six)
         assert "Weiter ▶" not in labels(card(world, group, 5))  # older cards lose it
-        assert any("Weiter mit" in plain(t) and "Bereich 3" in plain(t) for t in world.bot_texts(group))
+        assert any(
+            "Weiter mit" in plain(t) and "Bereich 3" in plain(t) for t in world.bot_texts(group)
+        )
         # a double tap moves on once
         world.press_label(group, anna, six, "Weiter ▶")
         second = world.press(group, anna, six, f"v1:next:{board_row(bot).id}:6")
@@ -111,7 +120,7 @@ async def test_a_moderator_walks_the_areas_by_tap(emulator: BotApiEmulator, tmp_
             "text": "Schon weiter – nimm den Knopf unter der neuesten Karte.",
             "show_alert": False,
         }
-        assert [m.text.split(".")[0] for m in cards(world, group)] == ["<b>5", "<b>6", "<b>7"]
+        assert card_numbers(world, group) == [5, 6, 7]
         # /point without a number: the points of the current area, and a row to switch area
         world.send(group, anna, "/point")
         await bot.deliver()
@@ -121,9 +130,8 @@ async def test_a_moderator_walks_the_areas_by_tap(emulator: BotApiEmulator, tmp_
         assert labels(points)[-6:] == ["1", "2", "· 3 ·", "4", "5", "6"]
         world.press_label(group, anna, points, "5")
         await bot.deliver()
-        assert labels(points) == ["▫️ 15. Know-How", "▫️ 16. Interne Kommunikation"] + [
-            "1", "2", "3", "4", "· 5 ·", "6"
-        ]
+        switch = ["1", "2", "3", "4", "· 5 ·", "6"]
+        assert labels(points) == ["▫️ 15. Know-How", "▫️ 16. Interne Kommunikation", *switch]
         assert points.edits == 1
         world.press_label(group, anna, points, "16. Interne")
         await bot.deliver()
@@ -158,7 +166,8 @@ async def test_a_non_moderators_taps_change_nothing(
         await bot.deliver()
         for tap in taps:
             answer = world.answer_of(tap)
-            assert answer is not None and answer["show_alert"] is True
+            assert answer is not None
+            assert answer["show_alert"] is True
             assert "Moderatoren" in answer["text"]
         assert len(world.bot_messages(group)) == before
         assert picker.edits == 0
@@ -171,5 +180,4 @@ async def test_a_non_moderators_taps_change_nothing(
         world.press_label(group, eve, one, "Beispiel")
         await bot.deliver()
         assert "Beispiel zu 1. Kundenbedürfnisse" in plain(last(world, group).text or "")
-        assert isinstance(after, Board)
         assert world.refusals() == []

@@ -113,7 +113,8 @@ def _settle_message(press: Press, text: Html) -> None:
 def _stale(press: Press) -> None:
     press.tell("close_stale")
     press.alert = True
-    _settle_message(press, press.messages("close_stale"))
+    if press.message.reply_markup is not None:  # said on the message already otherwise
+        _settle_message(press, press.messages("close_stale"))
 
 
 @on_press("closeok", moderator=True, needs_open=False)
