@@ -14,6 +14,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlmodel import Session, select
@@ -57,6 +58,10 @@ def _indexed_find(engine: Engine, now: datetime, count: int) -> int:
         return len(queries.due_boards(session, now=now, limit=count))
 
 
+async def _sweep(context: Any, now: datetime) -> int:
+    return await reminders.sweep(context, now)
+
+
 def main() -> None:
     print(
         f"{'boards':>8} {'due':>5} {'find due ms':>11} {'full scan ms':>12} {'ratio':>6}"
@@ -78,7 +83,7 @@ def main() -> None:
             statements, _ = _count_rows(engine)
             bot = RecordingBot()
             start = time.perf_counter()
-            sent = asyncio.run(reminders.sweep(job_context(engine, bot)))
+            sent = asyncio.run(_sweep(job_context(engine, bot), now))
             sweep = time.perf_counter() - start
             print(
                 f"{count:>8} {due:>5} {find * 1000:>11.1f} {scan * 1000:>12.1f} {scan / find:>6.1f}"
