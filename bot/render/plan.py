@@ -164,13 +164,12 @@ def plan_pages(
         lines: list[str] = [heading, summary(messages, tally)]
         if len(pages) > 1:
             lines.append(messages("plan_page", page=index + 1, pages=len(pages)))
-        numbers: list[int] = []
-        for group_heading, blocks in groups:
-            lines += ["", group_heading]
-            for number, block in blocks:
-                lines += [block, ""]
-                numbers.append(number)
-        text = Html("\n".join(lines).rstrip("\n"))
+        numbers = [number for _, blocks in groups for number, _ in blocks]
+        sections = [
+            "\n".join([group_heading, "\n\n".join(block for _, block in blocks)])
+            for group_heading, blocks in groups
+        ]
+        text = Html("\n".join(lines) + "\n\n" + "\n\n".join(sections))
         rendered.append(PlanPage(text, tuple(numbers), index, len(pages)))
     return rendered
 
