@@ -1,0 +1,131 @@
+"""`/boards` in a private chat (SPEC §11), in-process: rights asked from Telegram right now."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.emulator import BotApiEmulator
+from tests.emulator.world import Chat, Person, World
+from tests.inprocess import InProcessBot, inprocess_bot
+from tests.scenario import plain
+
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+
+
+async def teams(bot: InProcessBot, world: World) -> tuple[Person, Person, list[Chat]]:
+    """Kai consults three teams: owner of one, administrator of two; Lea helps in two."""
+    kai = world.person(501, "Kai")
+    lea = world.person(502, "Lea")
+    owners = [world.person(510 + i, name) for i, name in enumerate(("Olga", "Paul"))]
+    north = world.group("Nord GmbH", owner=owners[0], admins=(kai, lea))
+    south = world.group("Süd AG", owner=kai, admins=(lea,))
+    west = world.group("West KG", owner=owners[1], admins=(kai,))
+    world.send(north, owners[0], "/newboard Citybike")
+    world.send(south, kai, "/newboard Lastenrad")
+    world.send(west, owners[1], "/newboard Werkstatt")
+    await bot.deliver()
+    world.send(north, owners[0], "/ist 1 Bestellung per Telefon")
+    world.send(north, lea, "/ist 2 Flyer im Laden")
+    world.send(south, lea, "/soll 1 Online konfigurieren")
+    world.send(south, kai, "/pace mo-fr 08:30")
+    await bot.deliver()
+    return kai, lea, [north, south, west]
+
+
+async def test_boards_lists_the_groups_moderated_now_and_sends_privately(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    world = emulator.world
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        kai, _, groups = await teams(bot, world)
+        private = world.private(kai)
+        world.send(private, kai, "/boards")
+        await bot.deliver()
+        shown = [plain(m.text or "") for m in world.bot_messages(private)]
+        assert len(shown) == 3  # one message per group
+        assert "Gruppen: 3, Boards: 3" in shown[0]
+        overview = "\n".join(shown)
+        for group, title in zip(groups, ("Citybike", "Lastenrad", "Werkstatt"), strict=True):
+            assert group.title in overview
+            assert title in overview
+        assert "Kunde ▰▰▱▱ 2/4 · Differenzierung ▱ 0/1" in overview
+        assert "Nächste Erinnerung: Montag" in overview
+        assert overview.count("Nächste Autopilot-Karte:") == 1  # Süd runs on autopilot
+        assert len(world.calls("getChatMember")) == 3  # asked, not taken from a cache
+
+        citybike = next(m for m in world.bot_messages(private) if "Citybike" in (m.text or ""))
+        world.press_label(private, kai, citybike, "Dateien")
+        await bot.deliver()
+        files = [m.file_name or "" for m in world.bot_messages(private) if m.kind == "document"]
+        assert any(name.endswith(".json") for name in files)
+        assert any(name.endswith(".md") for name in files)
+        assert not [m for m in world.bot_messages(groups[0]) if m.kind == "document"]
+
+        world.press_label(private, kai, citybike, "Status")
+        await bot.deliver()
+        status = plain(world.bot_messages(private)[-1].text or "")
+        assert "Stand: Citybike" in status
+        assert world.refusals() == []
+
+
+async def test_a_demoted_administrator_and_a_stranger_see_nothing(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    world = emulator.world
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        _, lea, groups = await teams(bot, world)
+        north, south, _ = groups
+        private = world.private(lea)
+        world.send(private, lea, "/boards")
+        await bot.deliver()
+        listed = world.bot_messages(private)
+        assert len(listed) == 2  # Nord and Süd, while she is an administrator there
+
+        world.chats[north.id].admins.discard(lea.id)
+        world.chats[south.id].admins.discard(lea.id)
+        citybike = next(m for m in listed if "Citybike" in (m.text or ""))
+        world.press_label(private, lea, citybike, "Status")  # an old button, pressed after
+        await bot.deliver()
+        assert "nicht mehr" in plain(world.bot_messages(private)[-1].text or "")
+        assert "Stand:" not in "\n".join(plain(m.text or "") for m in world.bot_messages(private))
+
+        world.send(private, lea, "/boards")
+        await bot.deliver()
+        assert "kein Board" in plain(world.bot_messages(private)[-1].text or "")
+
+        stranger = world.person(599, "Sam")
+        alone = world.private(stranger)
+        world.send(alone, stranger, "/boards")
+        await bot.deliver()
+        assert [plain(m.text or "") for m in world.bot_messages(alone)] == [
+            plain(world.bot_messages(private)[-1].text or "")
+        ]
+
+
+async def test_boards_is_for_private_chats_and_board_creators_keep_their_board(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    world = emulator.world
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        kai, _, groups = await teams(bot, world)
+        north = groups[0]
+        world.send(north, kai, "/boards")
+        await bot.deliver()
+        assert "privaten Chat" in plain(world.bot_messages(north)[-1].text or "")
+
+        # Kai opens a board where he is an administrator, then is demoted everywhere but Süd
+        east = world.group("Ost OHG", owner=world.person(520, "Rita"), admins=(kai,))
+        world.send(east, kai, "/newboard Ladenbau")
+        await bot.deliver()
+        for group in (north, groups[2], east):
+            world.chats[group.id].admins.discard(kai.id)
+        private = world.private(kai)
+        world.send(private, kai, "/boards")
+        await bot.deliver()
+        overview = "\n".join(plain(m.text or "") for m in world.bot_messages(private))
+        assert "Lastenrad" in overview  # his own group
+        assert "Ladenbau" in overview  # he opened it
+        assert "Citybike" not in overview
+        assert "Werkstatt" not in overview
