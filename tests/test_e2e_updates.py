@@ -156,7 +156,10 @@ def test_kill_during_a_burst_in_ten_groups_stores_each_entry_once(
     board_posts = first.texts_since(before_board)
     photos = [m for m in world.bot_messages(first.chat)[before_board:] if m.kind == "photo"]
     # replies whose entry was committed but not yet acknowledged at the kill are resumed once
-    # after the restart; the reaction comes back if the handler repeats it then
+    # after the restart, and the handler repeats the reaction then
+    wait_until(
+        lambda: all(m.reactions == ["👍"] for m in burst), what="every reply acknowledged"
+    )
     unacknowledged = sum(1 for m in burst if m.reactions != ["👍"])
     print(
         f"\nkill -9 in a burst: {stored_at_kill} of 300 entries stored at the kill, "

@@ -28,7 +28,7 @@ from bot.model.catalogue import ModelText
 from bot.store import queries
 from bot.store.tables import Board
 from bot.texts import Messages
-from bot.updates.unit import mark_current_processed
+from bot.updates.unit import current_update_resumed, mark_current_processed
 
 T = TypeVar("T")
 
@@ -184,6 +184,15 @@ async def run_turn(
     def unit_of_work() -> bool:
         with data.session() as session:
             if not mark_current_processed(session):
+                # a redelivery changes nothing; an update whose process died after its commit
+                # may repeat what is safe to repeat: the reaction on a stored entry
+                if current_update_resumed() and person is not None:
+                    stored = queries.entry_by_message(
+                        session, chat_id=message.chat.id, message_id=message.message_id
+                    )
+                    if stored is not None and stored.author_id == person.id:
+                        out.react()
+                        return True
                 return False
             if scope.is_group:
                 queries.chat_came_back(session, chat_id=scope.chat_id)
