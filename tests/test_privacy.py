@@ -230,13 +230,13 @@ def board_rows(engine: Engine, board_id: int) -> dict[str, int]:
 
 
 async def test_deleteboard_asks_keeps_on_cancel_and_deletes_everything(
-    emulator: BotApiEmulator, tmp_path: Path
+    emulator: BotApiEmulator, tmp_path: Path, database_url: str
 ) -> None:
     world = emulator.world
     anna = world.person(331, "Anna")
     ben = world.person(332, "Ben")
     group = world.group("Team", owner=anna)
-    async with inprocess_bot(emulator, tmp_path) as bot:
+    async with inprocess_bot(emulator, tmp_path, database_url) as bot:
         world.send(group, anna, "/newboard Citybike")
         world.send(group, anna, "/point 1")
         await bot.deliver()
@@ -303,7 +303,7 @@ async def closed_board(
 
 
 async def test_retention_tells_once_and_deletes_after_a_week(
-    emulator: BotApiEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    emulator: BotApiEmulator, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world = emulator.world
     anna = world.person(341, "Anna")
@@ -312,7 +312,7 @@ async def test_retention_tells_once_and_deletes_after_a_week(
     late_group = world.group("Spät", owner=anna)
     now = datetime(2027, 6, 1, 8, 0, tzinfo=UTC)
     week = timedelta(days=7)
-    async with inprocess_bot(emulator, tmp_path) as bot:
+    async with inprocess_bot(emulator, tmp_path, database_url) as bot:
         old = await closed_board(bot, world, old_group, anna, "Alt", now - timedelta(days=366))
         young = await closed_board(bot, world, young_group, anna, "Jung", now - timedelta(days=300))
         posts = {g.id: len(world.bot_messages(g)) for g in (old_group, young_group, late_group)}
