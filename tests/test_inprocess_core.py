@@ -13,12 +13,16 @@ from tests.inprocess import inprocess_bot
 from tests.scenario import plain
 
 
-async def test_board_cards_entries_and_refusals(emulator: BotApiEmulator, tmp_path: Path) -> None:
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+async def test_board_cards_entries_and_refusals(
+    emulator: BotApiEmulator, tmp_path: Path, database: str, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue("postgres_url") if database == "postgresql" else None
     world = emulator.world
     anna = world.person(101, "Anna")
     ben = world.person(102, "Ben")
     group = world.group("Team", owner=anna)
-    async with inprocess_bot(emulator, tmp_path) as bot:
+    async with inprocess_bot(emulator, tmp_path, database_url=url) as bot:
         world.send(group, anna, "/newboard Citybike")
         world.send(group, anna, "/point 3")
         world.send(group, ben, "/point 4")  # not a moderator

@@ -531,9 +531,10 @@ def receive_update(session: Session, *, update_id: int, chat_id: int | None, pay
             outcome=UPDATE_NEW,
         )
         .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(col(InboxUpdate.update_id))
     )
-    result = session.execute(statement)
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    # RETURNING rather than rowcount: drivers report rowcount differently for ON CONFLICT
+    return session.execute(statement).first() is not None
 
 
 def claim_update(session: Session, *, update_id: int) -> bool:
