@@ -261,9 +261,10 @@ def test_caption_counts_and_closed_board_refuses(world: World, bot: BotProcess) 
     wait_until(lambda: photo.reactions == ["👍"], what="photo entry")
     team.say(ben, "/status")
     assert "Einträge: 1" in team.last_text()
-    team.say(anna, "/close")
+    team.say(anna, "/close")  # asks first; the moderator's tap closes
+    world.press_label(group, anna, world.bot_messages(group)[-1], "Schließen")
     wait_until(
-        lambda: len([m for m in world.bot_messages(group) if m.kind == "document"]) == 2,
+        lambda: len([m for m in world.bot_messages(group) if m.kind == "document"]) == 4,
         what="final files",
     )
     team.say(ben, "zu spät", reply_to=card.message_id)

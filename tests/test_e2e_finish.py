@@ -58,8 +58,9 @@ def test_review_close_export_and_a_late_reply(world: World, bot: BotProcess) -> 
     assert document["board"]["title"] == "Abschluss & <Test>"
     assert document["points"][1]["soll"][0]["text"] == "persönliche Ansprache"
 
+    team.say(anna, "/close")  # asks first; the moderator's tap closes
     before = team.bot_count()
-    team.say(anna, "/close")
+    world.press_label(group, anna, world.bot_messages(group)[-1], "Schließen")
     wait_until(
         lambda: len([m for m in world.bot_messages(group)[before:] if m.kind == "document"]) == 4,
         what="final files",
