@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot import clock
+from bot.handlers.plan import plan_rows
 from bot.model.board import BoardView
 from bot.model.catalogue import CatalogueError, load_catalogue
 from bot.model.demo import demo_board
@@ -73,6 +74,9 @@ def export_board(board_id: int, out: Path) -> int:
             return 1
         view = queries.board_view(session, board)
         zone = board.timezone
-    for path in write_board_files(view, out, zone=zone):
+        catalogue, texts = load_catalogue(), load_texts()
+        plan = plan_rows(session, board, texts[board.language], catalogue[board.language])
+        session.commit()  # the plan's measures are kept in step with the entries
+    for path in write_board_files(view, out, zone=zone, plan=plan or None):
         print(path)
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
@@ -75,7 +76,7 @@ class Poller:
             if await _until(self.queues.wait_for_room(), stop) is None:
                 break
             try:
-                updates = await _until(self._fetch(), stop)
+                fetched = await _until(self._fetch(), stop)
             except InvalidToken:
                 raise
             except RetryAfter as exc:
@@ -86,13 +87,14 @@ class Poller:
                 await _sleep(backoff, stop)
                 backoff = min(backoff * 2, FETCH_BACKOFF_MOST_SECONDS)
                 continue
-            if updates is None:
+            if fetched is None:
                 break
             backoff = 1.0
-            if not updates:
+            if not fetched:
                 continue
+            updates, payloads = fetched
             try:
-                fresh = await self.pipeline.receive(updates)
+                fresh = await self.pipeline.receive(updates, payloads=payloads)
             except Exception as exc:  # the database is away: keep the offset, fetch again later
                 log.error("could not store updates in the inbox: %s", repr(exc)[:300])
                 await _sleep(backoff, stop)
@@ -104,14 +106,25 @@ class Poller:
         await self.queues.close(SHUTDOWN_GRACE_SECONDS)
         await self._confirm()
 
-    async def _fetch(self) -> tuple[Update, ...]:
-        return await self.pipeline.application.bot.get_updates(
-            offset=self._offset,
-            limit=BATCH_LIMIT,
-            timeout=self.poll_timeout,
-            allowed_updates=self.allowed_updates,
-            read_timeout=self.poll_timeout + 10,
+    async def _fetch(self) -> tuple[list[Update], list[str]] | tuple[()]:
+        """A batch of updates with their JSON as Telegram sent it (kept for the inbox: encoding
+        the parsed objects again would cost more than the rest of an update's work)."""
+        bot = self.pipeline.application.bot
+        arguments: dict[str, Any] = {
+            "limit": BATCH_LIMIT,
+            "timeout": self.poll_timeout,
+            "allowed_updates": self.allowed_updates,
+        }
+        if self._offset is not None:
+            arguments["offset"] = self._offset
+        raw = await bot.do_api_request(
+            "getUpdates", api_kwargs=arguments, read_timeout=self.poll_timeout + 10
         )
+        if not raw:
+            return ()
+        assert isinstance(raw, list)
+        updates = [Update.de_json(item, bot) for item in raw]
+        return updates, [json.dumps(item, ensure_ascii=False) for item in raw]
 
     async def _confirm(self) -> None:
         """Tell Telegram the stored updates arrived (they are in the inbox)."""
