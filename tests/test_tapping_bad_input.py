@@ -7,7 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, select
 
+from bot.store.erasure import erase_board, erase_person
+from bot.store.tables import CardFace, CloseQuestion, ProgressMessage, Prompt
 from tests.emulator import BotApiEmulator
 from tests.inprocess import inprocess_bot
 from tests.scenario import plain
@@ -158,3 +161,28 @@ async def test_bad_input_by_tap_is_answered_and_changes_nothing(
             ("editMessageText", str(three.message_id))
         ]
         assert world.violations == []
+
+
+async def test_erasers_remove_prompts_faces_and_questions(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    world = emulator.world
+    anna = world.person(2301, "Anna")
+    ben = world.person(2302, "Ben")
+    group = world.group("Team", owner=anna)
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, anna, "/newboard Löschen")
+        world.send(group, anna, "/area 1")
+        await bot.deliver()
+        world.press_label(group, ben, card(world, group, 1), "Ist")
+        world.send(group, anna, "/close")
+        await bot.deliver()
+        board_id = board_row(bot).id
+        assert board_id is not None
+        with Session(bot.engine) as session:
+            assert erase_person(session, ben.id)["interaction"] == {board_id: 1}
+            removed = erase_board(session, board_id)["interaction"]
+            session.commit()
+            assert removed == 3  # the card's face, the status message record, the question
+            for table in (CardFace, Prompt, ProgressMessage, CloseQuestion):
+                assert session.exec(select(table)).all() == []
