@@ -10,9 +10,12 @@ import asyncio
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from sqlmodel import Session
+
 from bot import clock
-from bot.context import Context
+from bot.context import BotData, Context
 from bot.handlers.outbox import Outbox
+from bot.handlers.plan import plan_rows
 from bot.handlers.send import send_document, send_many, send_photo
 from bot.handlers.turn import Turn
 from bot.model.board import BoardView
@@ -22,6 +25,7 @@ from bot.render.export import export_files
 from bot.render.files import file_stem
 from bot.render.image import render_png
 from bot.store import queries
+from bot.store.tables import Board
 
 
 def queue_board(out: Outbox, view: BoardView, *, image: bool = True) -> None:
@@ -60,6 +64,14 @@ def queue_files(
     out.then(step)
 
 
+def queue_export(session: Session, out: Outbox, board: Board, data: BotData) -> None:
+    """The export of a board with its plan: read in the unit of work, built and sent after."""
+    messages, model = data.messages(board.language), data.model(board.language)
+    plan = plan_rows(session, board, messages, model)
+    view = queries.board_view(session, board)
+    queue_files(out, view, zone=board.timezone, plan=plan or None)
+
+
 def queue_completion(out: Outbox, view: BoardView) -> None:
     """The last empty point just got its first Ist entry: say so and post the board."""
 
@@ -71,12 +83,10 @@ def queue_completion(out: Outbox, view: BoardView) -> None:
     queue_board(out, view)
 
 
-def queue_final(
-    out: Outbox, view: BoardView, *, zone: str, plan: Sequence[PlanRow] | None = None
-) -> None:
-    """On `/close`: the final board as text, image and files."""
-    queue_board(out, view)
-    queue_files(out, view, zone=zone, plan=plan)
+def queue_final(session: Session, out: Outbox, board: Board, data: BotData) -> None:
+    """On `/close`: the final board as text, image and files (with the plan)."""
+    queue_board(out, queries.board_view(session, board))
+    queue_export(session, out, board, data)
 
 
 def claim_output(turn: Turn, command: str, fingerprint: str) -> bool:

@@ -22,7 +22,7 @@ from bot import clock
 from bot.context import BotData, Context
 from bot.handlers.buttons import Press, button, on_press
 from bot.handlers.outbox import Outbox
-from bot.handlers.outputs import queue_files
+from bot.handlers.outputs import queue_export
 from bot.handlers.reading import person_of, scope_of
 from bot.handlers.sections import STATUS_SECTIONS, lines_of
 from bot.handlers.send import send_html
@@ -177,7 +177,7 @@ def _status(session: Session, data: BotData, board: Board, out: Outbox) -> None:
 
 
 def _files(session: Session, data: BotData, board: Board, out: Outbox) -> None:
-    queue_files(out, queries.board_view(session, board), zone=board.timezone)
+    queue_export(session, out, board, data)
 
 
 def _send_checked(press: Press, queue: Queue) -> None:

@@ -18,7 +18,7 @@ import bot.store.erasers  # noqa: F401  (registers the core erasers)
 from bot.context import BotData, Context
 from bot.handlers.buttons import Press, button, decode, on_press
 from bot.handlers.outbox import Outbox
-from bot.handlers.outputs import queue_files
+from bot.handlers.outputs import queue_export
 from bot.handlers.reading import scope_of
 from bot.handlers.send import edit_html
 from bot.handlers.turn import Need, Refusal, Turn, Where, handles
@@ -204,7 +204,7 @@ def export_before(press: Press) -> None:
     ):
         press.tell("output_cool_down")
         return
-    queue_files(press.out, view, zone=board.timezone)
+    queue_export(press.session, press.out, board, press.bot)
     press.tell("privacy_exporting")
 
 

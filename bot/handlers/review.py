@@ -9,10 +9,10 @@ from telegram import InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from bot import clock
-from bot.context import Context
+from bot.context import BotData, Context
 from bot.handlers.buttons import Press, button, on_press
 from bot.handlers.outbox import Outbox
-from bot.handlers.outputs import claim_output, queue_files, queue_final
+from bot.handlers.outputs import claim_output, queue_export, queue_final
 from bot.handlers.send import ChatGone, edit_html, send_html
 from bot.handlers.turn import Need, Refusal, Turn, handles
 from bot.model.board import BoardStatus
@@ -63,7 +63,9 @@ def close(turn: Turn) -> None:
     turn.out.answer(text, markup=markup)
 
 
-def close_now(session: Session, out: Outbox, messages: Messages, board: Board) -> None:
+def close_now(
+    session: Session, out: Outbox, messages: Messages, board: Board, data: BotData
+) -> None:
     """Close the board, say so and post the final board (or where to get it, if that fails)."""
     assert board.id is not None
     queries.close_board(session, board=board)
@@ -71,7 +73,7 @@ def close_now(session: Session, out: Outbox, messages: Messages, board: Board) -
     queries.mark_progress(session, board_id=board.id, now=clock.now())
     out.post(messages("close_done", title=board.title))
     final = Outbox(out.chat_id, out.thread_id)
-    queue_final(final, queries.board_view(session, board), zone=board.timezone)
+    queue_final(session, final, board, data)
     failed = messages("close_post_failed", title=board.title)
     chat, thread = out.chat_id, out.thread_id
 
@@ -126,7 +128,7 @@ def tap_close(press: Press) -> None:
     if question.settled or board.status != BoardStatus.OPEN or fingerprint != question.fingerprint:
         _stale(press)
         return
-    close_now(press.session, press.out, press.messages, board)
+    close_now(press.session, press.out, press.messages, board, press.bot)
     _settle_message(press, press.messages("close_confirmed", name=press.person.name))
 
 
@@ -163,4 +165,4 @@ def export(turn: Turn) -> None:
     view = queries.board_view(turn.session, turn.open_board)
     if not claim_output(turn, "export", view.fingerprint()):
         return
-    queue_files(turn.out, view, zone=turn.open_board.timezone)
+    queue_export(turn.session, turn.out, turn.open_board, turn.data)
