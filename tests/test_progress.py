@@ -20,16 +20,22 @@ pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 async def test_the_status_message_is_edited_at_most_once_a_minute(
-    emulator: BotApiEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    emulator: BotApiEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    database: str,
 ) -> None:
+    url = request.getfixturevalue("postgres_url") if database == "postgresql" else None
     world = emulator.world
     anna = world.person(1601, "Anna")
     ben = world.person(1602, "Ben")
     group = world.group("Team", owner=anna)
     now = [T0]
     monkeypatch.setattr(clock, "now", lambda: now[0])
-    async with inprocess_bot(emulator, tmp_path) as bot:
+    async with inprocess_bot(emulator, tmp_path, database_url=url) as bot:
         world.send(group, anna, "/newboard Fortschritt")
         world.send(group, anna, "/area 1")
         await bot.deliver()
