@@ -75,12 +75,12 @@ def test_a_wave_of_due_reminders_is_spread_not_dropped(world: World, bot: BotPro
     for board_id in range(1, 41):
         make_reminder_due(bot.database_url, board_id)
     wait_until(
-        lambda: all(any("📬" in t for t in world.bot_texts(g)) for g in groups),
+        lambda: all(any("⏰" in t for t in world.bot_texts(g)) for g in groups),
         timeout=120,
         what="40 reminders",
     )
     time.sleep(2)
     for group in groups:
-        assert sum("📬" in t for t in world.bot_texts(group)) == 1
+        assert sum("⏰" in t for t in world.bot_texts(group)) == 1
     assert len([r for r in world.requests if r.description == "injected 429"]) == 3
     assert world.refusals() == []
