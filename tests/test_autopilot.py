@@ -181,7 +181,7 @@ async def test_status_shows_pace_next_card_and_next_digest(
             "Autopilot: Mo–Fr um 09:00 (Europe/Berlin) · nächste Karte: "
             "Mittwoch, 25. November 2026, 09:00 (Europe/Berlin)" in status
         )
-        assert "Nächste Wochenübersicht: Montag, 30. November 2026, 09:00" in status
+        assert "Nächste Erinnerung: Montag, 30. November 2026, 09:00" in status
         await _say(bot, group, anna, "/timezone America/New_York")
         assert board_of(bot).next_pace_at == _utc(2026, 11, 24, 14, 0)  # 09:00 in New York
 

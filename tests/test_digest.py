@@ -66,7 +66,7 @@ async def test_digest_counts_lists_names_and_its_buttons_bring_up_cards(
         assert "nennt dich hier nicht mehr" in plain(world.bot_texts(group)[-1])
         digest = await _digest(bot, group)
         text = plain(digest.text or "")
-        assert "Wochenübersicht – Citybike" in text
+        assert "Wöchentliche Erinnerung – Citybike" in text
         assert "2 Einträge · Beteiligte: 1" in text
         assert "Noch ohne Ist-Eintrag: 19 von 20 Punkten" in text
         assert "Noch nichts von: Anna, Carla" in text

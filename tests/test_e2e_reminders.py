@@ -40,12 +40,12 @@ def test_remind_in_the_near_future_arrives(world: World, bot: BotProcess) -> Non
     team.say(anna, f"/remind {WEEKDAYS[target.weekday()]} {target:%H:%M}")
     assert f"{target:%H:%M}" in team.last_text()
     team.say(anna, "/status")
-    assert f"Nächste Wochenübersicht: {local_time(target, 'Europe/Vienna', 'de')}" in html.unescape(
+    assert f"Nächste Erinnerung: {local_time(target, 'Europe/Vienna', 'de')}" in html.unescape(
         team.last_text()
     )
     before = team.bot_count()
     wait_until(
-        lambda: any("Wochenübersicht –" in t for t in team.texts_since(before)),
+        lambda: any("Erinnerung –" in t for t in team.texts_since(before)),
         timeout=90,
         what="the digest",
     )
@@ -55,7 +55,7 @@ def test_remind_in_the_near_future_arrives(world: World, bot: BotProcess) -> Non
     assert "19. Individualisierung" not in reminder
     assert "/ist" in reminder
     time.sleep(2.5)  # two more sweeps: nothing is sent again
-    assert sum("Wochenübersicht –" in t for t in team.texts_since(before)) == 1
+    assert sum("Erinnerung –" in t for t in team.texts_since(before)) == 1
     assert world.refusals() == []
 
 
