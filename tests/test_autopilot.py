@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,6 @@ from sqlmodel import Session, select
 
 from bot import clock
 from bot.handlers import autopilot
-from bot.model.pace import EVERY_DAY, Pace, next_pace_due
 from bot.store import queries
 from bot.store.tables import Board, ReminderSent
 from tests.emulator import BotApiEmulator, Chat, Person, World
@@ -317,23 +316,8 @@ async def test_two_applications_on_postgresql_post_one_card_per_due_time(
         inprocess_bot(emulator, tmp_path / "a", database_url=postgres_url) as one,
         inprocess_bot(emulator, tmp_path / "b", database_url=postgres_url) as two,
     ):
-        # set up through the store: on PostgreSQL the inbox's receive_update reads rowcount
-        # -1 for its INSERT (SQLAlchemy >= 2.0.28 needs preserve_rowcount), so updates stall
-        with Session(one.engine, expire_on_commit=False) as session:
-            board = queries.create_board(
-                session,
-                chat_id=group.id,
-                thread_id=0,
-                title="Zwei",
-                language="de",
-                created_by=anna.id,
-                timezone="Europe/Berlin",
-                next_reminder_at=None,
-            )
-            daily = Pace(EVERY_DAY, time(9, 0))
-            first = next_pace_due(clock.now(), daily, "Europe/Berlin")
-            queries.set_pace(session, board=board, days=daily.days, at=daily.hhmm, next_at=first)
-            session.commit()
+        await _say(one, group, anna, "/newboard Zwei")
+        await _say(two, group, anna, "/pace täglich 09:00")  # each application took a command
         for day in range(23, 28):
             due = _utc(2026, 11, day, 8, 0)
             sent = await asyncio.gather(
