@@ -17,6 +17,8 @@ from bot.store.db import session_scope
 from bot.texts import Messages, Texts
 
 ADMIN_CACHE_SECONDS = 120.0
+ACTIVE_CHAT_SECONDS = 600.0
+SEEN_MEMBER_SECONDS = 3600.0
 
 
 @dataclass
@@ -39,6 +41,30 @@ class AdminCache:
         self._entries.pop(chat_id, None)
 
 
+@dataclass
+class Recently:
+    """Facts this process wrote to the database a short while ago, so the hot path need not
+    write them again for every update (which chats are active, who was seen in a group).
+
+    Thread-safe enough for its use: lost or doubled entries only cost one extra write.
+    """
+
+    seconds: float
+    _until: dict[object, float] = field(default_factory=dict)
+
+    def fresh(self, key: object) -> bool:
+        until = self._until.get(key)
+        return until is not None and until > time.monotonic()
+
+    def note(self, key: object) -> None:
+        if len(self._until) > 100_000:  # bounded: forget everything rather than grow
+            self._until.clear()
+        self._until[key] = time.monotonic() + self.seconds
+
+    def forget(self, key: object) -> None:
+        self._until.pop(key, None)
+
+
 class BotData:
     """Shared state of one bot process; filled once by `configure` before polling starts."""
 
@@ -47,6 +73,8 @@ class BotData:
     catalogue: Catalogue
     texts: Texts
     admins: AdminCache
+    active_chats: Recently
+    seen_members: Recently
 
     def configure(
         self, *, settings: Settings, engine: Engine, catalogue: Catalogue, texts: Texts
@@ -56,6 +84,8 @@ class BotData:
         self.catalogue = catalogue
         self.texts = texts
         self.admins = AdminCache()
+        self.active_chats = Recently(seconds=ACTIVE_CHAT_SECONDS)
+        self.seen_members = Recently(seconds=SEEN_MEMBER_SECONDS)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -69,6 +69,9 @@ def draft_from_reply(turn: Turn) -> Draft:
     """Read a reply to a card or prompt: a prefix decides Ist or Soll, else the prompt's kind."""
     found = _card_of(turn, turn.message)
     if found is None:
+        here = turn.board or turn.latest_board()
+        if here is not None:
+            turn.speak(here.language)
         raise Refusal("reply_not_card")
     board, point, kind = found
     raw = message_text(turn.message)
@@ -138,7 +141,7 @@ def _replies_to_bot(turn: Turn) -> bool:
     return sender is not None and sender.id == turn.bot_id
 
 
-@handles()
+@handles(board=Need.OWN)
 def reply_to_card(turn: Turn) -> None:
     """A reply to one of the bot's messages: an entry if it answers a card."""
     if turn.person is None or not _replies_to_bot(turn):

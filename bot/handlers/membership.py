@@ -53,6 +53,7 @@ async def my_chat_member(update: Update, context: Context) -> None:
         greet = joined and queries.claim_welcome(session, chat_id=chat.id, now=clock.now())
         session.commit()
     context.bot_data.admins.forget(chat.id)
+    context.bot_data.active_chats.forget(chat.id)
     if greet:
         await onboarding.welcome(context, chat.id, chat.type, _language(context, change))
     log.info("bot membership in %s: %s", chat.id, "active" if active else "inactive")

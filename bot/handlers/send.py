@@ -39,6 +39,7 @@ def _mark_inactive(data: BotData, chat_id: int) -> None:
         queries.set_chat_active(session, chat_id=chat_id, active=False)
         session.commit()
     data.admins.forget(chat_id)
+    data.active_chats.forget(chat_id)
 
 
 def _migrate(data: BotData, old_chat_id: int, new_chat_id: int) -> None:

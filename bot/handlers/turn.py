@@ -45,6 +45,7 @@ class Need(Enum):
     """Which board a handler works on."""
 
     NONE = auto()  # none needed; the latest one here, if any, sets the language
+    OWN = auto()  # the handler finds its board itself (a reply names its card's board)
     OPEN = auto()  # the open board of this chat and topic
     LATEST = auto()  # the open board, else the most recent closed one
 
@@ -101,6 +102,14 @@ class Turn:
     def answer(self, key: str, **values: object) -> None:
         self.out.answer(self.messages(key, **values))
 
+    def latest_board(self) -> Board | None:
+        """The open board here, else the most recent closed one (for handlers with Need.OWN)."""
+        if not self.scope.is_group:
+            return None
+        return queries.latest_board(
+            self.session, chat_id=self.scope.chat_id, thread_id=self.scope.thread_id
+        )
+
     def speak(self, language: str) -> None:
         """From now on, answer in this language (e.g. after `/lang`)."""
         self.messages = self.data.messages(language)
@@ -120,8 +129,22 @@ def language_for(data: BotData, board: Board | None, scope: Scope, person: Perso
     return data.settings.bot_language
 
 
+def _note_presence(session: Session, data: BotData, scope: Scope, person: Person | None) -> None:
+    """The group speaks, so the bot is in it; the person was seen there (written once in a
+    while, not for every update)."""
+    if not data.active_chats.fresh(scope.chat_id):
+        queries.chat_came_back(session, chat_id=scope.chat_id)
+        data.active_chats.note(scope.chat_id)
+    if person is None or is_anonymous_admin(person, scope):
+        return
+    key = (scope.chat_id, person.id, person.name)
+    if not data.seen_members.fresh(key):
+        queries.note_member(session, chat_id=scope.chat_id, person_id=person.id, name=person.name)
+        data.seen_members.note(key)
+
+
 def _board_for(session: Session, scope: Scope, need: Need) -> Board | None:
-    if not scope.is_group:
+    if not scope.is_group or need is Need.OWN:
         return None
     if need is Need.OPEN:
         return queries.open_board(session, chat_id=scope.chat_id, thread_id=scope.thread_id)
@@ -130,11 +153,11 @@ def _board_for(session: Session, scope: Scope, need: Need) -> Board | None:
 
 def _refusal(turn: Turn, where: Where, need: Need, moderator: bool) -> str | None:
     scope = turn.scope
-    if (where is Where.GROUP or need is not Need.NONE) and not scope.is_group:
+    if (where is Where.GROUP or need in (Need.OPEN, Need.LATEST)) and not scope.is_group:
         return "group_only"
     if where is Where.PRIVATE and not scope.is_private:
         return "private_only"
-    if need is not Need.NONE and turn.board is None:
+    if need in (Need.OPEN, Need.LATEST) and turn.board is None:
         return "no_board"
     if moderator and not turn.moderator:
         return "not_moderator"
@@ -195,11 +218,7 @@ async def run_turn(
                         return True
                 return False
             if scope.is_group:
-                queries.chat_came_back(session, chat_id=scope.chat_id)
-                if person is not None and not is_anonymous_admin(person, scope):
-                    queries.note_member(
-                        session, chat_id=scope.chat_id, person_id=person.id, name=person.name
-                    )
+                _note_presence(session, data, scope, person)
             found = _board_for(session, scope, need)
             turn = Turn(
                 update=update,

@@ -351,7 +351,12 @@ def add_entry(
     )
     session.add(entry)
     try:
-        completed = _update_completion(session, board, point_count)
+        if kind is Kind.SOLL or board.completed_at is not None:
+            # a Soll entry, or one more entry on a complete board, cannot change completeness
+            session.flush()
+            completed = False
+        else:
+            completed = _update_completion(session, board, point_count)
     except IntegrityError:
         session.rollback()
         existing = entry_by_message(session, chat_id=chat_id, message_id=message_id)
@@ -504,6 +509,8 @@ def set_reminder(
 # the same transaction as its effects; the pipeline finishes it once its answers are sent
 # (bot/updates/). Unfinished = `processed_at` is NULL.
 
+from collections.abc import Sequence  # noqa: E402
+
 from sqlalchemy import case, delete  # noqa: E402
 from sqlalchemy.dialects import postgresql as _postgresql  # noqa: E402
 from sqlalchemy.dialects import sqlite as _sqlite  # noqa: E402
@@ -537,15 +544,50 @@ def receive_update(session: Session, *, update_id: int, chat_id: int | None, pay
     return session.execute(statement).first() is not None
 
 
+# The hot path's statements on the table itself (SQLAlchemy Core): the ORM's bookkeeping for an
+# UPDATE cost more CPU than the update's own work.
+_INBOX = InboxUpdate.__table__  # type: ignore[attr-defined]
+
+
+def receive_updates(
+    session: Session, *, updates: Sequence[tuple[int, int | None, str]]
+) -> set[int]:
+    """Store a batch of updates (id, chat id, JSON) in one statement; the ids that were new."""
+    if not updates:
+        return set()
+    dialect = session.get_bind().dialect.name
+    insert = _postgresql.insert if dialect == "postgresql" else _sqlite.insert
+    now = utcnow()
+    statement = (
+        insert(_INBOX)
+        .values(
+            [
+                {
+                    "update_id": update_id,
+                    "chat_id": chat_id,
+                    "payload": payload,
+                    "received_at": now,
+                    "attempts": 0,
+                    "outcome": UPDATE_NEW,
+                }
+                for update_id, chat_id, payload in updates
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(_INBOX.c.update_id)
+    )
+    return {row[0] for row in session.execute(statement)}
+
+
 def claim_update(session: Session, *, update_id: int) -> bool:
     """Claim an update for the handler whose transaction this is; False when it was claimed or
     finished already (by this or another process) — then its effects exist already."""
     result = session.execute(
-        update(InboxUpdate)
+        update(_INBOX)
         .where(
-            col(InboxUpdate.update_id) == update_id,
-            col(InboxUpdate.outcome) == UPDATE_NEW,
-            col(InboxUpdate.processed_at).is_(None),
+            _INBOX.c.update_id == update_id,
+            _INBOX.c.outcome == UPDATE_NEW,
+            _INBOX.c.processed_at.is_(None),
         )
         .values(outcome=UPDATE_HANDLED)
     )
@@ -555,18 +597,23 @@ def claim_update(session: Session, *, update_id: int) -> bool:
 def finish_update(session: Session, *, update_id: int, outcome: str) -> bool:
     """Mark an update finished; `outcome` unless a handler claimed it ("handled" stays).
     False when it was finished already."""
+    return finish_updates(session, update_ids=[update_id], outcome=outcome) == 1
+
+
+def finish_updates(session: Session, *, update_ids: Sequence[int], outcome: str) -> int:
+    """Mark several updates finished in one statement (see finish_update); how many were."""
     result = session.execute(
-        update(InboxUpdate)
-        .where(col(InboxUpdate.update_id) == update_id, col(InboxUpdate.processed_at).is_(None))
+        update(_INBOX)
+        .where(_INBOX.c.update_id.in_(list(update_ids)), _INBOX.c.processed_at.is_(None))
         .values(
             processed_at=utcnow(),
             outcome=case(
-                (col(InboxUpdate.outcome) == UPDATE_NEW, outcome[:16]),
-                else_=col(InboxUpdate.outcome),
+                (_INBOX.c.outcome == UPDATE_NEW, outcome[:16]),
+                else_=_INBOX.c.outcome,
             ),
         )
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def count_failed_attempt(session: Session, *, update_id: int) -> int:

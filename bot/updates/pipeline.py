@@ -68,6 +68,43 @@ class Received:
         return self.update.update_id
 
 
+class Finisher:
+    """Marks updates finished with a group commit: while one batch is written, the updates that
+    finish meanwhile wait and go into the next one. Idle, an update is written at once; under
+    load, one statement and one commit serve many updates. `finish` returns once committed."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._waiting: list[tuple[int, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def finish(self, update_id: int) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((update_id, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_all())
+        await done
+
+    async def _write_all(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                await asyncio.to_thread(self._write, [update_id for update_id, _ in batch])
+            except Exception as exc:  # the caller sees the database's failure
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+    def _write(self, update_ids: list[int]) -> None:
+        with session_scope(self.engine) as session:
+            queries.finish_updates(session, update_ids=update_ids, outcome=queries.UPDATE_DONE)
+            session.commit()
+
+
 class Pipeline:
     """Stores updates in the inbox and runs them through the application exactly once."""
 
@@ -83,6 +120,7 @@ class Pipeline:
         self.engine = engine
         self.max_attempts = max_attempts
         self.locks = ChatLocks(engine, slots=lock_slots)
+        self.finisher = Finisher(engine)
 
     # ---- the inbox ------------------------------------------------------------------------
 
@@ -96,19 +134,13 @@ class Pipeline:
         texts = payloads if payloads is not None else [json.dumps(u.to_dict()) for u in updates]
         rows = [(u.update_id, chat_key(u), text) for u, text in zip(updates, texts, strict=True)]
 
-        def store() -> list[int]:
+        def store() -> set[int]:
             with session_scope(self.engine) as session:
-                fresh = [
-                    update_id
-                    for update_id, chat_id, payload in rows
-                    if queries.receive_update(
-                        session, update_id=update_id, chat_id=chat_id, payload=payload
-                    )
-                ]
+                fresh = queries.receive_updates(session, updates=rows)
                 session.commit()
                 return fresh
 
-        fresh = set(await asyncio.to_thread(store))
+        fresh = await asyncio.to_thread(store)
         return [Received(u, chat_key(u)) for u in updates if u.update_id in fresh]
 
     async def unprocessed(
@@ -160,7 +192,11 @@ class Pipeline:
         started = time.monotonic()
         with unit_of_work(received.update_id, resumed=received.resumed) as unit:
             await self.application.process_update(received.update)
-        outcome = await asyncio.to_thread(self._settle, received, unit.failure)
+        if unit.failure is None:  # the usual case: finished together with others (group commit)
+            await self.finisher.finish(received.update_id)
+            outcome = Outcome.DONE
+        else:
+            outcome = await asyncio.to_thread(self._settle, received, unit.failure)
         metrics.observe_update(
             update_kind(received.update),
             time.monotonic() - started,
