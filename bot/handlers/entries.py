@@ -47,22 +47,21 @@ def _card_of(turn: Turn, message: Message) -> tuple[Board, int, Kind] | None:
     target = message.reply_to_message
     if target is None:
         return None
-    card = queries.card_by_message(
+    found = queries.card_and_board(
         turn.session, chat_id=message.chat.id, message_id=target.message_id
     )
-    if card is not None:
-        board = queries.board_by_id(turn.session, card.board_id)
-        assert board is not None
+    if found is not None:
+        card, board = found
         return board, card.point, Kind.IST
     prompt = queries.prompt_by_message(
         turn.session, chat_id=message.chat.id, message_id=target.message_id
     )
     if prompt is None:
         return None
-    board = queries.board_by_id(turn.session, prompt.board_id)
-    assert board is not None
+    prompted = queries.board_by_id(turn.session, prompt.board_id)
+    assert prompted is not None
     # whoever replies, it is their entry: a prompt only suggests the point and the kind
-    return board, prompt.point, Kind(prompt.kind)
+    return prompted, prompt.point, Kind(prompt.kind)
 
 
 def draft_from_reply(turn: Turn) -> Draft:

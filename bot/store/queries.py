@@ -276,6 +276,16 @@ def card_by_message(session: Session, *, chat_id: int, message_id: int) -> Card 
     ).first()
 
 
+def card_and_board(session: Session, *, chat_id: int, message_id: int) -> tuple[Card, Board] | None:
+    """The card that is this message, with its board, in one query (a reply's hot path)."""
+    row = session.exec(
+        select(Card, Board)
+        .join(Board, col(Board.id) == col(Card.board_id))
+        .where(Card.chat_id == chat_id, Card.message_id == message_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
 def latest_cards(session: Session, board_id: int) -> dict[int, Card]:
     """The newest card of each point of a board."""
     cards = session.exec(
@@ -334,10 +344,11 @@ def add_entry(
     message_id: int,
     point_count: int = 20,
 ) -> Saved:
-    """Record an entry once per Telegram message; a redelivered message is a duplicate."""
-    existing = entry_by_message(session, chat_id=chat_id, message_id=message_id)
-    if existing is not None:
-        return Saved(existing, duplicate=True, completed_now=False)
+    """Record an entry once per Telegram message; a message seen before is a duplicate.
+
+    The unique (chat, message) key decides, without a look-up first: a duplicate is rare (a
+    redelivery under a new update id), and its transaction is rolled back.
+    """
     assert board.id is not None
     entry = Entry(
         board_id=board.id,
