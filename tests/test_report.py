@@ -166,6 +166,15 @@ def test_the_plan_is_a_table_when_given() -> None:
     assert _squeezed("3D-gedruckte Reifen mit Farbauswahl") in _squeezed(last)
 
 
+def test_a_measure_as_long_as_an_entry_may_be_continues_on_the_next_page() -> None:
+    view = demo_board(CATALOGUE["de"], "Demo", "de")
+    text = " ".join(f"Schritt{i}" for i in range(440))  # ~4,000 characters
+    plan = [PlanRow(1, 3, text, "Anna", date(2026, 12, 1), "offen", 1)]
+    pages = _pages(render_pdf(CATALOGUE["de"], TEXTS["de"], view, now=NOW, plan=plan))
+    shown = _squeezed("".join(pages))
+    assert all(f"Schritt{i}" in shown for i in range(440))
+
+
 def test_the_review_says_what_is_missing_and_who_links_the_steps() -> None:
     view = _view([(p, Kind.IST, f"P{p}", "Anna") for p in range(1, 21) if p not in (3, 17)])
     text = "\n".join(_pages(render_pdf(CATALOGUE["de"], TEXTS["de"], view, now=NOW)))

@@ -280,7 +280,8 @@ def _plan(
         ]
         rows.append([Paragraph(_markup(cell), styles.cell) for cell in cells])
     shares = (0.05, 0.16, 0.29, 0.17, 0.13, 0.10, 0.10)
-    table = Table(rows, colWidths=[width * s for s in shares], repeatRows=1)
+    # a measure as long as an entry may be (4,000 characters) continues on the next page
+    table = Table(rows, colWidths=[width * s for s in shares], repeatRows=1, splitInRow=1)
     table.setStyle(
         TableStyle(
             [
