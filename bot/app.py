@@ -45,7 +45,7 @@ from bot.handlers.reading import scope_of
 from bot.handlers.send import ChatGone, send_html
 from bot.model.catalogue import Catalogue
 from bot.ratelimit import PostingRateLimiter
-from bot.request import AiohttpRequest
+from bot.request import AiohttpRequest, UpdatesRequest
 from bot.settings import Settings
 from bot.texts import Texts
 from bot.updates.unit import note_failure
@@ -121,6 +121,9 @@ def build_application(
 ) -> BotApplication:
     """The bot, wired: defaults, rate limiter, ordered concurrency, handlers, reminder sweep."""
     timeout = settings.telegram_timeout_seconds
+    updates_request = UpdatesRequest(
+        connection_pool_size=1, connect_timeout=timeout, read_timeout=timeout + 30
+    )
     bot = ExtBot(
         token=settings.telegram_bot_token.get_secret_value(),
         base_url=settings.api_base_url or "https://api.telegram.org/bot",
@@ -134,9 +137,7 @@ def build_application(
             media_write_timeout=4 * timeout,
             pool_timeout=timeout,
         ),
-        get_updates_request=AiohttpRequest(
-            connection_pool_size=1, connect_timeout=timeout, read_timeout=timeout + 30
-        ),
+        get_updates_request=updates_request,
         defaults=Defaults(
             parse_mode=ParseMode.HTML,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
@@ -157,6 +158,7 @@ def build_application(
     application.bot_data.configure(
         settings=settings, engine=engine, catalogue=catalogue, texts=texts
     )
+    application.bot_data.updates_request = updates_request
     register_handlers(application)
     job_queue = application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"

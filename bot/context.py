@@ -12,6 +12,7 @@ from sqlmodel import Session
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 from bot.model.catalogue import Catalogue, ModelText
+from bot.request import UpdatesRequest
 from bot.settings import Settings
 from bot.store.db import session_scope
 from bot.texts import Messages, Texts
@@ -74,6 +75,7 @@ class BotData:
     texts: Texts
     admins: AdminCache
     active_chats: Recently
+    updates_request: UpdatesRequest | None = None  # keeps getUpdates' JSON for the inbox
     seen_members: Recently
 
     def configure(

@@ -117,7 +117,7 @@ def test_the_board_with_all_of_it_is_still_accepted(stage: Stage) -> None:
     wait_until(
         lambda: (
             len([m for m in stage.world.bot_messages(stage.group)[before:] if m.kind == "document"])
-            == 2
+            == 4  # Markdown, JSON, the report, the image
         ),
         what="export",
     )

@@ -106,25 +106,25 @@ class Poller:
         await self.queues.close(SHUTDOWN_GRACE_SECONDS)
         await self._confirm()
 
-    async def _fetch(self) -> tuple[list[Update], list[str]] | tuple[()]:
+    async def _fetch(self) -> tuple[tuple[Update, ...], list[str]] | tuple[()]:
         """A batch of updates with their JSON as Telegram sent it (kept for the inbox: encoding
         the parsed objects again would cost more than the rest of an update's work)."""
-        bot = self.pipeline.application.bot
-        arguments: dict[str, Any] = {
-            "limit": BATCH_LIMIT,
-            "timeout": self.poll_timeout,
-            "allowed_updates": self.allowed_updates,
-        }
-        if self._offset is not None:
-            arguments["offset"] = self._offset
-        raw = await bot.do_api_request(
-            "getUpdates", api_kwargs=arguments, read_timeout=self.poll_timeout + 10
+        application = self.pipeline.application
+        updates = await application.bot.get_updates(
+            offset=self._offset,
+            limit=BATCH_LIMIT,
+            timeout=self.poll_timeout,
+            allowed_updates=self.allowed_updates,
+            read_timeout=self.poll_timeout + 10,
         )
-        if not raw:
+        if not updates:
             return ()
-        assert isinstance(raw, list)
-        updates = [Update.de_json(item, bot) for item in raw]
-        return updates, [json.dumps(item, ensure_ascii=False) for item in raw]
+        request = application.bot_data.updates_request
+        kept = request.take_payloads() if request is not None else {}
+        payloads = [
+            kept.get(u.update_id) or json.dumps(u.to_dict(), ensure_ascii=False) for u in updates
+        ]
+        return updates, payloads
 
     async def _confirm(self) -> None:
         """Tell Telegram the stored updates arrived (they are in the inbox)."""
