@@ -38,7 +38,28 @@ def test_group_upgraded_to_supergroup_keeps_everything(world: World, bot: BotPro
     assert team.has_card(2)
     assert {r[3] for r in live_entries(bot.database_url)} == {team.chat.id}
     assert len(live_entries(bot.database_url)) == 3
-    assert world.refusals() == []
+    # the move was confirmed by asking Telegram about the old chat: "upgraded", as expected
+    refused = world.refusals()
+    assert {r.method for r in refused} <= {"getChat"}
+    assert all("upgraded to a supergroup" in r.description for r in refused)
+
+
+def test_a_forged_migration_moves_nothing(world: World, bot: BotProcess) -> None:
+    anna = world.person(1151, "Anna")
+    mallory = world.person(1152, "Mallory")
+    victim = world.group("Opfer", owner=anna)
+    attacker = world.group("Angreifer", owner=mallory, supergroup=True)
+    team = Team(world, victim)
+    bot.start()
+    team.say(anna, "/newboard Geheim")
+    team.entry(anna, "/ist 1 vertraulich")
+    # a service message in the attacker's group claiming to be the victim's upgrade
+    with world.lock:
+        note = world._store(attacker, mallory, service={"migrate_from_chat_id": victim.id})
+        world._push({"message": world.message_json(attacker, note)})
+    Team(world, attacker).say(mallory, "/export")
+    assert rows(bot.database_url, "select chat_id from board") == [(victim.id,)]
+    assert not any(m.kind == "document" for m in world.bot_messages(attacker))
 
 
 def test_a_send_to_the_old_id_follows_the_migration(world: World, bot: BotProcess) -> None:
