@@ -19,9 +19,20 @@ from datetime import timedelta
 from enum import Enum
 from typing import Any
 
-from telegram.error import BadRequest, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
+
+from bot import metrics
 
 log = logging.getLogger(__name__)
 
@@ -237,30 +248,35 @@ class PostingRateLimiter(BaseRateLimiter[int]):
             await ready()
             try:
                 return await call()
-            except RetryAfter as exc:
+            except TelegramError as exc:
+                metrics.telegram_error(_code_of(exc))
+                retryable = isinstance(exc, RetryAfter | NetworkError)
+                if not retryable or isinstance(exc, BadRequest):
+                    raise
+                error: TelegramError = exc
+            if isinstance(error, RetryAfter):
                 if floods >= flood_retries:
                     log.warning(
                         "%s for %s: still flood-limited after %d retries", endpoint, chat, floods
                     )
-                    raise
+                    raise error
                 floods += 1
-                seconds = retry_after_seconds(exc)
+                seconds = retry_after_seconds(error)
                 log.info("%s for %s: flood limit, chat paused %.0fs", endpoint, chat, seconds)
                 self._pause(chat, lane, seconds)
-            except BadRequest:
-                raise
-            except NetworkError as exc:  # timeouts, dropped connections, Telegram's 5xx
-                if faults >= self._network_retries:
-                    raise
-                faults += 1
-                log.warning(
-                    "%s: Telegram unreachable (%s); retrying in %.1fs",
-                    endpoint,
-                    type(exc).__name__,
-                    backoff,
-                )
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                continue
+            # timeouts, dropped connections, Telegram's 5xx
+            if faults >= self._network_retries:
+                raise error
+            faults += 1
+            log.warning(
+                "%s: Telegram unreachable (%s); retrying in %.1fs",
+                endpoint,
+                type(error).__name__,
+                backoff,
+            )
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
     def _pause(self, chat: int | str | None, lane: Lane, seconds: float) -> None:
         """Hold the chat's requests of this lane (a post's 429: its edits too) for `seconds`."""
@@ -326,3 +342,19 @@ async def _wait(delay: Callable[[], float]) -> None:
 def _now() -> float:
     """The event loop's clock (what asyncio.sleep counts in; tests may run it virtually)."""
     return asyncio.get_running_loop().time()
+
+
+def _code_of(error: TelegramError) -> str:
+    """The kind of refusal, for the error counter: the HTTP-like code where there is one."""
+    for kind, code in (
+        (RetryAfter, "429"),
+        (ChatMigrated, "400"),
+        (BadRequest, "400"),
+        (Forbidden, "403"),
+        (InvalidToken, "401"),
+        (TimedOut, "timeout"),
+        (NetworkError, "network"),
+    ):
+        if isinstance(error, kind):
+            return code
+    return "other"

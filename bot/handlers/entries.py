@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from telegram import Message
 
-from bot import clock
+from bot import clock, metrics
+from bot.context import Context
 from bot.handlers.outputs import queue_completion
 from bot.handlers.reading import command_word, message_text
 from bot.handlers.turn import Need, Refusal, Turn, handles
@@ -123,9 +124,15 @@ def _save(turn: Turn, draft: Draft) -> None:
     )
     if not saved.duplicate:
         _changed(turn, board)
+        turn.out.then(_count_entry)
     turn.out.react()
     if saved.completed_now:
         queue_completion(turn.out, queries.board_view(turn.session, board))
+
+
+async def _count_entry(context: Context) -> None:
+    """Counted once committed (the outbox runs after the commit)."""
+    metrics.entry_saved()
 
 
 def _changed(turn: Turn, board: Board) -> None:

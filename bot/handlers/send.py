@@ -172,24 +172,3 @@ async def edit_html(
         log.info("message %s in %s not edited: %s", message_id, chat_id, exc)
         return False
     return True
-
-
-async def edit_buttons(
-    context: Context, chat_id: int, message_id: int, markup: InlineKeyboardMarkup | None
-) -> bool:
-    """Replace (or with None remove) the buttons of a bot message; best effort, like edit_html."""
-    try:
-        await context.bot.edit_message_reply_markup(
-            chat_id=chat_id, message_id=message_id, reply_markup=markup
-        )
-    except BadRequest as exc:
-        if not _not_modified(exc):
-            log.info("buttons of %s in %s not edited: %s", message_id, chat_id, exc)
-            return False
-    except Forbidden:
-        _mark_inactive(context.bot_data, chat_id)
-        return False
-    except (NetworkError, ChatMigrated, RetryAfter) as exc:
-        log.info("buttons of %s in %s not edited: %s", message_id, chat_id, exc)
-        return False
-    return True
