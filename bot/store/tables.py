@@ -19,6 +19,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from bot import clock
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """A timezone-aware datetime, stored as UTC (SQLite keeps no zone, so it is re-attached)."""
@@ -41,8 +43,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 def utcnow() -> datetime:
-    """The current time, aware, in UTC."""
-    return datetime.now(UTC)
+    """The current time, aware, in UTC (the bot's clock, which tests can set)."""
+    return clock.now().astimezone(UTC)
 
 
 def _big(**kwargs: object) -> Column[int]:

@@ -28,6 +28,20 @@ COMMAND_SCOPES = {
     "chat_member",
 }
 _query_ids = itertools.count(900000001)
+_ADMIN_RIGHTS = {
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": True,
+    "can_manage_video_chats": True,
+    "can_restrict_members": True,
+    "can_promote_members": False,
+    "can_change_info": True,
+    "can_invite_users": True,
+    "can_post_stories": False,
+    "can_edit_stories": False,
+    "can_delete_stories": False,
+}
 
 
 class QueryTooOld(Exception):
@@ -162,6 +176,27 @@ class InteractiveMixin:
                 }
             )
             return query.id
+
+    def demote(self, chat: Chat, person: Person, *, by: Person) -> None:
+        """An administrator loses the rights; Telegram sends a `chat_member` update (bots that
+        are administrators receive them when they ask for them in allowed_updates)."""
+        with self.lock:
+            self.chats[chat.id].admins.discard(person.id)
+            self._push(  # type: ignore[attr-defined]
+                {
+                    "chat_member": {
+                        "chat": self.chats[chat.id].json(),
+                        "from": by.json(),
+                        "date": int(time.time()),
+                        "old_chat_member": {
+                            "status": "administrator",
+                            "user": person.json(),
+                            **_ADMIN_RIGHTS,
+                        },
+                        "new_chat_member": {"status": "member", "user": person.json()},
+                    }
+                }
+            )
 
     def answer_of(self, query_id: str) -> dict[str, Any] | None:
         """The bot's answer to a press, if it gave one."""

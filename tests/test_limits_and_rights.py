@@ -1,0 +1,152 @@
+"""Rights follow Telegram at once; heavy outputs cool down; completion is announced once a day;
+entries have a length limit; the layers keep their imports (SPEC §8, issues 8 and 13)."""
+
+from __future__ import annotations
+
+import ast
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from bot import clock
+from bot.handlers.entries import ENTRY_LIMIT
+from bot.store.tables import Entry
+from tests.emulator import BotApiEmulator
+from tests.inprocess import inprocess_bot
+from tests.scenario import plain
+
+BOT_PACKAGE = Path(__file__).resolve().parents[1] / "bot"
+
+
+def _texts_since(world: object, group: object, before: int) -> list[str]:
+    return [plain(t) for t in world.bot_texts(group)[before:]]  # type: ignore[attr-defined]
+
+
+async def test_a_demoted_administrator_loses_moderator_rights_at_once(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    world = emulator.world
+    anna = world.person(1401, "Anna")
+    ben = world.person(1402, "Ben")
+    group = world.group("Team", owner=anna, admins=(ben,), supergroup=True)
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, anna, "/newboard Rechte")
+        world.send(group, ben, "/point 2")  # an administrator: allowed (and now cached)
+        await bot.deliver()
+        assert world.bot_texts(group)[-1].startswith("<b>2. ")
+        world.demote(group, ben, by=anna)
+        world.send(group, ben, "/point 3")
+        await bot.deliver()
+        assert "Moderator" in plain(world.bot_texts(group)[-1])
+        assert not any(t.startswith("<b>3. ") for t in world.bot_texts(group))
+
+
+async def test_heavy_outputs_cool_down_per_command_while_the_board_is_unchanged(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    world = emulator.world
+    anna = world.person(1501, "Anna")
+    group = world.group("Team", owner=anna, supergroup=True)
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, anna, "/newboard Flut")
+        world.send(group, anna, "/ist 1 Stand")
+        await bot.deliver()
+
+        def photos() -> int:
+            return sum(m.kind == "photo" for m in world.bot_messages(group))
+
+        world.send(group, anna, "/board")
+        await bot.deliver()
+        assert photos() == 1
+        before = len(world.bot_messages(group))
+        world.send(group, anna, "/board")  # the same again: a note, no second board
+        await bot.deliver()
+        assert photos() == 1
+        note = _texts_since(world, group, before)
+        assert len(note) == 1
+        assert "nicht geändert" in note[0]
+        world.send(group, anna, "/export")  # another command is not held back
+        await bot.deliver()
+        assert sum(m.kind == "document" for m in world.bot_messages(group)) == 4
+        world.send(group, anna, "/ist 2 neu")  # the board changed: /board answers again
+        world.send(group, anna, "/board")
+        await bot.deliver()
+        assert photos() == 2
+
+
+async def test_completion_is_announced_once_a_day(
+    emulator: BotApiEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = emulator.world
+    anna = world.person(1601, "Anna")
+    group = world.group("Team", owner=anna, supergroup=True)
+    now = [datetime(2026, 11, 26, 9, 0, tzinfo=UTC)]
+    monkeypatch.setattr(clock, "now", lambda: now[0])
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, anna, "/newboard Voll")
+        for point in range(1, 21):
+            world.send(group, anna, f"/ist {point} Stand {point}")
+        await bot.deliver()
+
+        def announcements() -> int:
+            return sum("vollständig!" in t for t in world.bot_texts(group))
+
+        assert announcements() == 1
+        world.send(group, anna, "/undo")  # complete → incomplete → complete again
+        world.send(group, anna, "/ist 20 wieder da")
+        await bot.deliver()
+        assert announcements() == 1
+        now[0] += timedelta(days=1, minutes=1)
+        world.send(group, anna, "/undo")
+        world.send(group, anna, "/ist 20 am nächsten Tag")
+        await bot.deliver()
+        assert announcements() == 2
+
+
+async def test_an_entry_over_the_limit_is_answered_and_not_stored(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    world = emulator.world
+    anna = world.person(1701, "Anna")
+    group = world.group("Team", owner=anna, supergroup=True)
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, anna, "/newboard Lang")
+        world.send(group, anna, "/point 1")
+        await bot.deliver()
+        card = world.bot_messages(group)[-1]
+        long = world.send(group, anna, "x" * (ENTRY_LIMIT + 1), reply_to=card.message_id)
+        fits = world.send(group, anna, "y" * ENTRY_LIMIT, reply_to=card.message_id)
+        await bot.deliver()
+        assert "zu lang" in plain(world.bot_texts(group)[-1])
+        assert long.reactions == []
+        assert fits.reactions == ["👍"]
+        with Session(bot.engine) as session:
+            stored = session.exec(select(Entry.text)).all()
+        assert stored == ["y" * ENTRY_LIMIT]
+
+
+def _imports(folder: str) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for path in (BOT_PACKAGE / folder).rglob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+        found[path.name] = names
+    return found
+
+
+def test_layers_keep_their_imports() -> None:
+    """model/ knows neither Telegram nor the database; render/ knows no store and no handlers."""
+    for name, imports in _imports("model").items():
+        assert not any(
+            i.startswith(("telegram", "bot.store", "sqlalchemy", "sqlmodel")) for i in imports
+        ), name
+    for name, imports in _imports("render").items():
+        assert not any(i.startswith(("bot.store", "bot.handlers", "telegram")) for i in imports), (
+            name
+        )
