@@ -179,4 +179,4 @@ def test_offline_demo_and_export(world: World, bot: BotProcess, tmp_path: Path) 
         timeout=120,
     )
     assert demo.returncode == 0
-    assert len(list((tmp_path / "demo").iterdir())) == 4
+    assert len(list((tmp_path / "demo").iterdir())) == 5  # .md .json .pdf .png .telegram.html

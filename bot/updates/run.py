@@ -8,6 +8,7 @@ getting updates to it is done here, through the inbox (bot/updates/pipeline.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Sequence
@@ -34,6 +35,14 @@ PURGE_EVERY = timedelta(hours=6)
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
+async def _close_requests(application: AnyApplication) -> None:
+    requests = [application.bot.request, getattr(application.bot_data, "updates_request", None)]
+    for request in requests:
+        if request is not None:
+            with contextlib.suppress(Exception):
+                await request.shutdown()
+
+
 def run_application(
     application: AnyApplication,
     engine: Engine,
@@ -55,7 +64,14 @@ async def _serve(
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, stop.set)
     pipeline = Pipeline(application, engine)
-    await application.initialize()
+    try:
+        await application.initialize()
+    except BaseException:
+        # e.g. Telegram refused the token: close the HTTP sessions opened before the refusal
+        # (python-telegram-bot's shutdown skips a bot whose start-up failed)
+        await _close_requests(application)
+        await pipeline.close()
+        raise
     try:
         if application.post_init is not None:
             await application.post_init(application)
