@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from sqlalchemy import Engine
 from telegram import LinkPreviewOptions, Update
@@ -120,6 +121,9 @@ def build_application(
     settings: Settings, engine: Engine, catalogue: Catalogue, texts: Texts
 ) -> BotApplication:
     """The bot, wired: defaults, rate limiter, ordered concurrency, handlers, reminder sweep."""
+    # Telegram's retry_after as python-telegram-bot's future type (a timedelta), which the rate
+    # limiter reads either way, without the deprecation warning of the old one
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     timeout = settings.telegram_timeout_seconds
     updates_request = UpdatesRequest(
         connection_pool_size=1, connect_timeout=timeout, read_timeout=timeout + 30

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from bot.store.db import make_engine, normalise_url, upgrade_schema
 from tests.emulator import BotApiEmulator, World
-from tests.harness import BotProcess
+from tests.harness import BotProcess, BotThread
 from tests.postgres import PostgresServer
 
 
@@ -33,15 +33,27 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'bot.sqlite3'}"
 
 
+def _checked(running: BotProcess | BotThread) -> None:
+    running.stop()
+    log = running.log()
+    assert running.tracebacks_while_running() == [], f"the bot logged a traceback:\n{log}"
+    assert "7000000001:AAH" not in log, "the token reached the log"
+
+
 @pytest.fixture
-def bot(emulator: BotApiEmulator, sqlite_url: str, tmp_path: Path) -> Iterator[BotProcess]:
+def bot(emulator: BotApiEmulator, sqlite_url: str, tmp_path: Path) -> Iterator[BotThread]:
+    """The bot serving in a thread of the test process (see BotThread)."""
+    running = BotThread(emulator, sqlite_url, tmp_path)
+    yield running
+    _checked(running)
+
+
+@pytest.fixture
+def bot_process(emulator: BotApiEmulator, sqlite_url: str, tmp_path: Path) -> Iterator[BotProcess]:
+    """`python -m bot` as a process: for tests of signals, kill -9 and what the process prints."""
     process = BotProcess(emulator, sqlite_url, tmp_path)
     yield process
-    code = process.stop()
-    log = process.log()
-    assert process.tracebacks_while_running() == [], f"the bot logged a traceback:\n{log}"
-    assert "7000000001:AAH" not in log, "the token reached the log"
-    del code
+    _checked(process)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.emulator import World
-from tests.harness import BotProcess, wait_until
+from tests.harness import BotThread, wait_until
 from tests.scenario import Team
 
 pytestmark = pytest.mark.e2e
@@ -22,7 +22,7 @@ def _all_text(team: Team, since: int) -> str:
     return "\n".join(team.texts_since(since))
 
 
-def test_team_fills_whole_board(world: World, bot: BotProcess) -> None:
+def test_team_fills_whole_board(world: World, bot: BotThread) -> None:
     anna = world.person(101, "Anna")  # group owner
     ben = world.person(102, "Ben")
     carla = world.person(103, "Carla")
@@ -108,7 +108,7 @@ def test_team_fills_whole_board(world: World, bot: BotProcess) -> None:
     assert world.refusals() == []
 
 
-def _stored_texts(bot: BotProcess) -> str:
+def _stored_texts(bot: BotThread) -> str:
     import sqlite3
 
     path = bot.database_url.removeprefix("sqlite:///")
@@ -134,7 +134,7 @@ def _assert_board_has_exactly(
             assert f"{text} – {author}" in plain, text
 
 
-def test_non_moderator_cannot_move_the_group(world: World, bot: BotProcess) -> None:
+def test_non_moderator_cannot_move_the_group(world: World, bot: BotThread) -> None:
     anna = world.person(201, "Anna")
     eve = world.person(202, "Eve")
     group = world.group("Team", owner=anna)
@@ -155,7 +155,7 @@ def test_non_moderator_cannot_move_the_group(world: World, bot: BotProcess) -> N
     assert "Aktueller Punkt: 6. Konfiguration" in html.unescape(team.last_text())
 
 
-def test_restart_keeps_everything(world: World, bot: BotProcess) -> None:
+def test_restart_keeps_everything(world: World, bot: BotThread) -> None:
     anna = world.person(301, "Anna")
     ben = world.person(302, "Ben")
     group = world.group("Team", owner=anna)
@@ -176,7 +176,7 @@ def test_restart_keeps_everything(world: World, bot: BotProcess) -> None:
     assert world.refusals() == []
 
 
-def test_every_bad_input_gets_an_answer_and_changes_nothing(world: World, bot: BotProcess) -> None:
+def test_every_bad_input_gets_an_answer_and_changes_nothing(world: World, bot: BotThread) -> None:
     anna = world.person(401, "Anna")
     ben = world.person(402, "Ben")
     group = world.group("Team", owner=anna)
@@ -242,7 +242,7 @@ def test_every_bad_input_gets_an_answer_and_changes_nothing(world: World, bot: B
     assert world.refusals() == []
 
 
-def test_caption_counts_and_closed_board_refuses(world: World, bot: BotProcess) -> None:
+def test_caption_counts_and_closed_board_refuses(world: World, bot: BotThread) -> None:
     anna = world.person(501, "Anna")
     ben = world.person(502, "Ben")
     group = world.group("Team", owner=anna)

@@ -14,13 +14,13 @@ import pytest
 from PIL import Image
 
 from tests.emulator import World
-from tests.harness import REPO, BotProcess, wait_until
+from tests.harness import REPO, BotThread, wait_until
 from tests.scenario import Team, plain
 
 pytestmark = pytest.mark.e2e
 
 
-def test_review_close_export_and_a_late_reply(world: World, bot: BotProcess) -> None:
+def test_review_close_export_and_a_late_reply(world: World, bot: BotThread) -> None:
     anna = world.person(701, "Anna")
     ben = world.person(702, "Ben")
     group = world.group("Team", owner=anna, supergroup=True)
@@ -86,7 +86,7 @@ def test_review_close_export_and_a_late_reply(world: World, bot: BotProcess) -> 
     assert world.violations == []
 
 
-def test_example_and_language(world: World, bot: BotProcess) -> None:
+def test_example_and_language(world: World, bot: BotThread) -> None:
     anna = world.person(801, "Anna")
     group = world.group("Team", owner=anna)
     team = Team(world, group)
@@ -113,7 +113,7 @@ def test_example_and_language(world: World, bot: BotProcess) -> None:
     assert world.refusals() == []
 
 
-def test_demo_in_a_private_chat(world: World, bot: BotProcess) -> None:
+def test_demo_in_a_private_chat(world: World, bot: BotThread) -> None:
     carla = world.person(901, "Carla", language_code="en")
     private = world.private(carla)
     bot.start()
@@ -138,7 +138,7 @@ def test_demo_in_a_private_chat(world: World, bot: BotProcess) -> None:
     assert world.refusals() == []
 
 
-def test_offline_demo_and_export(world: World, bot: BotProcess, tmp_path: Path) -> None:
+def test_offline_demo_and_export(world: World, bot: BotThread, tmp_path: Path) -> None:
     anna = world.person(951, "Anna")
     group = world.group("Team", owner=anna)
     team = Team(world, group)

@@ -18,7 +18,7 @@ from bot.model.entry_text import parse_entry
 from tests.dbtools import rows
 from tests.emulator import BotApiEmulator, Chat, Person, World
 from tests.emulator.world import COMMAND, StoredMessage
-from tests.harness import BotProcess, wait_until
+from tests.harness import BotThread, wait_until
 from tests.hostile_texts import HOSTILE_TEXTS
 
 pytestmark = pytest.mark.e2e
@@ -39,7 +39,7 @@ PROFILE = settings(
 
 class Stage:
     def __init__(
-        self, world: World, bot: BotProcess, group: Chat, anna: Person, card: StoredMessage
+        self, world: World, bot: BotThread, group: Chat, anna: Person, card: StoredMessage
     ) -> None:
         self.world, self.bot, self.group, self.anna, self.card = world, bot, group, anna, card
 
@@ -57,7 +57,7 @@ def first_card(world: World, group: Chat) -> StoredMessage | None:
 def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
     workdir: Path = tmp_path_factory.mktemp("hostile")
     with BotApiEmulator(World()) as emulator:
-        bot = BotProcess(emulator, f"sqlite:///{workdir / 'bot.sqlite3'}", workdir).start()
+        bot = BotThread(emulator, f"sqlite:///{workdir / 'bot.sqlite3'}", workdir).start()
         world = emulator.world
         anna = world.person(3001, "Anna")
         group = world.group("Feindlich", owner=anna, supergroup=True)

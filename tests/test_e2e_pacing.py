@@ -8,7 +8,7 @@ import pytest
 
 from tests.emulator import Fault, World
 from tests.emulator.world import ApiError
-from tests.harness import BotProcess, wait_until
+from tests.harness import BotThread, wait_until
 from tests.scenario import Team
 
 GROUP_WINDOW = 3.0  # the emulator's minute, shortened twentyfold
@@ -51,7 +51,7 @@ def test_a_429_fault_for_one_chat_floods_only_that_chat(world: World) -> None:
 
 @pytest.mark.e2e
 def test_a_429_for_group_a_delays_neither_group_b_nor_its_reactions(
-    world: World, bot: BotProcess
+    world: World, bot: BotThread
 ) -> None:
     anna = world.person(2101, "Anna")
     ben = world.person(2102, "Ben")
@@ -93,7 +93,7 @@ def test_a_429_for_group_a_delays_neither_group_b_nor_its_reactions(
 
 
 @pytest.mark.e2e
-def test_a_burst_of_25_posts_to_one_group_gets_no_429(world: World, bot: BotProcess) -> None:
+def test_a_burst_of_25_posts_to_one_group_gets_no_429(world: World, bot: BotThread) -> None:
     anna = world.person(2201, "Anna")
     team = Team(world, world.group("Burst", owner=anna, supergroup=True))
     bot.env["TELEGRAM_GROUP_MESSAGES_PER_MINUTE"] = GROUP_PER_MINUTE

@@ -8,14 +8,14 @@ import time
 import pytest
 
 from tests.emulator import World
-from tests.harness import BotProcess, wait_until
+from tests.harness import BotThread, wait_until
 from tests.scenario import Team
 
 pytestmark = pytest.mark.e2e
 WEEKDAYS = ("mo", "di", "mi", "do", "fr", "sa", "so")
 
 
-def test_a_wave_of_due_reminders_is_spread_not_dropped(world: World, bot: BotProcess) -> None:
+def test_a_wave_of_due_reminders_is_spread_not_dropped(world: World, bot: BotThread) -> None:
     from tests.dbtools import make_reminder_due
     from tests.emulator import Fault
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from tests.emulator import World
-from tests.harness import BotProcess, wait_until
+from tests.harness import BotThread, wait_until
 from tests.scenario import Team
 from tests.tapping_steps import last
 
 pytestmark = pytest.mark.e2e
 
 
-def test_menus_on_every_start_and_taps_across_a_restart(world: World, bot: BotProcess) -> None:
+def test_menus_on_every_start_and_taps_across_a_restart(world: World, bot: BotThread) -> None:
     anna = world.person(2201, "Anna")
     ben = world.person(2202, "Ben")
     group = world.group("Team", owner=anna)

@@ -9,13 +9,13 @@ import pytest
 
 from tests.dbtools import live_entries, make_reminder_due, rows
 from tests.emulator import BotApiEmulator, Fault, World
-from tests.harness import BotProcess, wait_until
+from tests.harness import BotThread, wait_until
 from tests.scenario import Team
 
 pytestmark = pytest.mark.e2e
 
 
-def test_group_upgraded_to_supergroup_keeps_everything(world: World, bot: BotProcess) -> None:
+def test_group_upgraded_to_supergroup_keeps_everything(world: World, bot: BotThread) -> None:
     anna = world.person(1101, "Anna")
     ben = world.person(1102, "Ben")
     group = world.group("Team", owner=anna)
@@ -44,7 +44,7 @@ def test_group_upgraded_to_supergroup_keeps_everything(world: World, bot: BotPro
     assert all("upgraded to a supergroup" in r.description for r in refused)
 
 
-def test_a_forged_migration_moves_nothing(world: World, bot: BotProcess) -> None:
+def test_a_forged_migration_moves_nothing(world: World, bot: BotThread) -> None:
     anna = world.person(1151, "Anna")
     mallory = world.person(1152, "Mallory")
     victim = world.group("Opfer", owner=anna)
@@ -62,7 +62,7 @@ def test_a_forged_migration_moves_nothing(world: World, bot: BotProcess) -> None
     assert not any(m.kind == "document" for m in world.bot_messages(attacker))
 
 
-def test_a_send_to_the_old_id_follows_the_migration(world: World, bot: BotProcess) -> None:
+def test_a_send_to_the_old_id_follows_the_migration(world: World, bot: BotThread) -> None:
     anna = world.person(1201, "Anna")
     group = world.group("Team", owner=anna)
     team = Team(world, group)
@@ -84,7 +84,7 @@ def test_a_send_to_the_old_id_follows_the_migration(world: World, bot: BotProces
     team.entry(anna, "/ist 5 angekommen")
 
 
-def test_removed_and_added_again(world: World, bot: BotProcess) -> None:
+def test_removed_and_added_again(world: World, bot: BotThread) -> None:
     anna = world.person(1301, "Anna")
     group = world.group("Team", owner=anna, supergroup=True)
     team = Team(world, group)
@@ -118,7 +118,7 @@ def test_removed_and_added_again(world: World, bot: BotProcess) -> None:
     assert "Stand: Pause" in team.last_text()
 
 
-def test_a_403_on_a_send_marks_the_group_inactive(world: World, bot: BotProcess) -> None:
+def test_a_403_on_a_send_marks_the_group_inactive(world: World, bot: BotThread) -> None:
     anna = world.person(1401, "Anna")
     group = world.group("Team", owner=anna, supergroup=True)
     team = Team(world, group)
@@ -137,7 +137,7 @@ def test_a_403_on_a_send_marks_the_group_inactive(world: World, bot: BotProcess)
     )
 
 
-def test_two_forum_topics_run_two_boards(world: World, bot: BotProcess) -> None:
+def test_two_forum_topics_run_two_boards(world: World, bot: BotThread) -> None:
     anna = world.person(1501, "Anna")
     ben = world.person(1502, "Ben")
     forum = world.group("Firma", owner=anna, forum=True)
@@ -178,7 +178,7 @@ def test_two_forum_topics_run_two_boards(world: World, bot: BotProcess) -> None:
     assert world.refusals() == []
 
 
-def test_a_basic_group_never_gets_a_thread_id(world: World, bot: BotProcess) -> None:
+def test_a_basic_group_never_gets_a_thread_id(world: World, bot: BotThread) -> None:
     anna = world.person(1601, "Anna")
     group = world.group("Klein", owner=anna)
     team = Team(world, group)
@@ -194,7 +194,7 @@ def test_a_basic_group_never_gets_a_thread_id(world: World, bot: BotProcess) -> 
 
 
 def test_faults_are_retried_and_nothing_is_posted_twice(
-    world: World, emulator: BotApiEmulator, bot: BotProcess
+    world: World, emulator: BotApiEmulator, bot: BotThread
 ) -> None:
     anna = world.person(1701, "Anna")
     ben = world.person(1702, "Ben")
@@ -240,7 +240,7 @@ def test_faults_are_retried_and_nothing_is_posted_twice(
     assert world.violations == []
 
 
-def test_refused_reactions_and_deleted_messages_are_quiet(world: World, bot: BotProcess) -> None:
+def test_refused_reactions_and_deleted_messages_are_quiet(world: World, bot: BotThread) -> None:
     anna = world.person(1801, "Anna")
     ben = world.person(1802, "Ben")
     group = world.group("Team", owner=anna, supergroup=True)
@@ -280,7 +280,7 @@ def test_refused_reactions_and_deleted_messages_are_quiet(world: World, bot: Bot
     assert others <= {("editMessageText", str(card.message_id))}
 
 
-def test_one_failing_chat_does_not_stop_the_others(world: World, bot: BotProcess) -> None:
+def test_one_failing_chat_does_not_stop_the_others(world: World, bot: BotThread) -> None:
     anna = world.person(1901, "Anna")
     muted = world.group("Stumm", owner=anna, supergroup=True)
     other = world.group("Laut", owner=anna, supergroup=True)
@@ -302,7 +302,7 @@ def test_one_failing_chat_does_not_stop_the_others(world: World, bot: BotProcess
 
 
 def test_commands_for_other_bots_and_posts_of_bots_and_channels(
-    world: World, bot: BotProcess
+    world: World, bot: BotThread
 ) -> None:
     anna = world.person(2001, "Anna")
     robot = world.person(2002, "Robo", is_bot=True)
@@ -329,7 +329,7 @@ def test_commands_for_other_bots_and_posts_of_bots_and_channels(
     assert live_entries(bot.database_url) == []
 
 
-def test_stopping_during_a_burst_loses_nothing(world: World, bot: BotProcess) -> None:
+def test_stopping_during_a_burst_loses_nothing(world: World, bot: BotThread) -> None:
     """SIGTERM: the updates in work finish, the rest wait in the inbox; every reply answered.
     (kill -9 in a burst: tests/test_e2e_updates.py.)"""
     anna = world.person(2101, "Anna")
@@ -363,7 +363,7 @@ def test_stopping_during_a_burst_loses_nothing(world: World, bot: BotProcess) ->
     del stored_at_stop
 
 
-def test_webhook_mode(world: World, bot: BotProcess) -> None:
+def test_webhook_mode(world: World, bot: BotThread) -> None:
     import socket
 
     with socket.socket() as probe:
@@ -391,7 +391,7 @@ def test_webhook_mode(world: World, bot: BotProcess) -> None:
     assert world.calls("getUpdates") == []
 
 
-def test_a_message_from_a_group_marked_gone_brings_it_back(world: World, bot: BotProcess) -> None:
+def test_a_message_from_a_group_marked_gone_brings_it_back(world: World, bot: BotThread) -> None:
     anna = world.person(2301, "Anna")
     group = world.group("Zurück", owner=anna, supergroup=True)
     team = Team(world, group)

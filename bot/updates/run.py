@@ -50,19 +50,28 @@ def run_application(
     *,
     allowed_updates: Sequence[str],
 ) -> None:
-    """Serve until stopped: webhook when WEBHOOK_URL is set, long polling otherwise."""
-    asyncio.run(_serve(application, engine, settings, list(allowed_updates)))
+    """Serve until SIGINT or SIGTERM: webhook when WEBHOOK_URL is set, long polling otherwise."""
+
+    async def until_signalled() -> None:
+        stop = asyncio.Event()
+        for number in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(number, stop.set)
+        await serve(application, engine, settings, list(allowed_updates), stop)
+
+    asyncio.run(until_signalled())
 
 
-async def _serve(
-    application: AnyApplication, engine: Engine, settings: Settings, allowed_updates: list[str]
+async def serve(
+    application: AnyApplication,
+    engine: Engine,
+    settings: Settings,
+    allowed_updates: list[str],
+    stop: asyncio.Event,
 ) -> None:
-    stop = asyncio.Event()
+    """Serve until `stop` is set (the process's signals, or a test's hand)."""
     loop = asyncio.get_running_loop()
     # database calls run in threads (the loop never waits for them); many chats at once
     loop.set_default_executor(ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="db"))
-    for number in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(number, stop.set)
     pipeline = Pipeline(application, engine)
     try:
         await application.initialize()
