@@ -15,9 +15,11 @@ from bot.model.catalogue import Catalogue, ModelText
 from bot.request import UpdatesRequest
 from bot.settings import Settings
 from bot.store.db import session_scope
+from bot.store.lanes import DatabaseLanes
 from bot.texts import Messages, Texts
 
 ADMIN_CACHE_SECONDS = 120.0
+POSTGRES_LANES = 4
 ACTIVE_CHAT_SECONDS = 600.0
 SEEN_MEMBER_SECONDS = 3600.0
 
@@ -75,6 +77,7 @@ class BotData:
     texts: Texts
     admins: AdminCache
     active_chats: Recently
+    lanes: DatabaseLanes
     updates_request: UpdatesRequest | None = None  # keeps getUpdates' JSON for the inbox
     seen_members: Recently
 
@@ -86,6 +89,7 @@ class BotData:
         self.catalogue = catalogue
         self.texts = texts
         self.admins = AdminCache()
+        self.lanes = DatabaseLanes(1 if engine.dialect.name == "sqlite" else POSTGRES_LANES)
         self.active_chats = Recently(seconds=ACTIVE_CHAT_SECONDS)
         self.seen_members = Recently(seconds=SEEN_MEMBER_SECONDS)
 

@@ -9,7 +9,6 @@ messages are sent after the commit.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -226,4 +225,4 @@ async def _decide(query: CallbackQuery, context: Context) -> tuple[str, bool, Ou
             session.commit()
         return press.notice, press.alert, out
 
-    return await asyncio.to_thread(unit_of_work)
+    return await data.lanes.run(scope.chat_id, unit_of_work)

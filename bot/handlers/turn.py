@@ -9,7 +9,6 @@ what the person may not do; run `decide`; commit — and only then talk to Teleg
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -247,6 +246,6 @@ async def run_turn(
             session.commit()
             return True
 
-    # the database work runs in a worker thread, so a slow disk or a lock never stalls the
-    # event loop (and with it every other chat); the chat's order is kept by the pipeline
-    return out if await asyncio.to_thread(unit_of_work) else None
+    # the database work runs off the event loop (a slow disk or a lock never stalls every
+    # other chat), batched with other units waiting at the same moment (bot/store/lanes.py)
+    return out if await data.lanes.run(scope.chat_id, unit_of_work) else None

@@ -1,0 +1,70 @@
+"""Where the units of work run: off the event loop, in few thread hops.
+
+Each update's unit of work is synchronous database work. On the event loop it would stall
+every other chat while the database answers; in a thread per unit, handing each one to a
+worker and back cost about as much CPU as the work itself (benchmarks/burst.py). A lane is one
+worker that takes every unit waiting at that moment in a single hop, runs them one after the
+other (each in its own session and transaction, in its own update's context), and hands the
+results back. Idle, a unit runs at once; under load, one hop serves many units.
+
+SQLite has one writer at a time anyway: one lane. PostgreSQL gets several, a chat always in the
+same one (its order is the pipeline's; this only keeps chats from waiting on each other).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Lane:
+    waiting: list[tuple[contextvars.Context, Callable[[], Any], asyncio.Future[Any]]] = field(
+        default_factory=list
+    )
+    worker: asyncio.Task[None] | None = None
+
+
+class DatabaseLanes:
+    """Run synchronous database work in worker threads, batching what waits."""
+
+    def __init__(self, count: int) -> None:
+        self._lanes = [_Lane() for _ in range(max(1, count))]
+
+    async def run(self, key: int, work: Callable[[], T]) -> T:
+        """Run `work` in the lane of `key` (e.g. a chat id), in the caller's context."""
+        lane = self._lanes[key % len(self._lanes)]
+        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        lane.waiting.append((contextvars.copy_context(), work, done))
+        if lane.worker is None or lane.worker.done():
+            lane.worker = asyncio.create_task(self._drain(lane))
+        return await done
+
+    async def _drain(self, lane: _Lane) -> None:
+        while lane.waiting:
+            batch, lane.waiting = lane.waiting, []
+            outcomes = await asyncio.to_thread(_run_all, [(c, w) for c, w, _ in batch])
+            for (_, _, done), (ok, value) in zip(batch, outcomes, strict=True):
+                if done.done():
+                    continue
+                if ok:
+                    done.set_result(value)
+                else:
+                    done.set_exception(value)
+
+
+def _run_all(
+    batch: list[tuple[contextvars.Context, Callable[[], Any]]],
+) -> list[tuple[bool, Any]]:
+    outcomes: list[tuple[bool, Any]] = []
+    for context, work in batch:
+        try:
+            outcomes.append((True, context.run(work)))
+        except Exception as exc:  # handed to the waiting caller
+            outcomes.append((False, exc))
+    return outcomes
