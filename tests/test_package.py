@@ -1,4 +1,5 @@
-"""The installed package is complete: a wheel, installed outside the checkout, runs the demo."""
+"""The installed package is complete: a wheel, installed into a fresh virtual environment outside
+the checkout, runs the demo."""
 
 from __future__ import annotations
 
@@ -52,16 +53,31 @@ def test_wheel_installed_outside_the_checkout_runs_the_demo(tmp_path: Path) -> N
     assert not missing, f"the wheel lacks {sorted(missing)}"
     assert any(name.startswith("bot/store/migrations/versions/") for name in packed)
 
-    site = tmp_path / "site"
+    # a fresh virtual environment outside the checkout: the wheel installed into it, the
+    # dependencies borrowed from this one (a path entry, so its editable install of the
+    # checkout is not seen), nothing of the checkout on the path
+    venv = tmp_path / "venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120
+    )
+    python = venv / "bin" / "python"
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout.strip()
+    )
+    dependencies = next(p for p in sys.path if p.endswith("site-packages"))
+    (site / "borrowed-dependencies.pth").write_text(dependencies + "\n", encoding="utf-8")
     _pip("install", "--no-deps", "--target", str(site), str(wheel))
     run = tmp_path / "run"
     run.mkdir()
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DATABASE_URL")},
-        "PYTHONPATH": str(site),
-    }
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DATABASE_URL")}
     where = subprocess.run(
-        [sys.executable, "-c", "import bot; print(bot.__file__)"],
+        [str(python), "-c", "import bot; print(bot.__file__)"],
         cwd=run,
         env=env,
         capture_output=True,
@@ -73,7 +89,7 @@ def test_wheel_installed_outside_the_checkout_runs_the_demo(tmp_path: Path) -> N
 
     out = tmp_path / "out"
     demo = subprocess.run(
-        [sys.executable, "-m", "bot", "demo", "--out", str(out)],
+        [str(python), "-m", "bot", "demo", "--out", str(out)],
         cwd=run,
         env=env,
         capture_output=True,
@@ -82,7 +98,7 @@ def test_wheel_installed_outside_the_checkout_runs_the_demo(tmp_path: Path) -> N
     )
     assert demo.returncode == 0, demo.stderr
     written = {path.suffix for path in out.iterdir()}
-    assert {".md", ".json", ".png", ".html"} <= written, written
+    assert {".md", ".json", ".pdf", ".png", ".html"} <= written, written
     assert all(path.stat().st_size > 0 for path in out.iterdir())
     assert (next(out.glob("*.png")).read_bytes()[:8]) == b"\x89PNG\r\n\x1a\n"
 
