@@ -698,15 +698,15 @@ def due_paces(session: Session, *, now: datetime, limit: int) -> list[int]:
     """Ids of boards whose autopilot is due, oldest first, through the index on `next_pace_at`.
 
     Closed boards are included: their due instant is claimed as skipped and moved on, so a
-    board that is not due never costs a sweep anything. On PostgreSQL rows locked by another
-    process are skipped.
+    board that is not due never costs a sweep anything. Only candidates: the claim locks each
+    board (`lock_due_pace`, SKIP LOCKED). Locking here too let concurrent sweeps skip each
+    other's short listing locks until none claimed a due board.
     """
     statement = (
         select(Board.id)
         .where(col(Board.next_pace_at) <= now, col(Board.pace_days).is_not(None))
         .order_by(col(Board.next_pace_at))
         .limit(limit)
-        .with_for_update(skip_locked=True)
     )
     return [board_id for board_id in session.exec(statement).all() if board_id is not None]
 
