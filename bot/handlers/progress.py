@@ -81,7 +81,7 @@ def _edits_of(
     if row is not None and shown_message is not None:
         text = progress_message(model, messages, view)
         if digest(text) != row.shown:
-            row.shown = digest(text)
+            queries.set_progress_shown(session, row=row, shown=digest(text))
             edits.append(_Edit(board.chat_id, shown_message, text, None, board.id, status=True))
     counts = queries.entry_counts(session, board_id=board.id)
     is_open = board.status == BoardStatus.OPEN

@@ -140,7 +140,7 @@ def tap_cancel(press: Press) -> None:
     if question.settled or board.status != BoardStatus.OPEN:
         _stale(press)
         return
-    question.settled = True
+    queries.settle_close_question(press.session, question=question)
     _settle_message(press, press.messages("close_cancelled", title=board.title))
 
 

@@ -1225,6 +1225,18 @@ def settle_close_questions(session: Session, *, board_id: int) -> None:
     )
 
 
+def set_progress_shown(session: Session, *, row: ProgressMessage, shown: str) -> None:
+    """Remember what the status message shows now (an edit that changes nothing is skipped)."""
+    row.shown = shown
+    session.add(row)
+
+
+def settle_close_question(session: Session, *, question: CloseQuestion) -> None:
+    """This `/close` question is answered."""
+    question.settled = True
+    session.add(question)
+
+
 WELCOME_QUIET = timedelta(days=1)
 
 
