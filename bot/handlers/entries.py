@@ -30,21 +30,25 @@ class Draft:
     point: int
     kind: Kind
     text: str
+    point_had_ist: bool = False  # known to have an Ist entry already (completeness unchanged)
 
 
-def _checked(turn: Turn, board: Board, point: int, kind: Kind, text: str) -> Draft:
+def _checked(
+    turn: Turn, board: Board, point: int, kind: Kind, text: str, point_had_ist: bool = False
+) -> Draft:
     """A draft for an open board, within the length limit; else a refusal."""
     turn.speak(board.language)
     if board.status != BoardStatus.OPEN:
         raise Refusal("entry_board_closed", title=board.title)
     if len(text) > ENTRY_LIMIT:
         raise Refusal("entry_too_long", length=len(text), limit=ENTRY_LIMIT)
-    return Draft(board, point, kind, text)
+    return Draft(board, point, kind, text, point_had_ist)
 
 
-def _card_of(turn: Turn, message: Message) -> tuple[Board, int, Kind] | None:
+def _card_of(turn: Turn, message: Message) -> tuple[Board, int, Kind, bool] | None:
     """The board and point of the card (or the prompt after a tap on Ist/Soll) this message
-    replies to, with the kind an entry without prefix gets there."""
+    replies to, with the kind an entry without prefix gets there, and whether the point is
+    known to have an Ist entry already."""
     target = message.reply_to_message
     if target is None:
         return None
@@ -52,8 +56,8 @@ def _card_of(turn: Turn, message: Message) -> tuple[Board, int, Kind] | None:
         turn.session, chat_id=message.chat.id, message_id=target.message_id
     )
     if found is not None:
-        card, board = found
-        return board, card.point, Kind.IST
+        card, board, had_ist = found
+        return board, card.point, Kind.IST, had_ist
     prompt = queries.prompt_by_message(
         turn.session, chat_id=message.chat.id, message_id=target.message_id
     )
@@ -62,7 +66,7 @@ def _card_of(turn: Turn, message: Message) -> tuple[Board, int, Kind] | None:
     prompted = queries.board_by_id(turn.session, prompt.board_id)
     assert prompted is not None
     # whoever replies, it is their entry: a prompt only suggests the point and the kind
-    return prompted, prompt.point, Kind(prompt.kind)
+    return prompted, prompt.point, Kind(prompt.kind), False
 
 
 def draft_from_reply(turn: Turn) -> Draft:
@@ -73,7 +77,7 @@ def draft_from_reply(turn: Turn) -> Draft:
         if here is not None:
             turn.speak(here.language)
         raise Refusal("reply_not_card")
-    board, point, kind = found
+    board, point, kind, had_ist = found
     raw = message_text(turn.message)
     if raw is None:
         turn.speak(board.language)
@@ -82,7 +86,7 @@ def draft_from_reply(turn: Turn) -> Draft:
     if not parsed.text:
         turn.speak(board.language)
         raise Refusal("entry_empty")
-    return _checked(turn, board, point, parsed.kind, parsed.text)
+    return _checked(turn, board, point, parsed.kind, parsed.text, had_ist)
 
 
 def draft_from_command(turn: Turn, kind: Kind) -> Draft:
@@ -121,6 +125,7 @@ def _save(turn: Turn, draft: Draft) -> None:
         chat_id=turn.message.chat.id,
         message_id=turn.message.message_id,
         point_count=len(turn.model.points),
+        point_had_ist=draft.point_had_ist,
     )
     if not saved.duplicate:
         _changed(turn, board)

@@ -276,14 +276,27 @@ def card_by_message(session: Session, *, chat_id: int, message_id: int) -> Card 
     ).first()
 
 
-def card_and_board(session: Session, *, chat_id: int, message_id: int) -> tuple[Card, Board] | None:
-    """The card that is this message, with its board, in one query (a reply's hot path)."""
+def card_and_board(
+    session: Session, *, chat_id: int, message_id: int
+) -> tuple[Card, Board, bool] | None:
+    """The card that is this message, with its board and whether its point has an Ist entry
+    already — in one query (a reply's hot path; a filled point cannot complete the board)."""
+    has_ist = (
+        select(Entry.id)
+        .where(
+            col(Entry.board_id) == col(Card.board_id),
+            col(Entry.point) == col(Card.point),
+            Entry.kind == Kind.IST.value,
+            col(Entry.removed_at).is_(None),
+        )
+        .exists()
+    )
     row = session.exec(
-        select(Card, Board)
+        select(Card, Board, has_ist)
         .join(Board, col(Board.id) == col(Card.board_id))
         .where(Card.chat_id == chat_id, Card.message_id == message_id)
     ).first()
-    return None if row is None else (row[0], row[1])
+    return None if row is None else (row[0], row[1], bool(row[2]))
 
 
 def latest_cards(session: Session, board_id: int) -> dict[int, Card]:
@@ -343,8 +356,12 @@ def add_entry(
     chat_id: int,
     message_id: int,
     point_count: int = 20,
+    point_had_ist: bool = False,
 ) -> Saved:
     """Record an entry once per Telegram message; a message seen before is a duplicate.
+
+    `point_had_ist`: the caller knows the point had a live Ist entry before (then this entry
+    cannot complete the board, and completeness need not be counted).
 
     The unique (chat, message) key decides, without a look-up first: a duplicate is rare (a
     redelivery under a new update id), and its transaction is rolled back.
@@ -362,8 +379,9 @@ def add_entry(
     )
     session.add(entry)
     try:
-        if kind is Kind.SOLL or board.completed_at is not None:
-            # a Soll entry, or one more entry on a complete board, cannot change completeness
+        if kind is Kind.SOLL or board.completed_at is not None or point_had_ist:
+            # a Soll entry, one more entry on a complete board or on a filled point cannot
+            # change completeness
             session.flush()
             completed = False
         else:
