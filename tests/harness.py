@@ -44,6 +44,20 @@ def wait_until(predicate: Callable[[], T], timeout: float = 30.0, what: str = "c
 POLLING_STARTED = "starting long polling"
 
 
+def tracebacks_while_serving(log: str) -> list[str]:
+    """Tracebacks in a bot's log while it served (not those of libraries during shutdown)."""
+    found: list[str] = []
+    serving = True
+    for line in log.splitlines():
+        if "Application is stopping" in line:
+            serving = False
+        elif "Application started" in line:
+            serving = True
+        elif serving and line.startswith("Traceback"):
+            found.append(line)
+    return found
+
+
 def _ready(
     emulator: BotApiEmulator, method: str, calls_before: int, log: str, lines_before: int
 ) -> bool:
@@ -128,16 +142,7 @@ class BotProcess:
 
     def tracebacks_while_running(self) -> list[str]:
         """Tracebacks the bot logged while it was serving (shutdown noise of libraries aside)."""
-        found: list[str] = []
-        serving = True
-        for line in self.log().splitlines():
-            if "Application is stopping" in line:
-                serving = False
-            elif "Application started" in line:
-                serving = True
-            elif serving and line.startswith("Traceback"):
-                found.append(line)
-        return found
+        return tracebacks_while_serving(self.log())
 
     def log(self) -> str:
         return (
@@ -261,16 +266,7 @@ class BotThread:
 
     def tracebacks_while_running(self) -> list[str]:
         """Tracebacks the bot logged while it was serving (shutdown noise of libraries aside)."""
-        found: list[str] = []
-        serving = True
-        for line in self.log().splitlines():
-            if "Application is stopping" in line:
-                serving = False
-            elif "Application started" in line:
-                serving = True
-            elif serving and line.startswith("Traceback"):
-                found.append(line)
-        return found
+        return tracebacks_while_serving(self.log())
 
     def log(self) -> str:
         return "\n".join(self._records.lines)

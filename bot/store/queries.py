@@ -476,13 +476,7 @@ def claim_reminder(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         return False
-    session.add(ReminderSent(board_id=board_id, due_at=due_at, outcome=outcome))
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        return False
-    return True
+    return claim_due(session, board_id=board_id, kind="reminder", due_at=due_at, outcome=outcome)
 
 
 def claim_due(
