@@ -10,8 +10,9 @@ messages are sent after the commit.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import Session
 from telegram import CallbackQuery, InlineKeyboardButton, Message, Update
@@ -141,20 +142,30 @@ def _person(query: CallbackQuery) -> Person:
     return Person(user.id, name or str(user.id), user.language_code or "")
 
 
+Decision = tuple[str, bool, Outbox | None]  # the notice, whether an alert, what to send
+
+
 async def pressed(update: Update, context: Context) -> None:
-    """The one callback for every button: check, decide, commit, answer, then send."""
+    """The one callback for every board's button: check, decide, commit, answer, then send."""
     query = update.callback_query
-    if query is None:
-        return
+    if query is not None:
+        await respond(query, context, _decide(query, context))
+
+
+async def respond(
+    query: CallbackQuery, context: Context, decision: Coroutine[Any, Any, Decision]
+) -> None:
+    """Answer a press with its decision, then send what it queued; a failure is answered
+    too (Telegram wants every press answered within its time)."""
     answered = False
     try:
-        notice, alert, out = await _decide(query, context)
+        notice, alert, out = await decision
         await _answer(query, notice, alert)
         answered = True
         if out is not None:
             await out.deliver(context)
     finally:
-        if not answered:  # a failure: still answer within Telegram's time
+        if not answered:
             data = context.bot_data
             language = (query.from_user.language_code or "")[:2]
             text = data.messages(language).plain_format("button_failed")
@@ -168,7 +179,7 @@ async def _answer(query: CallbackQuery, text: str, alert: bool) -> None:
         log.info("button press %s not answered: %s", query.id, exc)
 
 
-async def _decide(query: CallbackQuery, context: Context) -> tuple[str, bool, Outbox | None]:
+async def _decide(query: CallbackQuery, context: Context) -> Decision:
     data = context.bot_data
     person = _person(query)
     language = person.language if person.language in data.texts.languages else "de"
@@ -186,7 +197,7 @@ async def _decide(query: CallbackQuery, context: Context) -> tuple[str, bool, Ou
         admins = await administrators(context, scope.chat_id)
     out = Outbox(scope.chat_id, scope.thread_id)
 
-    def unit_of_work() -> tuple[str, bool, Outbox | None]:
+    def unit_of_work() -> Decision:
         with data.session() as session:
             if not mark_current_processed(session):
                 return "", False, None

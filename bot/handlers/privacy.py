@@ -7,16 +7,14 @@ are reached; the core tables' erasers live in bot/store/erasers.py (imported her
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from sqlmodel import Session
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
-from telegram.error import TelegramError
 
 import bot.store.erasers  # noqa: F401  (registers the core erasers)
 from bot.context import BotData, Context
-from bot.handlers.buttons import Press, button, decode, on_press
+from bot.handlers.buttons import Decision, Press, button, decode, on_press, respond
 from bot.handlers.outbox import Outbox
 from bot.handlers.outputs import queue_export
 from bot.handlers.reading import scope_of
@@ -63,21 +61,14 @@ def forgetme(turn: Turn) -> None:
 
 
 async def forget_pressed(update: Update, context: Context) -> None:
-    """A tap on /forgetme's buttons: always answered; only the asker's tap counts."""
+    """A tap on /forgetme's buttons (they belong to no board, so the board checks of the shared
+    dispatcher do not apply): answered like every press; only the asker's tap counts."""
     query = update.callback_query
     if query is None:
         return
     data = context.bot_data
-    answered = False
-    try:
-        notice, alert, out = await asyncio.to_thread(_forget, query, data)
-        await _answer(query, notice, alert)
-        answered = True
-        if out is not None:
-            await out.deliver(context)
-    finally:
-        if not answered:
-            await _answer(query, _language_of(query, data).plain_format("button_failed"), True)
+    chat = query.message.chat.id if query.message is not None else 0
+    await respond(query, context, data.lanes.run(chat, lambda: _forget(query, data)))
 
 
 def _language_of(query: CallbackQuery, data: BotData) -> Messages:
@@ -87,7 +78,7 @@ def _language_of(query: CallbackQuery, data: BotData) -> Messages:
     return data.messages(language)
 
 
-def _forget(query: CallbackQuery, data: BotData) -> tuple[str, bool, Outbox | None]:
+def _forget(query: CallbackQuery, data: BotData) -> Decision:
     """Decide a tap in one unit of work: delete (or not), commit, then say what went."""
     messages = _language_of(query, data)
     parsed = decode(query.data)
@@ -157,13 +148,6 @@ def _edit(out: Outbox, message_id: int, text: Html) -> None:
         await edit_html(context, chat, message_id, text)
 
     out.then(step)
-
-
-async def _answer(query: CallbackQuery, text: str, alert: bool) -> None:
-    try:
-        await query.answer(text=text[:200] or None, show_alert=alert)
-    except TelegramError as exc:  # too late, or answered already
-        log.info("button press %s not answered: %s", query.id, exc)
 
 
 # ---- /deleteboard ------------------------------------------------------------------------------
