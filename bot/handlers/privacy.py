@@ -7,8 +7,6 @@ are reached; the core tables' erasers live in bot/store/erasers.py (imported her
 
 from __future__ import annotations
 
-import logging
-
 from sqlmodel import Session
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 
@@ -25,8 +23,6 @@ from bot.store.erasers import NOT_BOARD_BOUND
 from bot.store.erasure import erase_board, erase_person
 from bot.texts import Html, Messages
 from bot.updates.unit import mark_current_processed
-
-log = logging.getLogger(__name__)
 
 FORGET = "pvf"  # /forgetme's buttons; answered here, as they belong to no board
 FORGET_PATTERN = rf"^v1:{FORGET}:"
