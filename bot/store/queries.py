@@ -468,15 +468,24 @@ def claim_reminder(
     True for the one process that wins; the unique (board, due) row makes a second claim
     impossible even after a crash or restart.
     """
+    if not _move_due(session, "next_reminder_at", board_id=board_id, stored=due_at, to=next_at):
+        return False
+    return claim_due(session, board_id=board_id, kind="reminder", due_at=due_at, outcome=outcome)
+
+
+def _move_due(
+    session: Session, column: str, *, board_id: int, stored: datetime, to: datetime
+) -> bool:
+    """Move a board's "next due" column on, only if it still holds `stored` (one process wins;
+    the loser's transaction is rolled back)."""
+    due = getattr(Board, column)
     result = session.execute(
-        update(Board)
-        .where(col(Board.id) == board_id, col(Board.next_reminder_at) == due_at)
-        .values(next_reminder_at=next_at)
+        update(Board).where(col(Board.id) == board_id, col(due) == stored).values({column: to})
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         return False
-    return claim_due(session, board_id=board_id, kind="reminder", due_at=due_at, outcome=outcome)
+    return True
 
 
 def claim_due(
@@ -748,13 +757,7 @@ def claim_pace(
 ) -> bool:
     """Move the autopilot's due instant on, only if it is still `stored_due`, and claim
     `due_at` (kind "autopilot"): True for the one process that wins."""
-    result = session.execute(
-        update(Board)
-        .where(col(Board.id) == board_id, col(Board.next_pace_at) == stored_due)
-        .values(next_pace_at=next_at)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        session.rollback()
+    if not _move_due(session, "next_pace_at", board_id=board_id, stored=stored_due, to=next_at):
         return False
     return claim_due(session, board_id=board_id, kind="autopilot", due_at=due_at, outcome=outcome)
 
