@@ -401,7 +401,7 @@ async def test_two_applications_sweeping_send_one_note(
             for message_id, text in ((1, "Kundenbefragung starten"), (2, "Newsletter")):
                 queries.add_entry(
                     session,
-                    board=board,
+                    board=queries.board_head(board),
                     point=message_id,
                     kind=Kind.SOLL,
                     text=text,

@@ -40,9 +40,9 @@ def _board(session: Session) -> Board:
 
 
 def _entry(session: Session, board: Board, message_id: int, point: int, kind: Kind) -> Entry:
-    return queries.add_entry(
+    saved = queries.add_entry(
         session,
-        board=board,
+        board=queries.board_head(board),
         point=point,
         kind=kind,
         text=f"Eintrag {message_id}",
@@ -50,7 +50,10 @@ def _entry(session: Session, board: Board, message_id: int, point: int, kind: Ki
         author_name="Carla" if message_id == 3 else "Anna",
         chat_id=CHAT,
         message_id=message_id,
-    ).entry
+    )
+    entry = session.get(Entry, saved.entry_id)
+    assert entry is not None
+    return entry
 
 
 def test_measures_follow_the_soll_entries(engine: Engine) -> None:

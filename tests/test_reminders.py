@@ -44,7 +44,7 @@ def _fill(session: Session, board: Board, points: range) -> None:
     for point in points:
         queries.add_entry(
             session,
-            board=board,
+            board=queries.board_head(board),
             point=point,
             kind=Kind.IST,
             text=f"P{point}",

@@ -42,7 +42,7 @@ def _add(
 ) -> queries.Saved:
     saved = queries.add_entry(
         session,
-        board=board,
+        board=queries.board_head(board),
         point=point,
         kind=kind,
         text=f"Eintrag {message_id}",

@@ -12,10 +12,9 @@ from bot.context import Context
 from bot.handlers.outputs import queue_completion
 from bot.handlers.reading import command_word, message_text
 from bot.handlers.turn import Need, Refusal, Turn, handles
-from bot.model.board import BoardStatus
+from bot.model.board import BoardHead, BoardStatus
 from bot.model.entry_text import Kind, PointOutOfRange, parse_command_entry, parse_entry
 from bot.store import queries
-from bot.store.tables import Board
 
 UNDO_PREVIEW = 80
 ENTRY_LIMIT = 4000  # characters; longer texts belong in several entries (SPEC §8)
@@ -26,7 +25,7 @@ _ENTRY_COMMANDS = ("ist", "soll")
 class Draft:
     """An entry read from a message, not yet stored."""
 
-    board: Board
+    board: BoardHead
     point: int
     kind: Kind
     text: str
@@ -34,7 +33,7 @@ class Draft:
 
 
 def _checked(
-    turn: Turn, board: Board, point: int, kind: Kind, text: str, point_had_ist: bool = False
+    turn: Turn, board: BoardHead, point: int, kind: Kind, text: str, point_had_ist: bool = False
 ) -> Draft:
     """A draft for an open board, within the length limit; else a refusal."""
     turn.speak(board.language)
@@ -45,19 +44,16 @@ def _checked(
     return Draft(board, point, kind, text, point_had_ist)
 
 
-def _card_of(turn: Turn, message: Message) -> tuple[Board, int, Kind, bool] | None:
+def _card_of(turn: Turn, message: Message) -> tuple[BoardHead, int, Kind, bool] | None:
     """The board and point of the card (or the prompt after a tap on Ist/Soll) this message
     replies to, with the kind an entry without prefix gets there, and whether the point is
     known to have an Ist entry already."""
     target = message.reply_to_message
     if target is None:
         return None
-    found = queries.card_and_board(
-        turn.session, chat_id=message.chat.id, message_id=target.message_id
-    )
-    if found is not None:
-        card, board, had_ist = found
-        return board, card.point, Kind.IST, had_ist
+    card = queries.card_target(turn.session, chat_id=message.chat.id, message_id=target.message_id)
+    if card is not None:
+        return card.board, card.point, Kind.IST, card.point_had_ist
     prompt = queries.prompt_by_message(
         turn.session, chat_id=message.chat.id, message_id=target.message_id
     )
@@ -66,7 +62,7 @@ def _card_of(turn: Turn, message: Message) -> tuple[Board, int, Kind, bool] | No
     prompted = queries.board_by_id(turn.session, prompt.board_id)
     assert prompted is not None
     # whoever replies, it is their entry: a prompt only suggests the point and the kind
-    return prompted, prompt.point, Kind(prompt.kind), False
+    return queries.board_head(prompted), prompt.point, Kind(prompt.kind), False
 
 
 def draft_from_reply(turn: Turn) -> Draft:
@@ -93,7 +89,8 @@ def draft_from_command(turn: Turn, kind: Kind) -> Draft:
     """Read `/ist [n] text` or `/soll [n] text` against the board here."""
     if turn.board is None:
         raise Refusal("group_only" if not turn.scope.is_group else "no_board")
-    board = turn.board
+    current_point = turn.board.current_point
+    board = queries.board_head(turn.board)
     turn.speak(board.language)
     if board.status != BoardStatus.OPEN:
         raise Refusal("entry_board_closed", title=board.title)
@@ -104,7 +101,7 @@ def draft_from_command(turn: Turn, kind: Kind) -> Draft:
         raise Refusal("entry_point_unknown", given=exc.given[:20], command=command) from exc
     if not parsed.text:
         raise Refusal("entry_usage", command=command)
-    point = parsed.point if parsed.point is not None else board.current_point
+    point = parsed.point if parsed.point is not None else current_point
     if point is None:
         raise Refusal("entry_no_current_point", command=command)
     return _checked(turn, board, point, kind, parsed.text)
@@ -128,11 +125,11 @@ def _save(turn: Turn, draft: Draft) -> None:
         point_had_ist=draft.point_had_ist,
     )
     if not saved.duplicate:
-        _changed(turn, board)
+        _changed(turn, board.id)
         turn.out.then(_count_entry)
     turn.out.react()
     if saved.completed_now:
-        queue_completion(turn.out, queries.board_view(turn.session, board))
+        _announce_completion(turn, board.id)
 
 
 async def _count_entry(context: Context) -> None:
@@ -140,10 +137,15 @@ async def _count_entry(context: Context) -> None:
     metrics.entry_saved()
 
 
-def _changed(turn: Turn, board: Board) -> None:
+def _changed(turn: Turn, board_id: int) -> None:
     """The board's status message and cards are due for an edit (bot/handlers/progress.py)."""
-    assert board.id is not None
-    queries.mark_progress(turn.session, board_id=board.id, now=clock.now())
+    queries.mark_progress(turn.session, board_id=board_id, now=clock.now())
+
+
+def _announce_completion(turn: Turn, board_id: int) -> None:
+    board = queries.board_by_id(turn.session, board_id)
+    assert board is not None
+    queue_completion(turn.out, queries.board_view(turn.session, board))
 
 
 def _replies_to_bot(turn: Turn) -> bool:
@@ -196,19 +198,21 @@ def edited(turn: Turn) -> None:
     draft = draft_from_command(turn, Kind(command)) if command else draft_from_reply(turn)
     if draft.board.id != entry.board_id:
         return
+    board = queries.board_by_id(turn.session, draft.board.id)
+    assert board is not None
     completed = queries.edit_entry(
         turn.session,
-        board=draft.board,
+        board=board,
         entry=entry,
         point=draft.point,
         kind=draft.kind,
         text=draft.text,
         point_count=len(turn.model.points),
     )
-    _changed(turn, draft.board)
+    _changed(turn, draft.board.id)
     turn.out.react()
     if completed:
-        queue_completion(turn.out, queries.board_view(turn.session, draft.board))
+        queue_completion(turn.out, queries.board_view(turn.session, board))
 
 
 @handles(board=Need.LATEST)
@@ -225,7 +229,8 @@ def undo(turn: Turn) -> None:
     )
     if removed is None:
         raise Refusal("undo_nothing")
-    _changed(turn, board)
+    assert board.id is not None
+    _changed(turn, board.id)
     text = removed.text
     preview = text if len(text) <= UNDO_PREVIEW else text[:UNDO_PREVIEW] + "…"
     turn.answer(

@@ -20,6 +20,17 @@ class BoardStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class BoardHead:
+    """What an entry needs to know of its board (read without loading the whole row)."""
+
+    id: int
+    title: str
+    language: str
+    status: BoardStatus
+    complete: bool  # every point has an Ist entry (completed_at is set)
+
+
+@dataclass(frozen=True)
 class EntryView:
     """What the rules and renderers need to know about one live entry."""
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.model.board import BoardStatus, BoardView, EntryView
+from bot.model.board import BoardHead, BoardStatus, BoardView, EntryView
 from bot.model.entry_text import Kind
 from bot.store.tables import (
     Board,
@@ -276,27 +276,68 @@ def card_by_message(session: Session, *, chat_id: int, message_id: int) -> Card 
     ).first()
 
 
-def card_and_board(
-    session: Session, *, chat_id: int, message_id: int
-) -> tuple[Card, Board, bool] | None:
-    """The card that is this message, with its board and whether its point has an Ist entry
-    already — in one query (a reply's hot path; a filled point cannot complete the board)."""
-    has_ist = (
-        select(Entry.id)
+@dataclass(frozen=True)
+class CardTarget:
+    """What a reply to a card needs: its board, its point, and whether that point has an Ist
+    entry already (then a new entry cannot complete the board)."""
+
+    board: BoardHead
+    point: int
+    point_had_ist: bool
+
+
+# A reply's hot path runs prebuilt Core statements: building an ORM statement, its cache key and
+# the objects it loads cost several times the database's own work (benchmarks/burst.py).
+_CARD = Card.__table__  # type: ignore[attr-defined]
+_BOARD = Board.__table__  # type: ignore[attr-defined]
+_ENTRY = Entry.__table__  # type: ignore[attr-defined]
+
+_CARD_TARGET = (
+    select(  # type: ignore[call-overload]
+        _CARD.c.point,
+        _BOARD.c.id,
+        _BOARD.c.title,
+        _BOARD.c.language,
+        _BOARD.c.status,
+        _BOARD.c.completed_at.is_not(None),
+        select(_ENTRY.c.id)
         .where(
-            col(Entry.board_id) == col(Card.board_id),
-            col(Entry.point) == col(Card.point),
-            Entry.kind == Kind.IST.value,
-            col(Entry.removed_at).is_(None),
+            _ENTRY.c.board_id == _CARD.c.board_id,
+            _ENTRY.c.point == _CARD.c.point,
+            _ENTRY.c.kind == Kind.IST.value,
+            _ENTRY.c.removed_at.is_(None),
         )
-        .exists()
+        .exists(),
     )
-    row = session.exec(
-        select(Card, Board, has_ist)
-        .join(Board, col(Board.id) == col(Card.board_id))
-        .where(Card.chat_id == chat_id, Card.message_id == message_id)
-    ).first()
-    return None if row is None else (row[0], row[1], bool(row[2]))
+    .join(_BOARD, _BOARD.c.id == _CARD.c.board_id)
+    .where(_CARD.c.chat_id == bindparam("chat_id"), _CARD.c.message_id == bindparam("message_id"))
+)
+
+
+def board_head(board: Board) -> BoardHead:
+    assert board.id is not None
+    return BoardHead(
+        id=board.id,
+        title=board.title,
+        language=board.language,
+        status=BoardStatus(board.status),
+        complete=board.completed_at is not None,
+    )
+
+
+def card_target(session: Session, *, chat_id: int, message_id: int) -> CardTarget | None:
+    """The card that is this message: its board, point and whether the point has an Ist entry
+    — in one query."""
+    row = (
+        session.connection()
+        .execute(_CARD_TARGET, {"chat_id": chat_id, "message_id": message_id})
+        .first()
+    )
+    if row is None:
+        return None
+    point, board_id, title, language, status, complete, had_ist = row
+    board = BoardHead(board_id, title, language, BoardStatus(status), bool(complete))
+    return CardTarget(board, point, bool(had_ist))
 
 
 def latest_cards(session: Session, board_id: int) -> dict[int, Card]:
@@ -314,7 +355,7 @@ def latest_cards(session: Session, board_id: int) -> dict[int, Card]:
 class Saved:
     """What saving an entry did."""
 
-    entry: Entry
+    entry_id: int
     duplicate: bool
     completed_now: bool
 
@@ -344,10 +385,13 @@ def _update_completion(session: Session, board: Board, point_count: int) -> bool
     return True
 
 
+_ADD_ENTRY = _ENTRY.insert()
+
+
 def add_entry(
     session: Session,
     *,
-    board: Board,
+    board: BoardHead,
     point: int,
     kind: Kind,
     text: str,
@@ -366,32 +410,38 @@ def add_entry(
     The unique (chat, message) key decides, without a look-up first: a duplicate is rare (a
     redelivery under a new update id), and its transaction is rolled back.
     """
-    assert board.id is not None
-    entry = Entry(
-        board_id=board.id,
-        point=point,
-        kind=kind.value,
-        text=text,
-        author_id=author_id,
-        author_name=author_name,
-        chat_id=chat_id,
-        message_id=message_id,
-    )
-    session.add(entry)
+    values = {
+        "board_id": board.id,
+        "point": point,
+        "kind": kind.value,
+        "text": text,
+        "author_id": author_id,
+        "author_name": author_name,
+        "chat_id": chat_id,
+        "message_id": message_id,
+        "created_at": utcnow(),
+        "edited_at": None,
+        "removed_at": None,
+    }
     try:
-        if kind is Kind.SOLL or board.completed_at is not None or point_had_ist:
-            # a Soll entry, one more entry on a complete board or on a filled point cannot
-            # change completeness
-            session.flush()
-            completed = False
-        else:
-            completed = _update_completion(session, board, point_count)
+        result = session.connection().execute(_ADD_ENTRY, values)
     except IntegrityError:
         session.rollback()
         existing = entry_by_message(session, chat_id=chat_id, message_id=message_id)
         assert existing is not None
-        return Saved(existing, duplicate=True, completed_now=False)
-    return Saved(entry, duplicate=False, completed_now=completed)
+        assert existing.id is not None
+        return Saved(existing.id, duplicate=True, completed_now=False)
+    key = result.inserted_primary_key
+    assert key is not None
+    entry_id = int(key[0])
+    # a Soll entry, one more entry on a complete board or on a filled point cannot change
+    # completeness
+    completed = False
+    if kind is Kind.IST and not board.complete and not point_had_ist:
+        row = session.get(Board, board.id)
+        assert row is not None
+        completed = _update_completion(session, row, point_count)
+    return Saved(entry_id, duplicate=False, completed_now=completed)
 
 
 def entry_by_message(session: Session, *, chat_id: int, message_id: int) -> Entry | None:
@@ -611,19 +661,22 @@ def receive_updates(
     return {row[0] for row in session.execute(statement)}
 
 
+_CLAIM_UPDATE = (
+    update(_INBOX)
+    .where(
+        _INBOX.c.update_id == bindparam("claimed"),
+        _INBOX.c.outcome == UPDATE_NEW,
+        _INBOX.c.processed_at.is_(None),
+    )
+    .values(outcome=UPDATE_HANDLED)
+)
+
+
 def claim_update(session: Session, *, update_id: int) -> bool:
     """Claim an update for the handler whose transaction this is; False when it was claimed or
     finished already (by this or another process) — then its effects exist already."""
-    result = session.execute(
-        update(_INBOX)
-        .where(
-            _INBOX.c.update_id == update_id,
-            _INBOX.c.outcome == UPDATE_NEW,
-            _INBOX.c.processed_at.is_(None),
-        )
-        .values(outcome=UPDATE_HANDLED)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    result = session.connection().execute(_CLAIM_UPDATE, {"claimed": update_id})
+    return bool(result.rowcount == 1)
 
 
 def finish_update(session: Session, *, update_id: int, outcome: str) -> bool:
@@ -1179,16 +1232,31 @@ def forget_progress_message(session: Session, *, board_id: int, message_id: int)
         row.shown = ""
 
 
+_PROGRESS = ProgressMessage.__table__  # type: ignore[attr-defined]
+_PROGRESS_TIMES = select(_PROGRESS.c.due_at, _PROGRESS.c.edited_at).where(
+    _PROGRESS.c.board_id == bindparam("board_id")
+)
+_PROGRESS_DUE = (
+    _PROGRESS.update()
+    .where(_PROGRESS.c.board_id == bindparam("changed_board"))
+    .values(due_at=bindparam("due"))
+)
+
+
 def mark_progress(session: Session, *, board_id: int, now: datetime) -> None:
     """The board changed: its status message and cards are due for an edit, a minute after the
-    last one at the earliest."""
-    row = session.get(ProgressMessage, board_id)
+    last one at the earliest. (On every entry: one read by key, a write only when the due time
+    moves earlier — in a burst the edit is due already.)"""
+    connection = session.connection()
+    row = connection.execute(_PROGRESS_TIMES, {"board_id": board_id}).first()
     if row is None:
-        row = ProgressMessage(board_id=board_id)
-        session.add(row)
-    due = now if row.edited_at is None else max(now, row.edited_at + PROGRESS_EVERY)
-    if row.due_at is None or row.due_at > due:
-        row.due_at = due
+        session.add(ProgressMessage(board_id=board_id, due_at=now))
+        session.flush()
+        return
+    due_at, edited_at = row
+    due = now if edited_at is None else max(now, edited_at + PROGRESS_EVERY)
+    if due_at is None or due_at > due:
+        connection.execute(_PROGRESS_DUE, {"changed_board": board_id, "due": due})
 
 
 def due_progress(session: Session, *, now: datetime, limit: int) -> list[ProgressMessage]:
