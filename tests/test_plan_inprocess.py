@@ -385,8 +385,7 @@ async def test_two_applications_sweeping_send_one_note(
         inprocess_bot(emulator, tmp_path / "a", database_url=postgres_url) as one,
         inprocess_bot(emulator, tmp_path / "b", database_url=postgres_url) as two,
     ):
-        # set up through the store: on PostgreSQL the inbox's receive_update reads rowcount -1
-        # for its INSERT (the same workaround as tests/test_autopilot.py), so updates stall
+        # the board and its Soll entries are set up through the store
         with Session(one.engine, expire_on_commit=False) as session:
             board = queries.create_board(
                 session,

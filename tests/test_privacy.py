@@ -8,13 +8,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, Integer, String, Text, inspect, text
-from sqlalchemy.dialects import postgresql
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from bot import clock
 from bot.handlers import retention
-from bot.store import queries
-from bot.store.tables import Board, Entry, InboxUpdate
+from bot.store.tables import Board, Entry
 from tests.emulator import BotApiEmulator
 from tests.emulator.world import Chat, Person, StoredMessage, World
 from tests.inprocess import InProcessBot, inprocess_bot
@@ -25,35 +23,10 @@ pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'privacy.sqlite3'}"
-    # Known bug outside this feature: on PostgreSQL (psycopg 3.3) the inbox's receive_update
-    # reads rowcount -1 for its INSERT … ON CONFLICT, so no update would be processed. Until it
-    # is fixed there, the same statement is asked for the inserted id instead.
-    monkeypatch.setattr(queries, "receive_update", _receive_update_returning)
     return str(request.getfixturevalue("postgres_url"))
-
-
-def _receive_update_returning(
-    session: Session, *, update_id: int, chat_id: int | None, payload: str
-) -> bool:
-    statement = (
-        postgresql.insert(InboxUpdate)
-        .values(
-            update_id=update_id,
-            chat_id=chat_id,
-            payload=payload,
-            received_at=datetime.now(UTC),
-            attempts=0,
-            outcome="",
-        )
-        .on_conflict_do_nothing(index_elements=["update_id"])
-        .returning(col(InboxUpdate.update_id))
-    )
-    return session.execute(statement).first() is not None
 
 
 def last(world: World, chat: Chat) -> StoredMessage:

@@ -605,30 +605,23 @@ UPDATE_DONE = "done"  # finished without a handler's claim (nothing to write)
 UPDATE_FAILED = "failed"  # given up after failed attempts
 
 
+# The hot path's statements on the table itself (SQLAlchemy Core), built once: the ORM's
+# bookkeeping and a statement built per call cost more CPU than the database's own work.
+_INBOX = InboxUpdate.__table__  # type: ignore[attr-defined]
+
+# one row per parameter set (executemany); RETURNING names the rows that were new, which
+# drivers' rowcounts do not say reliably for ON CONFLICT DO NOTHING
+_RECEIVE = {
+    name: dialect.insert(_INBOX)
+    .on_conflict_do_nothing(index_elements=["update_id"])
+    .returning(_INBOX.c.update_id, sort_by_parameter_order=True)
+    for name, dialect in (("postgresql", _postgresql), ("sqlite", _sqlite))
+}
+
+
 def receive_update(session: Session, *, update_id: int, chat_id: int | None, payload: str) -> bool:
     """Store an update in the inbox; False when it is there already (a redelivery)."""
-    dialect = session.get_bind().dialect.name
-    insert = _postgresql.insert if dialect == "postgresql" else _sqlite.insert
-    statement = (
-        insert(InboxUpdate)
-        .values(
-            update_id=update_id,
-            chat_id=chat_id,
-            payload=payload,
-            received_at=utcnow(),
-            attempts=0,
-            outcome=UPDATE_NEW,
-        )
-        .on_conflict_do_nothing(index_elements=["update_id"])
-        .returning(col(InboxUpdate.update_id))
-    )
-    # RETURNING rather than rowcount: drivers report rowcount differently for ON CONFLICT
-    return session.execute(statement).first() is not None
-
-
-# The hot path's statements on the table itself (SQLAlchemy Core): the ORM's bookkeeping for an
-# UPDATE cost more CPU than the update's own work.
-_INBOX = InboxUpdate.__table__  # type: ignore[attr-defined]
+    return bool(receive_updates(session, updates=[(update_id, chat_id, payload)]))
 
 
 def receive_updates(
@@ -637,28 +630,21 @@ def receive_updates(
     """Store a batch of updates (id, chat id, JSON) in one statement; the ids that were new."""
     if not updates:
         return set()
-    dialect = session.get_bind().dialect.name
-    insert = _postgresql.insert if dialect == "postgresql" else _sqlite.insert
+    connection = session.connection()
     now = utcnow()
-    statement = (
-        insert(_INBOX)
-        .values(
-            [
-                {
-                    "update_id": update_id,
-                    "chat_id": chat_id,
-                    "payload": payload,
-                    "received_at": now,
-                    "attempts": 0,
-                    "outcome": UPDATE_NEW,
-                }
-                for update_id, chat_id, payload in updates
-            ]
-        )
-        .on_conflict_do_nothing(index_elements=["update_id"])
-        .returning(_INBOX.c.update_id)
-    )
-    return {row[0] for row in session.execute(statement)}
+    rows = [
+        {
+            "update_id": update_id,
+            "chat_id": chat_id,
+            "payload": payload,
+            "received_at": now,
+            "processed_at": None,
+            "attempts": 0,
+            "outcome": UPDATE_NEW,
+        }
+        for update_id, chat_id, payload in updates
+    ]
+    return {row[0] for row in connection.execute(_RECEIVE[connection.dialect.name], rows)}
 
 
 _CLAIM_UPDATE = (
@@ -685,20 +671,28 @@ def finish_update(session: Session, *, update_id: int, outcome: str) -> bool:
     return finish_updates(session, update_ids=[update_id], outcome=outcome) == 1
 
 
+_FINISH = (
+    update(_INBOX)
+    .where(
+        _INBOX.c.update_id.in_(bindparam("finished", expanding=True)),
+        _INBOX.c.processed_at.is_(None),
+    )
+    .values(
+        processed_at=bindparam("now"),
+        outcome=case(
+            (_INBOX.c.outcome == UPDATE_NEW, bindparam("outcome")),
+            else_=_INBOX.c.outcome,
+        ),
+    )
+)
+
+
 def finish_updates(session: Session, *, update_ids: Sequence[int], outcome: str) -> int:
     """Mark several updates finished in one statement (see finish_update); how many were."""
-    result = session.execute(
-        update(_INBOX)
-        .where(_INBOX.c.update_id.in_(list(update_ids)), _INBOX.c.processed_at.is_(None))
-        .values(
-            processed_at=utcnow(),
-            outcome=case(
-                (_INBOX.c.outcome == UPDATE_NEW, outcome[:16]),
-                else_=_INBOX.c.outcome,
-            ),
-        )
+    result = session.connection().execute(
+        _FINISH, {"finished": list(update_ids), "now": utcnow(), "outcome": outcome[:16]}
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(result.rowcount)
 
 
 def count_failed_attempt(session: Session, *, update_id: int) -> int:
