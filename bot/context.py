@@ -19,7 +19,6 @@ from bot.store.lanes import DatabaseLanes
 from bot.texts import Messages, Texts
 
 ADMIN_CACHE_SECONDS = 120.0
-POSTGRES_LANES = 4
 ACTIVE_CHAT_SECONDS = 600.0
 SEEN_MEMBER_SECONDS = 3600.0
 
@@ -89,7 +88,7 @@ class BotData:
         self.catalogue = catalogue
         self.texts = texts
         self.admins = AdminCache()
-        self.lanes = DatabaseLanes(1 if engine.dialect.name == "sqlite" else POSTGRES_LANES)
+        self.lanes = DatabaseLanes.for_engine(engine)
         self.active_chats = Recently(seconds=ACTIVE_CHAT_SECONDS)
         self.seen_members = Recently(seconds=SEEN_MEMBER_SECONDS)
 

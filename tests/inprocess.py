@@ -40,7 +40,7 @@ class InProcessBot:
         self.world = emulator.world
         self.application = application
         self.engine = engine
-        self.pipeline = Pipeline(application, engine)
+        self.pipeline = Pipeline(application, engine, lanes=application.bot_data.lanes)
         self.delivered: list[dict[str, Any]] = []
 
     def redeliver(self, raw: dict[str, Any]) -> None:

@@ -106,6 +106,8 @@ def make_engine(url: URL) -> Engine:
             poolclass=QueuePool,
             pool_size=SQLITE_POOL,
             max_overflow=SQLITE_POOL,
+            # the connection used last comes first: its page cache is the warm one
+            pool_use_lifo=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -7,8 +7,11 @@ worker that takes every unit waiting at that moment in a single hop, runs them o
 other (each in its own session and transaction, in its own update's context), and hands the
 results back. Idle, a unit runs at once; under load, one hop serves many units.
 
-SQLite has one writer at a time anyway: one lane. PostgreSQL gets several, a chat always in the
-same one (its order is the pipeline's; this only keeps chats from waiting on each other).
+SQLite has one writer at a time anyway: one lane, and the inbox's writes (storing, finishing
+updates) queue in it too — two connections of one process taking turns at SQLite's write lock
+wait in its busy handler, which sleeps in steps of milliseconds. PostgreSQL gets several lanes,
+a chat always in the same one (its order is the pipeline's; this only keeps chats from waiting
+on each other), and the inbox's work runs beside them.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from sqlalchemy import Engine
+
 T = TypeVar("T")
+POSTGRES_LANES = 4
 
 
 @dataclass
@@ -36,8 +42,20 @@ class DatabaseLanes:
     def __init__(self, count: int) -> None:
         self._lanes = [_Lane() for _ in range(max(1, count))]
 
-    async def run(self, key: int, work: Callable[[], T]) -> T:
-        """Run `work` in the lane of `key` (e.g. a chat id), in the caller's context."""
+    @classmethod
+    def for_engine(cls, engine: Engine) -> DatabaseLanes:
+        return cls(1 if engine.dialect.name == "sqlite" else POSTGRES_LANES)
+
+    async def run(self, key: int | None, work: Callable[[], T]) -> T:
+        """Run `work` in the lane of `key` (e.g. a chat id), in the caller's context.
+
+        `key` None: work of no chat in particular (the inbox's). With one lane it queues there;
+        with several it runs in a thread of its own.
+        """
+        if key is None:
+            if len(self._lanes) > 1:
+                return await asyncio.to_thread(work)
+            key = 0
         lane = self._lanes[key % len(self._lanes)]
         done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         lane.waiting.append((contextvars.copy_context(), work, done))

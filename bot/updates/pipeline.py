@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import json
 import logging
 import time
@@ -25,6 +26,7 @@ from telegram.ext import Application
 from bot import metrics
 from bot.store import queries
 from bot.store.db import session_scope
+from bot.store.lanes import DatabaseLanes
 from bot.store.tables import InboxUpdate, utcnow
 from bot.updates.locks import ChatLocks
 from bot.updates.unit import unit_of_work
@@ -73,8 +75,9 @@ class Finisher:
     finish meanwhile wait and go into the next one. Idle, an update is written at once; under
     load, one statement and one commit serve many updates. `finish` returns once committed."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, lanes: DatabaseLanes) -> None:
         self.engine = engine
+        self.lanes = lanes
         self._waiting: list[tuple[int, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -89,7 +92,9 @@ class Finisher:
         while self._waiting:
             batch, self._waiting = self._waiting, []
             try:
-                await asyncio.to_thread(self._write, [update_id for update_id, _ in batch])
+                await self.lanes.run(
+                    None, functools.partial(self._write, [update_id for update_id, _ in batch])
+                )
             except Exception as exc:  # the caller sees the database's failure
                 for _, done in batch:
                     if not done.done():
@@ -113,14 +118,18 @@ class Pipeline:
         application: Application,
         engine: Engine,
         *,
+        lanes: DatabaseLanes | None = None,
         max_attempts: int = MAX_ATTEMPTS,
         lock_slots: int = 16,
     ) -> None:
+        """`lanes`: where the database work runs — the handlers' (bot/store/lanes.py), so that
+        on SQLite the process's writes queue in one place."""
         self.application = application
         self.engine = engine
+        self.lanes = lanes if lanes is not None else DatabaseLanes.for_engine(engine)
         self.max_attempts = max_attempts
         self.locks = ChatLocks(engine, slots=lock_slots)
-        self.finisher = Finisher(engine)
+        self.finisher = Finisher(engine, self.lanes)
 
     # ---- the inbox ------------------------------------------------------------------------
 
@@ -140,7 +149,7 @@ class Pipeline:
                 session.commit()
                 return fresh
 
-        fresh = await asyncio.to_thread(store)
+        fresh = await self.lanes.run(None, store)
         return [Received(u, chat_key(u)) for u in updates if u.update_id in fresh]
 
     async def unprocessed(
@@ -162,7 +171,7 @@ class Pipeline:
                     return queries.all_unfinished_updates(session)
                 return queries.unfinished_updates(session, chat_id=chat_id, up_to=up_to)
 
-        return [self.decode(row, known) for row in await asyncio.to_thread(read)]
+        return [self.decode(row, known) for row in await self.lanes.run(None, read)]
 
     def decode(self, row: InboxUpdate, known: Update | None = None) -> Received:
         if known is not None and known.update_id == row.update_id:
@@ -180,7 +189,7 @@ class Pipeline:
                 session.commit()
                 return removed
 
-        return await asyncio.to_thread(delete)
+        return await self.lanes.run(None, delete)
 
     # ---- processing -----------------------------------------------------------------------
 
@@ -196,7 +205,8 @@ class Pipeline:
             await self.finisher.finish(received.update_id)
             outcome = Outcome.DONE
         else:
-            outcome = await asyncio.to_thread(self._settle, received, unit.failure)
+            settle = functools.partial(self._settle, received, unit.failure)
+            outcome = await self.lanes.run(None, settle)
         metrics.observe_update(
             update_kind(received.update),
             time.monotonic() - started,

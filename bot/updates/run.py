@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from telegram.ext import Application, CallbackContext
 
 from bot import health
+from bot.context import BotData
 from bot.settings import Settings
 from bot.updates.pipeline import Pipeline
 from bot.updates.polling import Poller
@@ -72,7 +73,10 @@ async def serve(
     loop = asyncio.get_running_loop()
     # database calls run in threads (the loop never waits for them); many chats at once
     loop.set_default_executor(ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="db"))
-    pipeline = Pipeline(application, engine)
+    data = application.bot_data
+    pipeline = Pipeline(
+        application, engine, lanes=data.lanes if isinstance(data, BotData) else None
+    )
     try:
         await application.initialize()
     except BaseException:
