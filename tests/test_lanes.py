@@ -60,3 +60,35 @@ async def test_a_failure_reaches_only_its_caller() -> None:
     assert await good == 42
     with pytest.raises(ValueError, match="this unit failed"):
         await bad
+
+
+async def test_the_inbox_work_goes_ahead_of_waiting_chats_in_its_own_order() -> None:
+    lanes = DatabaseLanes(1)  # SQLite: one lane for everything
+    order: list[str] = []
+    gate = threading.Event()
+    blocker = asyncio.create_task(lanes.run(1, lambda: gate.wait(5)))
+    await asyncio.sleep(0.05)
+
+    def step(name: str) -> None:
+        order.append(name)
+
+    waiting = [
+        asyncio.create_task(lanes.run(2, lambda: step("chat a"))),
+        asyncio.create_task(lanes.run(None, lambda: step("store batch"))),
+        asyncio.create_task(lanes.run(3, lambda: step("chat b"))),
+        asyncio.create_task(lanes.run(None, lambda: step("finish updates"))),
+    ]
+    await asyncio.sleep(0.05)
+    gate.set()
+    await asyncio.gather(blocker, *waiting)
+    assert order == ["store batch", "finish updates", "chat a", "chat b"]
+
+
+async def test_the_inbox_work_runs_beside_several_lanes() -> None:
+    lanes = DatabaseLanes(4)  # PostgreSQL: the chats' lanes stay free
+    gate = threading.Event()
+    busy = [asyncio.create_task(lanes.run(key, lambda: gate.wait(5))) for key in range(4)]
+    await asyncio.sleep(0.05)
+    assert await asyncio.wait_for(lanes.run(None, lambda: "stored"), 2) == "stored"
+    gate.set()
+    await asyncio.gather(*busy)

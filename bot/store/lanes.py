@@ -12,6 +12,11 @@ updates) queue in it too — two connections of one process taking turns at SQLi
 wait in its busy handler, which sleeps in steps of milliseconds. PostgreSQL gets several lanes,
 a chat always in the same one (its order is the pipeline's; this only keeps chats from waiting
 on each other), and the inbox's work runs beside them.
+
+In the one lane the inbox's work goes first, in its own order: storing a fetched batch is what
+lets polling fetch the next one, and finishing an update is what lets its chat go on (in a
+burst of 1,000 replies the last batch was fetched after 1.2 s behind the chats' work, 0.8 s
+ahead of it).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ class _Lane:
         default_factory=list
     )
     worker: asyncio.Task[None] | None = None
+    shared: int = 0
 
 
 class DatabaseLanes:
@@ -49,23 +55,29 @@ class DatabaseLanes:
     async def run(self, key: int | None, work: Callable[[], T]) -> T:
         """Run `work` in the lane of `key` (e.g. a chat id), in the caller's context.
 
-        `key` None: work of no chat in particular (the inbox's). With one lane it queues there;
-        with several it runs in a thread of its own.
+        `key` None: work of no chat in particular (the inbox's). With one lane it queues there,
+        ahead of the chats' work; with several it runs in a thread of its own.
         """
+        shared = key is None
         if key is None:
             if len(self._lanes) > 1:
                 return await asyncio.to_thread(work)
             key = 0
         lane = self._lanes[key % len(self._lanes)]
         done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        lane.waiting.append((contextvars.copy_context(), work, done))
+        item = (contextvars.copy_context(), work, done)
+        if shared:
+            lane.waiting.insert(lane.shared, item)
+            lane.shared += 1
+        else:
+            lane.waiting.append(item)
         if lane.worker is None or lane.worker.done():
             lane.worker = asyncio.create_task(self._drain(lane))
         return await done
 
     async def _drain(self, lane: _Lane) -> None:
         while lane.waiting:
-            batch, lane.waiting = lane.waiting, []
+            batch, lane.waiting, lane.shared = lane.waiting, [], 0
             outcomes = await asyncio.to_thread(_run_all, [(c, w) for c, w, _ in batch])
             for (_, _, done), (ok, value) in zip(batch, outcomes, strict=True):
                 if done.done():
