@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -17,7 +19,7 @@ WHO: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="nobody
 
 
 async def test_work_runs_in_a_worker_with_the_callers_context() -> None:
-    lanes = DatabaseLanes(1)
+    lanes = DatabaseLanes(1)  # as for PostgreSQL
     loop_thread = threading.get_ident()
 
     async def ask(name: str) -> tuple[str, int]:
@@ -62,26 +64,49 @@ async def test_a_failure_reaches_only_its_caller() -> None:
         await bad
 
 
-async def test_the_inbox_work_goes_ahead_of_waiting_chats_in_its_own_order() -> None:
-    lanes = DatabaseLanes(1)  # SQLite: one lane for everything
+@pytest.mark.parametrize("on_loop", [False, True])
+async def test_the_inbox_work_goes_ahead_of_waiting_chats_in_its_own_order(on_loop: bool) -> None:
+    lanes = DatabaseLanes(1, on_loop=on_loop)  # SQLite: one lane for everything
     order: list[str] = []
     gate = threading.Event()
-    blocker = asyncio.create_task(lanes.run(1, lambda: gate.wait(5)))
-    await asyncio.sleep(0.05)
-
-    def step(name: str) -> None:
-        order.append(name)
-
+    busy = []
+    if not on_loop:  # the worker thread is busy while the others queue
+        busy.append(asyncio.create_task(lanes.run(1, lambda: gate.wait(5))))
+        await asyncio.sleep(0.05)
+    # (on the loop, all four are queued before the lane's first turn)
     waiting = [
-        asyncio.create_task(lanes.run(2, lambda: step("chat a"))),
-        asyncio.create_task(lanes.run(None, lambda: step("store batch"))),
-        asyncio.create_task(lanes.run(3, lambda: step("chat b"))),
-        asyncio.create_task(lanes.run(None, lambda: step("finish updates"))),
+        asyncio.create_task(lanes.run(2, lambda: order.append("chat a"))),
+        asyncio.create_task(lanes.run(None, lambda: order.append("store batch"))),
+        asyncio.create_task(lanes.run(3, lambda: order.append("chat b"))),
+        asyncio.create_task(lanes.run(None, lambda: order.append("finish updates"))),
     ]
     await asyncio.sleep(0.05)
     gate.set()
-    await asyncio.gather(blocker, *waiting)
+    await asyncio.gather(*busy, *waiting)
     assert order == ["store batch", "finish updates", "chat a", "chat b"]
+
+
+async def test_on_the_loop_a_lane_gives_the_network_its_turn_between_slices() -> None:
+    lanes = DatabaseLanes(1, on_loop=True)
+    loop_thread = threading.get_ident()
+    finished: list[int] = []
+    seen_by_others: list[int] = []
+
+    def unit(number: int) -> int:
+        time.sleep(lanes_module.SLICE_SECONDS * 0.75)  # two units fill a slice
+        finished.append(number)
+        return threading.get_ident()
+
+    async def network() -> None:
+        while len(finished) < 4:
+            seen_by_others.append(len(finished))
+            await asyncio.sleep(0)
+
+    units = [asyncio.create_task(lanes.run(1, functools.partial(unit, n))) for n in range(4)]
+    threads = await asyncio.gather(*units, network())
+    assert finished == [0, 1, 2, 3]
+    assert threads[:4] == [loop_thread] * 4
+    assert 2 in seen_by_others  # the loop ran between the slices [0, 1] and [2, 3]
 
 
 async def test_the_inbox_work_runs_beside_several_lanes() -> None:

@@ -246,6 +246,6 @@ async def run_turn(
             session.commit()
             return True
 
-    # the database work runs off the event loop (a slow disk or a lock never stalls every
-    # other chat), batched with other units waiting at the same moment (bot/store/lanes.py)
+    # batched with other units waiting at the same moment, in the chat's database lane: worker
+    # threads for PostgreSQL, short slices of the event loop for SQLite (bot/store/lanes.py)
     return out if await data.lanes.run(scope.chat_id, unit_of_work) else None

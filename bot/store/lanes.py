@@ -1,17 +1,22 @@
-"""Where the units of work run: off the event loop, in few thread hops.
+"""Where the units of work run: in database lanes, in few hops.
 
-Each update's unit of work is synchronous database work. On the event loop it would stall
-every other chat while the database answers; in a thread per unit, handing each one to a
-worker and back cost about as much CPU as the work itself (benchmarks/burst.py). A lane is one
-worker that takes every unit waiting at that moment in a single hop, runs them one after the
-other (each in its own session and transaction, in its own update's context), and hands the
-results back. Idle, a unit runs at once; under load, one hop serves many units.
+Each update's unit of work is synchronous database work. A lane takes every unit waiting at
+that moment and runs them one after the other (each in its own session and transaction, in its
+own update's context), then hands the results back. Idle, a unit runs at once; under load, one
+turn serves many units.
 
-SQLite has one writer at a time anyway: one lane, and the inbox's writes (storing, finishing
-updates) queue in it too — two connections of one process taking turns at SQLite's write lock
-wait in its busy handler, which sleeps in steps of milliseconds. PostgreSQL gets several lanes,
-a chat always in the same one (its order is the pipeline's; this only keeps chats from waiting
-on each other), and the inbox's work runs beside them.
+PostgreSQL answers over the network: its lanes run in worker threads (a slow answer never
+stalls the other chats), several lanes, a chat always in the same one (its order is the
+pipeline's; this only keeps chats from waiting on each other); the inbox's work runs beside
+them.
+
+SQLite answers from a local file in microseconds, and has one writer at a time anyway: one lane,
+run on the event loop itself in slices of at most SLICE_SECONDS, and the inbox's writes
+(storing, finishing updates) queue in it too. In a worker thread every call into SQLite hands
+Python's lock to the loop and back: a burst of replies then cost a fifth more CPU and its last
+reply waited 2.2 s instead of 1.9 s (benchmarks/burst.py); and two writers of one process
+taking turns at SQLite's write lock wait in its busy handler, which sleeps in steps of
+milliseconds.
 
 In the one lane the inbox's work goes first, in its own order: storing a fetched batch is what
 lets polling fetch the next one, and finishing an update is what lets its chat go on (in a
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -31,26 +37,31 @@ from sqlalchemy import Engine
 
 T = TypeVar("T")
 POSTGRES_LANES = 4
+SLICE_SECONDS = 0.02  # the longest the loop runs SQLite work before it looks at the network
+
+_Item = tuple[contextvars.Context, Callable[[], Any], asyncio.Future[Any]]
 
 
 @dataclass
 class _Lane:
-    waiting: list[tuple[contextvars.Context, Callable[[], Any], asyncio.Future[Any]]] = field(
-        default_factory=list
-    )
+    inbox: list[_Item] = field(default_factory=list)  # work of no chat: goes first
+    chats: list[_Item] = field(default_factory=list)
     worker: asyncio.Task[None] | None = None
-    shared: int = 0
 
 
 class DatabaseLanes:
-    """Run synchronous database work in worker threads, batching what waits."""
+    """Run synchronous database work in lanes, batching what waits: in worker threads, or
+    (`on_loop`) on the event loop in short slices."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, *, on_loop: bool = False) -> None:
         self._lanes = [_Lane() for _ in range(max(1, count))]
+        self._on_loop = on_loop
 
     @classmethod
     def for_engine(cls, engine: Engine) -> DatabaseLanes:
-        return cls(1 if engine.dialect.name == "sqlite" else POSTGRES_LANES)
+        if engine.dialect.name == "sqlite":
+            return cls(1, on_loop=True)
+        return cls(POSTGRES_LANES)
 
     async def run(self, key: int | None, work: Callable[[], T]) -> T:
         """Run `work` in the lane of `key` (e.g. a chat id), in the caller's context.
@@ -58,43 +69,49 @@ class DatabaseLanes:
         `key` None: work of no chat in particular (the inbox's). With one lane it queues there,
         ahead of the chats' work; with several it runs in a thread of its own.
         """
-        shared = key is None
-        if key is None:
-            if len(self._lanes) > 1:
-                return await asyncio.to_thread(work)
-            key = 0
-        lane = self._lanes[key % len(self._lanes)]
+        if key is None and len(self._lanes) > 1:
+            return await asyncio.to_thread(work)
+        lane = self._lanes[0 if key is None else key % len(self._lanes)]
         done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        item = (contextvars.copy_context(), work, done)
-        if shared:
-            lane.waiting.insert(lane.shared, item)
-            lane.shared += 1
-        else:
-            lane.waiting.append(item)
+        (lane.inbox if key is None else lane.chats).append((contextvars.copy_context(), work, done))
         if lane.worker is None or lane.worker.done():
             lane.worker = asyncio.create_task(self._drain(lane))
         return await done
 
     async def _drain(self, lane: _Lane) -> None:
-        while lane.waiting:
-            batch, lane.waiting, lane.shared = lane.waiting, [], 0
-            outcomes = await asyncio.to_thread(_run_all, [(c, w) for c, w, _ in batch])
-            for (_, _, done), (ok, value) in zip(batch, outcomes, strict=True):
+        while lane.inbox or lane.chats:
+            from_inbox = len(lane.inbox)
+            batch = lane.inbox + lane.chats
+            lane.inbox, lane.chats = [], []
+            work = [(context, job) for context, job, _ in batch]
+            if self._on_loop:
+                outcomes = _run_all(work, until=time.monotonic() + SLICE_SECONDS)
+                rest = batch[len(outcomes) :]  # back to the front, for the next slice
+                lane.inbox[:0] = rest[: max(0, from_inbox - len(outcomes))]
+                lane.chats[:0] = rest[max(0, from_inbox - len(outcomes)) :]
+            else:
+                outcomes = await asyncio.to_thread(_run_all, work)
+            for (_, _, done), (ok, value) in zip(batch, outcomes, strict=False):
                 if done.done():
                     continue
                 if ok:
                     done.set_result(value)
                 else:
                     done.set_exception(value)
+            if self._on_loop:
+                await asyncio.sleep(0)  # the network's turn
 
 
 def _run_all(
-    batch: list[tuple[contextvars.Context, Callable[[], Any]]],
+    batch: list[tuple[contextvars.Context, Callable[[], Any]]], until: float | None = None
 ) -> list[tuple[bool, Any]]:
+    """Run the batch in order; with `until`, stop after the first unit that ends past it."""
     outcomes: list[tuple[bool, Any]] = []
     for context, work in batch:
         try:
             outcomes.append((True, context.run(work)))
         except Exception as exc:  # handed to the waiting caller
             outcomes.append((False, exc))
+        if until is not None and time.monotonic() >= until:
+            break
     return outcomes
