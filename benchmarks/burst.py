@@ -17,7 +17,10 @@ cards are made by driving it through the stand-in first: each group's moderator 
 `/newboard Bench` and then `/point 1`, and the message the bot sends after `/point 1` is the card.
 
 Run: .venv/bin/python -m benchmarks.burst [--updates 1000] [--groups 50] [--latency-ms 50]
-     [--only bot,bare-concurrent]
+     [--only bot,bare-concurrent] [--rounds 3]
+
+With --rounds N every chosen bot runs N times, the bots interleaved, and the table shows each
+bot's medians: a shared machine's speed drifts by a third between runs of the same code.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import contextlib
 import math
 import os
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -254,12 +258,15 @@ def table(results: list[Result]) -> str:
             f" {r.cpu_ms:>14.2f} {f'{r.acked}/{r.total}':>11}" + (f"  {r.note}" if r.note else "")
         )
     named = {r.name: r for r in results}
-    real, bare = named.get("bot"), named.get("bare-concurrent")
-    if real and bare and bare.per_second and bare.p99_ms:
-        lines.append(
-            f"ratio bot / bare-concurrent: entries/s {real.per_second / bare.per_second:.2f}x,"
-            f" p99 {real.p99_ms / bare.p99_ms:.2f}x, CPU/update {real.cpu_ms / bare.cpu_ms:.2f}x"
-        )
+    real = named.get("bot")
+    for baseline in ("bare-concurrent", "bare-concurrent-aiohttp"):
+        bare = named.get(baseline)
+        if real and bare and bare.per_second and bare.p99_ms:
+            lines.append(
+                f"ratio bot / {baseline}: entries/s {real.per_second / bare.per_second:.2f}x,"
+                f" p99 {real.p99_ms / bare.p99_ms:.2f}x,"
+                f" CPU/update {real.cpu_ms / bare.cpu_ms:.2f}x"
+            )
     lines.append("Bot API calls during the burst:")
     for r in results:
         calls = ", ".join(f"{m} {c}" for m, c in sorted(r.calls.items(), key=lambda i: -i[1]))
@@ -267,19 +274,52 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-async def main_async(args: argparse.Namespace) -> list[Result]:
+def median_of(rounds: list[list[Result]]) -> list[Result]:
+    """Each bot's median figures over the rounds (a shared machine's speed drifts between runs;
+    the rounds interleave the bots, so each sees the same drift)."""
+    medians = []
+    for runs in zip(*rounds, strict=True):
+        last = runs[-1]
+        medians.append(
+            Result(
+                name=last.name,
+                total=last.total,
+                acked=min(r.acked for r in runs),
+                per_second=statistics.median(r.per_second for r in runs),
+                p50_ms=statistics.median(r.p50_ms for r in runs),
+                p99_ms=statistics.median(r.p99_ms for r in runs),
+                cpu_ms=statistics.median(r.cpu_ms for r in runs),
+                calls=last.calls,
+                note="; ".join(r.note for r in runs if r.note),
+            )
+        )
+    return medians
+
+
+async def main_async(args: argparse.Namespace) -> list[list[Result]]:
     chosen = set(args.only.split(",")) if args.only else {b.name for b in BOTS}
     unknown = chosen - {b.name for b in BOTS}
     if unknown:
         raise SystemExit(f"unknown bots {sorted(unknown)}; known: {[b.name for b in BOTS]}")
-    results = []
+    rounds = []
     with tempfile.TemporaryDirectory(prefix="burst-") as folder:
-        for bot in BOTS:
-            if bot.name in chosen:
-                began = time.monotonic()
-                results.append(await run_bot(bot, args, Path(folder)))
-                print(f"  {bot.name}: done in {time.monotonic() - began:.1f} s", flush=True)
-    return results
+        for number in range(1, args.rounds + 1):
+            workdir = Path(folder) / f"round-{number}"
+            workdir.mkdir()
+            results = []
+            for bot in BOTS:
+                if bot.name in chosen:
+                    began = time.monotonic()
+                    result = await run_bot(bot, args, workdir)
+                    results.append(result)
+                    print(
+                        f"  round {number}, {bot.name}: done in {time.monotonic() - began:.1f} s"
+                        f" ({result.per_second:.0f} entries/s, p99 {result.p99_ms:.0f} ms,"
+                        f" {result.cpu_ms:.2f} ms CPU/update)",
+                        flush=True,
+                    )
+            rounds.append(results)
+    return rounds
 
 
 def main() -> None:
@@ -288,6 +328,7 @@ def main() -> None:
     parser.add_argument("--groups", type=int, default=50)
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--only", default="", help="comma-separated bot names")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each bot; medians shown")
     parser.add_argument("--verbose", action="store_true", help="print the phases of each run")
     args = parser.parse_args()
     print(
@@ -295,8 +336,10 @@ def main() -> None:
         f" Bot API stand-in answering in {args.latency_ms:.0f} ms, {os.cpu_count()} cores",
         flush=True,
     )
-    results = asyncio.run(main_async(args))
-    print(table(results))
+    rounds = asyncio.run(main_async(args))
+    if len(rounds) > 1:
+        print(f"median of {len(rounds)} rounds:")
+    print(table(median_of(rounds)))
 
 
 if __name__ == "__main__":
