@@ -306,3 +306,18 @@ def test_three_webhook_processes_on_postgres_exactly_once_in_order(
     finally:
         for process in processes:
             process.stop()
+
+
+def test_a_stop_while_telegram_does_not_answer_ends_the_wait(
+    world: World, bot_process: BotProcess
+) -> None:
+    """SIGTERM during start-up, while getMe is retried with backoff, stops the bot at once
+    (a service manager would otherwise wait out every retry, then kill it)."""
+    world.inject(Fault("getMe", "502", count=100))
+    bot_process.start(ready_method="getMe")
+    wait_until(lambda: len(world.calls("getMe")) >= 3, 20, "getMe to be retried")
+    began = time.monotonic()
+    assert bot_process.stop(signal.SIGTERM, timeout=20) == 0
+    assert time.monotonic() - began < 5
+    assert "stopped before Telegram answered" in bot_process.log()
+    assert not world.calls("getUpdates")

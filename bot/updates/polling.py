@@ -77,10 +77,10 @@ class Poller:
             await self.queues.join()
         backoff = 1.0
         while not stop.is_set():
-            if await _until(self.queues.wait_for_room(), stop) is None:
+            if await until_stopped(self.queues.wait_for_room(), stop) is None:
                 break
             try:
-                fetched = await _until(self._fetch(), stop)
+                fetched = await until_stopped(self._fetch(), stop)
             except InvalidToken:
                 raise
             except RetryAfter as exc:
@@ -140,7 +140,7 @@ class Poller:
             )
 
 
-async def _until(coroutine: Coroutine[Any, Any, T], stop: asyncio.Event) -> T | None:
+async def until_stopped(coroutine: Coroutine[Any, Any, T], stop: asyncio.Event) -> T | None:
     """The coroutine's result, or None when `stop` is set first (the coroutine is cancelled)."""
     task = asyncio.ensure_future(coroutine)
     stopped = asyncio.ensure_future(stop.wait())

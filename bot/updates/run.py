@@ -24,7 +24,7 @@ from bot import health
 from bot.context import BotData
 from bot.settings import Settings
 from bot.updates.pipeline import Pipeline
-from bot.updates.polling import Poller
+from bot.updates.polling import Poller, until_stopped
 from bot.updates.webhook import PATH, start_webhook_server
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,11 @@ DATABASE_THREADS = 32
 PURGE_EVERY = timedelta(hours=6)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+async def _initialized(application: AnyApplication) -> bool:
+    await application.initialize()
+    return True
 
 
 async def _close_requests(application: AnyApplication) -> None:
@@ -77,14 +82,19 @@ async def serve(
     pipeline = Pipeline(
         application, engine, lanes=data.lanes if isinstance(data, BotData) else None
     )
+    initialized: bool | None = None
     try:
-        await application.initialize()
-    except BaseException:
-        # e.g. Telegram refused the token: close the HTTP sessions opened before the refusal
-        # (python-telegram-bot's shutdown skips a bot whose start-up failed)
-        await _close_requests(application)
-        await pipeline.close()
-        raise
+        # a stop while Telegram does not answer yet (getMe retried with backoff) ends the wait
+        initialized = await until_stopped(_initialized(application), stop)
+    finally:
+        if not initialized:
+            # e.g. Telegram refused the token: close the HTTP sessions opened before the
+            # refusal (python-telegram-bot's shutdown skips a bot whose start-up failed)
+            await _close_requests(application)
+            await pipeline.close()
+    if not initialized:
+        log.info("stopped before Telegram answered")
+        return
     try:
         if application.post_init is not None:
             await application.post_init(application)
