@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, func, update
+from sqlalchemy.dialects import postgresql as _postgresql
+from sqlalchemy.dialects import sqlite as _sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -54,14 +57,18 @@ def set_chat_active(session: Session, *, chat_id: int, active: bool) -> None:
         chat.updated_at = utcnow()
 
 
+_CHAT = GroupChat.__table__  # type: ignore[attr-defined]
+_CHAT_CAME_BACK = (
+    update(_CHAT)
+    .where(_CHAT.c.chat_id == bindparam("speaking"), _CHAT.c.active.is_(False))
+    .values(active=True, updated_at=bindparam("now"))
+)
+
+
 def chat_came_back(session: Session, *, chat_id: int) -> bool:
     """A chat marked gone speaks again: mark it active; True if it had been marked gone."""
-    chat = session.get(GroupChat, chat_id)
-    if chat is None or chat.active:
-        return False
-    chat.active = True
-    chat.updated_at = utcnow()
-    return True
+    result = session.connection().execute(_CHAT_CAME_BACK, {"speaking": chat_id, "now": utcnow()})
+    return bool(result.rowcount == 1)
 
 
 def chat_is_active(session: Session, chat_id: int) -> bool:
@@ -69,14 +76,38 @@ def chat_is_active(session: Session, chat_id: int) -> bool:
     return chat is None or chat.active
 
 
+_MEMBER = GroupMember.__table__  # type: ignore[attr-defined]
+
+
+def _member_upsert(dialect: Any) -> Any:
+    statement = dialect.insert(_MEMBER)
+    return statement.on_conflict_do_update(
+        index_elements=["chat_id", "person_id"],
+        set_={"name": statement.excluded.name, "last_seen_at": statement.excluded.last_seen_at},
+    )
+
+
+# one statement per dialect (each has its own upsert), built once: this runs for every person
+# the first time the bot sees them in a while
+_NOTE_MEMBER = {
+    name: _member_upsert(dialect)
+    for name, dialect in (("postgresql", _postgresql), ("sqlite", _sqlite))
+}
+
+
 def note_member(session: Session, *, chat_id: int, person_id: int, name: str) -> None:
     """Remember that a person spoke to the bot in a group (for the digest's "not yet from")."""
-    member = session.get(GroupMember, (chat_id, person_id))
-    if member is None:
-        session.add(GroupMember(chat_id=chat_id, person_id=person_id, name=name))
-        return
-    member.name = name
-    member.last_seen_at = utcnow()
+    connection = session.connection()
+    connection.execute(
+        _NOTE_MEMBER[connection.dialect.name],
+        {
+            "chat_id": chat_id,
+            "person_id": person_id,
+            "name": name,
+            "quiet": False,
+            "last_seen_at": utcnow(),
+        },
+    )
 
 
 def migrate_chat(session: Session, *, old_chat_id: int, new_chat_id: int) -> int:
@@ -594,8 +625,6 @@ def set_reminder(
 from collections.abc import Sequence  # noqa: E402
 
 from sqlalchemy import case, delete  # noqa: E402
-from sqlalchemy.dialects import postgresql as _postgresql  # noqa: E402
-from sqlalchemy.dialects import sqlite as _sqlite  # noqa: E402
 
 from bot.store.tables import InboxUpdate  # noqa: E402
 
