@@ -76,7 +76,7 @@ async def serve(
 ) -> None:
     """Serve until `stop` is set (the process's signals, or a test's hand)."""
     loop = asyncio.get_running_loop()
-    # database calls run in threads (the loop never waits for them); many chats at once
+    # the threads for work off the loop: PostgreSQL's database lanes, sweeps, renders
     loop.set_default_executor(ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="db"))
     data = application.bot_data
     pipeline = Pipeline(
