@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from bot.store.tables import Entry
+from bot.store import queries
+from bot.store.tables import Entry, GroupMember
 from tests.emulator import BotApiEmulator
 from tests.inprocess import inprocess_bot
 from tests.scenario import plain
@@ -62,3 +63,27 @@ async def test_a_redelivered_command_posts_nothing_twice(
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+
+
+async def test_a_refused_message_still_brings_a_group_marked_gone_back(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    """The refusal rolls back the unit of work, the presence it wrote included: written again,
+    and only then remembered (else the group would stay "gone" for its reminders)."""
+    world = emulator.world
+    anna = world.person(301, "Anna")
+    ben = world.person(302, "Ben")
+    group = world.group("Team", owner=anna)
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, anna, "/newboard Zurück")
+        await bot.deliver()
+        with Session(bot.engine) as session:
+            queries.set_chat_active(session, chat_id=group.id, active=False)
+            session.commit()
+        bot.context.bot_data.active_chats.forget(group.id)  # as after the cache's ten minutes
+        world.send(group, ben, "/ist")  # refused inside the handler: no text
+        await bot.deliver()
+        assert "/ist" in plain(world.bot_texts(group)[-1])
+        with Session(bot.engine) as session:
+            assert queries.chat_is_active(session, group.id)
+            assert session.get(GroupMember, (group.id, ben.id)) is not None

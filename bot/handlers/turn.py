@@ -19,7 +19,7 @@ from sqlmodel import Session
 from telegram import Message, Update
 from telegram.constants import ChatType
 
-from bot.context import BotData, Context
+from bot.context import BotData, Context, Recently
 from bot.handlers.outbox import Outbox
 from bot.handlers.reading import Person, Scope, command_arguments, person_of, scope_of
 from bot.handlers.rights import administrators, is_anonymous_admin, may_moderate
@@ -128,18 +128,23 @@ def language_for(data: BotData, board: Board | None, scope: Scope, person: Perso
     return data.settings.bot_language
 
 
-def _note_presence(session: Session, data: BotData, scope: Scope, person: Person | None) -> None:
+Noted = list[tuple[Recently, object]]
+
+
+def _note_presence(session: Session, data: BotData, scope: Scope, person: Person | None) -> Noted:
     """The group speaks, so the bot is in it; the person was seen there (written once in a
-    while, not for every update)."""
+    while, not for every update). Returns what to remember as written once committed."""
+    noted: Noted = []
     if not data.active_chats.fresh(scope.chat_id):
         queries.chat_came_back(session, chat_id=scope.chat_id)
-        data.active_chats.note(scope.chat_id)
+        noted.append((data.active_chats, scope.chat_id))
     if person is None or is_anonymous_admin(person, scope):
-        return
+        return noted
     key = (scope.chat_id, person.id, person.name)
     if not data.seen_members.fresh(key):
         queries.note_member(session, chat_id=scope.chat_id, person_id=person.id, name=person.name)
-        data.seen_members.note(key)
+        noted.append((data.seen_members, key))
+    return noted
 
 
 def _board_for(session: Session, scope: Scope, need: Need) -> Board | None:
@@ -216,8 +221,7 @@ async def run_turn(
                         out.react()
                         return True
                 return False
-            if scope.is_group:
-                _note_presence(session, data, scope, person)
+            noted = _note_presence(session, data, scope, person) if scope.is_group else []
             found = _board_for(session, scope, need)
             turn = Turn(
                 update=update,
@@ -239,11 +243,15 @@ async def run_turn(
                 try:
                     decide(turn)
                 except Refusal as refusal:
-                    session.rollback()
+                    session.rollback()  # also of the claim and the presence: written again
                     mark_current_processed(session)
+                    if scope.is_group:
+                        _note_presence(session, data, scope, person)
                     out.steps.clear()
                     out.answer(turn.messages(refusal.key, **refusal.values))
             session.commit()
+            for recently, key in noted:
+                recently.note(key)
             return True
 
     # batched with other units waiting at the same moment, in the chat's database lane: worker

@@ -183,11 +183,10 @@ def create_board(
         timezone=timezone,
         next_reminder_at=next_reminder_at,
     )
-    session.add(board)
     try:
-        session.flush()
+        with session.begin_nested():  # a lost race undoes only this board, not the unit of work
+            session.add(board)
     except IntegrityError as exc:
-        session.rollback()
         raise BoardAlreadyOpen from exc
     return board
 
@@ -416,7 +415,14 @@ def _update_completion(session: Session, board: Board, point_count: int) -> bool
     return True
 
 
-_ADD_ENTRY = _ENTRY.insert()
+# a message seen before adds nothing (no error, no rollback: the update's claim and the rest of
+# its unit of work stay); RETURNING names the new row, drivers' rowcounts differ here
+_ADD_ENTRY = {
+    name: dialect.insert(_ENTRY)
+    .on_conflict_do_nothing(index_elements=["chat_id", "message_id"])
+    .returning(_ENTRY.c.id)
+    for name, dialect in (("postgresql", _postgresql), ("sqlite", _sqlite))
+}
 
 
 def add_entry(
@@ -439,7 +445,7 @@ def add_entry(
     cannot complete the board, and completeness need not be counted).
 
     The unique (chat, message) key decides, without a look-up first: a duplicate is rare (a
-    redelivery under a new update id), and its transaction is rolled back.
+    redelivery under a new update id).
     """
     values = {
         "board_id": board.id,
@@ -454,17 +460,14 @@ def add_entry(
         "edited_at": None,
         "removed_at": None,
     }
-    try:
-        result = session.connection().execute(_ADD_ENTRY, values)
-    except IntegrityError:
-        session.rollback()
+    connection = session.connection()
+    inserted = connection.execute(_ADD_ENTRY[connection.dialect.name], values).first()
+    if inserted is None:
         existing = entry_by_message(session, chat_id=chat_id, message_id=message_id)
         assert existing is not None
         assert existing.id is not None
         return Saved(existing.id, duplicate=True, completed_now=False)
-    key = result.inserted_primary_key
-    assert key is not None
-    entry_id = int(key[0])
+    entry_id = int(inserted[0])
     # a Soll entry, one more entry on a complete board or on a filled point cannot change
     # completeness
     completed = False
