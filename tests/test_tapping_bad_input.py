@@ -118,6 +118,21 @@ async def test_bad_input_by_tap_is_answered_and_changes_nothing(
             world.forge_press(group, anna, three.message_id, "v1:bogus:1:1"),
             world.forge_press(group, anna, three.message_id, "v0:ist:1:3"),
         ]
+        # digits that are no ASCII digits, and numbers past any column: refused, no crash
+        hier = board_titled(bot, "Hier").id
+        forged += [
+            world.forge_press(group, anna, three.message_id, data)
+            for data in (
+                f"v1:ist:{hier}:²",
+                f"v1:ist:{hier}:٣",
+                "v1:ist:99999999999999999999:3",
+                f"v1:area:{hier}:²",
+                f"v1:closeok:{hier}:99999999999999999999",
+                f"v1:plst:{hier}:².doing.0.p",
+                f"v1:plpg:{hier}:٣.p",
+                f"v1:pvf:{hier}:y²",
+            )
+        ]
         count = len(world.bot_messages(group))
         await bot.deliver()
         for tap in forged:

@@ -10,6 +10,7 @@ messages are sent after the commit.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,15 @@ class ButtonData:
         return data
 
 
+_NUMBER = re.compile(r"[0-9]+")
+
+
+def whole_number(text: str, *, digits: int = 9) -> int | None:
+    """A button's number: ASCII digits only (no "²", "٣", "+1", "1_0"), at most `digits` of
+    them (nine: ids and numbers the bot made; 19 for a Telegram user id); else None."""
+    return int(text) if len(text) <= digits and _NUMBER.fullmatch(text) else None
+
+
 def decode(data: str | None) -> ButtonData | None:
     """The button's data, or None for anything this version did not make."""
     if not data or len(data.encode("utf-8")) > DATA_LIMIT:
@@ -58,11 +68,8 @@ def decode(data: str | None) -> ButtonData | None:
     parts = data.split(":", 3)
     if len(parts) != 4 or parts[0] != VERSION or not parts[1].isalnum():
         return None
-    try:
-        board_id = int(parts[2])
-    except ValueError:
-        return None
-    if board_id < 0:
+    board_id = whole_number(parts[2])
+    if board_id is None:
         return None
     return ButtonData(parts[1], board_id, parts[3])
 

@@ -16,7 +16,7 @@ from telegram import ForceReply, InlineKeyboardMarkup, Message
 
 from bot import clock
 from bot.context import BotData, Context
-from bot.handlers.buttons import Press, button, on_press
+from bot.handlers.buttons import Press, button, on_press, whole_number
 from bot.handlers.outbox import Outbox, Step
 from bot.handlers.send import edit_html, send_html
 from bot.handlers.turn import Refusal
@@ -103,10 +103,10 @@ def queue_card(
 
 def point_of(press: Press) -> int:
     """The point a card button names (1–20), else the press is refused as unknown."""
-    argument = press.data.argument
-    if not argument.isdigit() or not 1 <= int(argument) <= len(press.model.points):
+    point = whole_number(press.data.argument)
+    if point is None or not 1 <= point <= len(press.model.points):
         raise Refusal("button_unknown")
-    return int(argument)
+    return point
 
 
 def _ask(press: Press, kind: Kind) -> None:

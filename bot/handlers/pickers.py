@@ -10,7 +10,7 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.context import BotData, Context
-from bot.handlers.buttons import Press, button, on_press
+from bot.handlers.buttons import Press, button, on_press, whole_number
 from bot.handlers.cards import point_of, queue_card
 from bot.handlers.outbox import Outbox
 from bot.handlers.progress import queue_progress_message
@@ -114,10 +114,10 @@ def advance(session: Session, out: Outbox, data: BotData, board: Board) -> None:
 
 
 def _area_of(press: Press) -> int:
-    argument = press.data.argument
-    if not argument.isdigit() or not 1 <= int(argument) <= len(press.model.areas):
+    area = whole_number(press.data.argument)
+    if area is None or not 1 <= area <= len(press.model.areas):
         raise Refusal("button_unknown")
-    return int(argument)
+    return area
 
 
 @on_press("area", moderator=True)

@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, User
 
 from bot import clock
 from bot.context import BotData, Context
-from bot.handlers.buttons import Press, button, on_press
+from bot.handlers.buttons import Press, button, on_press, whole_number
 from bot.handlers.sections import digest_section, status_section
 from bot.handlers.send import ChatGone, edit_html, send_html
 from bot.handlers.sweep import sweeper
@@ -342,12 +342,12 @@ def _edit_plan(press: Press, shown: Shown) -> None:
 def press_status(press: Press) -> None:
     """A moderator taps `Nr. 3: offen → läuft`: the measure moves on, the page is redrawn."""
     parts = press.data.argument.split(".")
-    if len(parts) != 4 or not parts[0].isdigit() or not parts[2].isdigit():
+    if len(parts) != 4:
         raise Refusal("button_unknown")
-    number, page = int(parts[0]), int(parts[2])
+    number, page = whole_number(parts[0]), whole_number(parts[2])
     target = parse_status(parts[1])
     grouping = _grouping(parts[3])
-    if target is None:
+    if number is None or page is None or target is None:
         raise Refusal("button_unknown")
     board = press.board
     synced_plan(press.session, board, press.model)
@@ -363,12 +363,11 @@ def press_status(press: Press) -> None:
 def press_page(press: Press) -> None:
     """Anyone pages through a long plan; the plan message is redrawn in place."""
     parts = press.data.argument.split(".")
-    if len(parts) != 2 or not parts[0].isdigit():
+    page = whole_number(parts[0]) if len(parts) == 2 else None
+    if page is None:
         raise Refusal("button_unknown")
     grouping = _grouping(parts[1])
-    shown = show_page(
-        press.session, press.board, press.messages, press.model, grouping, int(parts[0])
-    )
+    shown = show_page(press.session, press.board, press.messages, press.model, grouping, page)
     press.tell("plan_page_pressed", page=shown.page.index + 1, pages=shown.page.count)
     _edit_plan(press, shown)
 

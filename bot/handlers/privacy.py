@@ -12,7 +12,15 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 
 import bot.store.erasers  # noqa: F401  (registers the core erasers)
 from bot.context import BotData, Context
-from bot.handlers.buttons import Decision, Press, button, decode, on_press, respond
+from bot.handlers.buttons import (
+    Decision,
+    Press,
+    button,
+    decode,
+    on_press,
+    respond,
+    whole_number,
+)
 from bot.handlers.outbox import Outbox
 from bot.handlers.outputs import queue_export
 from bot.handlers.reading import scope_of
@@ -80,11 +88,11 @@ def _forget(query: CallbackQuery, data: BotData) -> Decision:
     parsed = decode(query.data)
     argument = parsed.argument if parsed is not None else ""
     message = query.message if isinstance(query.message, Message) else None
-    if argument[:1] not in ("y", "n") or not argument[1:].isdigit():
+    asker = whole_number(argument[1:], digits=19) if argument[:1] in ("y", "n") else None
+    if asker is None:
         return messages.plain_format("button_unknown"), True, None
     if message is None:
         return messages.plain_format("button_message_gone"), True, None
-    asker = int(argument[1:])
     if query.from_user.id != asker:
         return messages.plain_format("forget_not_yours"), True, None
     scope = scope_of(message)

@@ -10,7 +10,7 @@ from telegram.error import TelegramError
 
 from bot import clock
 from bot.context import BotData, Context
-from bot.handlers.buttons import Press, button, on_press
+from bot.handlers.buttons import Press, button, on_press, whole_number
 from bot.handlers.outbox import Outbox
 from bot.handlers.outputs import claim_output, queue_export, queue_final
 from bot.handlers.send import ChatGone, edit_html, send_html
@@ -91,10 +91,10 @@ def close_now(
 
 
 def _question(press: Press) -> CloseQuestion:
-    argument = press.data.argument
+    question_id = whole_number(press.data.argument)
     question = (
-        queries.close_question(press.session, question_id=int(argument))
-        if argument.isdigit()
+        queries.close_question(press.session, question_id=question_id)
+        if question_id is not None
         else None
     )
     if question is None or question.board_id != press.board.id:
