@@ -101,3 +101,7 @@ def test_time_zones() -> None:
     assert [
         parse_timezone(x) for x in ("Mars/Olympus", "", "../../etc/passwd", "Europe/Berlin; rm")
     ] == [None] * 4
+    # folders of the zone database and the server's own names are no time zones
+    assert [
+        parse_timezone(x) for x in ("Europe", "America", "Etc", "localtime", "posix/Europe/Berlin")
+    ] == [None] * 5

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
 
 from bot.model.catalogue import Catalogue
 
@@ -86,13 +87,19 @@ def parse_timezone(argument: str) -> str | None:
     argument = argument.strip()
     if not argument or len(argument) > 64 or not re.fullmatch(r"[A-Za-z0-9_+\-/]+", argument):
         return None
-    try:
-        ZoneInfo(argument)
-        return argument
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
+    # only the IANA names: not a folder ("Europe"), nor the server's own ("localtime",
+    # "posix/…", "right/…"), which ZoneInfo would open too
     lowered = argument.casefold()
-    for name in available_timezones():
+    for name in _zone_names():
         if name.casefold() == lowered:
             return name
     return None
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(
+        name
+        for name in available_timezones()
+        if name != "localtime" and not name.startswith(("posix/", "right/"))
+    )
