@@ -5,13 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, select
 
+from bot.store.tables import Board
 from tests.emulator import BotApiEmulator
 from tests.emulator.world import Chat, Person, World
 from tests.inprocess import InProcessBot, inprocess_bot
 from tests.scenario import plain
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+
+
+def _board_of(bot: InProcessBot, title: str) -> int:
+    with Session(bot.engine) as session:
+        board = session.exec(select(Board).where(Board.title == title)).one()
+    assert board.id is not None
+    return board.id
 
 
 async def teams(bot: InProcessBot, world: World) -> tuple[Person, Person, list[Chat]]:
@@ -88,7 +97,9 @@ async def test_a_demoted_administrator_and_a_stranger_see_nothing(
         citybike = next(m for m in listed if "Citybike" in (m.text or ""))
         world.press_label(private, lea, citybike, "Status")  # an old button, pressed after
         await bot.deliver()
-        assert "nicht mehr" in plain(world.bot_messages(private)[-1].text or "")
+        refused = plain(world.bot_messages(private)[-1].text or "")
+        assert "Das zeige ich dir nicht" in refused
+        assert north.title not in refused  # button ids can be forged: the group is not named
         assert "Stand:" not in "\n".join(plain(m.text or "") for m in world.bot_messages(private))
 
         world.send(private, lea, "/boards")
@@ -102,6 +113,13 @@ async def test_a_demoted_administrator_and_a_stranger_see_nothing(
         assert [plain(m.text or "") for m in world.bot_messages(alone)] == [
             plain(world.bot_messages(private)[-1].text or "")
         ]
+        # a stranger forging the status button of every board id learns no group's name
+        for board_id in range(1, 5):
+            world.forge_press(alone, stranger, 1, f"v1:pvs:{board_id}:")
+        await bot.deliver()
+        answers = "\n".join(plain(m.text or "") for m in world.bot_messages(alone))
+        assert not any(group.title in answers for group in groups)
+        assert "Stand:" not in answers
 
 
 async def test_boards_is_for_private_chats_and_board_creators_keep_their_board(
@@ -114,6 +132,11 @@ async def test_boards_is_for_private_chats_and_board_creators_keep_their_board(
         world.send(north, kai, "/boards")
         await bot.deliver()
         assert "privaten Chat" in plain(world.bot_messages(north)[-1].text or "")
+        # the files button forged into the group: refused (no way round /export's cool-down)
+        tap = world.forge_press(north, kai, 1, f"v1:pve:{_board_of(bot, 'Citybike')}:")
+        await bot.deliver()
+        assert "privaten Chat" in (world.answer_of(tap) or {}).get("text", "")
+        assert not [m for m in world.bot_messages(north) if m.kind == "document"]
 
         # Kai opens a board where he is an administrator, then is demoted everywhere but Süd
         east = world.group("Ost OHG", owner=world.person(520, "Rita"), admins=(kai,))

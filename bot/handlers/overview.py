@@ -182,7 +182,10 @@ def _files(session: Session, data: BotData, board: Board, out: Outbox) -> None:
 
 def _send_checked(press: Press, queue: Queue) -> None:
     """After the answer: ask Telegram whether the person still moderates the board's group (or
-    created the board), then read the board afresh and send."""
+    created the board), then read the board afresh and send. Only in the private chat (where
+    /boards puts these buttons): nothing a group could take past its own cool-downs."""
+    if not press.scope.is_private:
+        raise Refusal("boards_private_only")
     board = press.board
     assert board.id is not None
     board_id, chat_id, creator, person_id = (
@@ -191,8 +194,8 @@ def _send_checked(press: Press, queue: Queue) -> None:
         board.created_by,
         press.person.id,
     )
-    group = queries.chat_titles(press.session, chat_ids=[chat_id]).get(chat_id) or board.title
-    refusal = press.messages("boards_no_longer", group=group)
+    # the group is not named: the ids in a button can be forged by anyone
+    refusal = press.messages("boards_no_longer")
     here = press.out
 
     async def step(context: Context) -> None:
@@ -208,9 +211,10 @@ def _send_checked(press: Press, queue: Queue) -> None:
                 if current is None:  # deleted in between: nothing to send
                     return False
                 queue(session, data, current, sends)
+                session.commit()  # the plan's measures brought up to date for the export
                 return True
 
-        if await asyncio.to_thread(read):
+        if await data.lanes.run(chat_id, read):
             await sends.deliver(context)
 
     here.then(step)
