@@ -8,11 +8,16 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, Integer, String, Text, inspect, text
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
 from bot import clock
-from bot.handlers import retention
+from bot.handlers import privacy, retention
+from bot.render.split import MESSAGE_LIMIT, telegram_length
+from bot.store import queries
+from bot.store.db import open_database
 from bot.store.tables import Board, Entry
+from bot.texts import load_texts
 from tests.emulator import BotApiEmulator
 from tests.emulator.world import Chat, Person, StoredMessage, World
 from tests.inprocess import InProcessBot, inprocess_bot
@@ -112,7 +117,10 @@ async def test_forgetme_removes_exactly_the_persons_data(
         assert after == [row for row in before if row[1] != CARLA]
         report = plain(world.bot_messages(north)[-1].text or "")
         assert "Citybike (Nord GmbH): Einträge: 2" in report
-        assert "Lastenrad (Süd AG): Einträge: 2" in report
+        # the other group's board is counted, not named, in this group
+        assert "In anderen Gruppen – Boards: 1, Einträge und weitere Angaben: 2" in report
+        assert "Süd AG" not in report
+        assert "Lastenrad" not in report
         assert question.reply_markup is None  # the question became the answer
         assert rows_naming(bot.engine, CARLA, "Carla") == []
         # the others keep what they wrote, and the boards their state
@@ -314,3 +322,30 @@ async def test_retention_tells_once_and_deletes_after_a_week(
         await retention.sweep(context, now + week)
         assert set(board_rows(bot.engine, late).values()) == {0}
         assert board_rows(bot.engine, young)["board"] == 1
+
+
+def test_the_forget_report_of_many_boards_stays_one_message(tmp_path: Path) -> None:
+    engine = open_database(make_url(f"sqlite:///{tmp_path / 'many.sqlite3'}"))
+    messages = load_texts()["de"]
+    with Session(engine) as session:
+        ids = []
+        for number in range(60):
+            board = queries.create_board(
+                session,
+                chat_id=-1000 - number,
+                thread_id=0,
+                title=f"{number:02d} " + "&" * 117,  # 120 characters, escaped 5 times as long
+                language="de",
+                created_by=CARLA,
+                timezone="Europe/Berlin",
+                next_reminder_at=None,
+            )
+            assert board.id is not None
+            ids.append(board.id)
+        session.commit()
+        report = privacy._forget_report(
+            session, messages, {"core": dict.fromkeys(ids, 3)}, here=None
+        )
+    assert telegram_length(report) <= MESSAGE_LIMIT
+    assert "00 &amp;" in report
+    assert "… und" in plain(report)

@@ -26,6 +26,8 @@ from bot.handlers.outputs import queue_export
 from bot.handlers.reading import scope_of
 from bot.handlers.send import edit_html
 from bot.handlers.turn import Need, Refusal, Turn, Where, handles
+from bot.render.reminder import cut_list
+from bot.render.split import MESSAGE_LIMIT, telegram_length
 from bot.store import queries
 from bot.store.erasers import NOT_BOARD_BOUND
 from bot.store.erasure import erase_board, erase_person
@@ -107,15 +109,26 @@ def _forget(query: CallbackQuery, data: BotData) -> Decision:
         if argument[0] == "n":
             text = messages("forget_cancelled")
         else:
-            text = _forget_report(session, messages, erase_person(session, asker))
+            here = scope.chat_id if scope.is_group else None
+            text = _forget_report(session, messages, erase_person(session, asker), here)
         session.commit()
     _edit(out, message.message_id, text)
     notice = "forget_cancelled" if argument[0] == "n" else "forget_done_notice"
     return messages.plain_format(notice), False, out
 
 
-def _forget_report(session: Session, messages: Messages, erased: dict[str, dict[int, int]]) -> Html:
-    """What was removed: entries per board (with its group), and the rest in one line."""
+def _forget_report(
+    session: Session,
+    messages: Messages,
+    erased: dict[str, dict[int, int]],
+    here: int | None,
+) -> Html:
+    """What was removed: entries per board (with its group), and the rest in one line.
+
+    `here`: the group where /forgetme was confirmed — it sees only its own boards named, the
+    others as one count (nobody sees a board of a group they are not in); in the private chat
+    every board is named. At most one message long: a list too long ends in "… and N more".
+    """
     entries = erased.get("core", {})
     elsewhere: dict[int, int] = {}
     for name, counts in erased.items():
@@ -126,7 +139,10 @@ def _forget_report(session: Session, messages: Messages, erased: dict[str, dict[
     boards = [b for b in (queries.board_by_id(session, i) for i in board_ids) if b is not None]
     titles = queries.chat_titles(session, chat_ids={b.chat_id for b in boards})
     lines: list[str] = []
+    others = [b for b in boards if here is not None and b.chat_id != here]
     for board in boards:
+        if board in others:
+            continue
         board_id = board.id or 0
         line = messages(
             "forget_board_line",
@@ -136,12 +152,22 @@ def _forget_report(session: Session, messages: Messages, erased: dict[str, dict[
         )
         more = elsewhere.get(board_id, 0)
         lines.append(line + (messages("forget_board_more", count=more) if more else ""))
+    if others:
+        count = sum(entries.get(b.id or 0, 0) + elsewhere.get(b.id or 0, 0) for b in others)
+        lines.append(messages("forget_elsewhere_line", boards=len(others), count=count))
     other = elsewhere.get(NOT_BOARD_BOUND, 0)
     if other:
         lines.append(messages("forget_other_line", count=other))
     if not lines:
         return messages("forget_nothing")
-    return messages("forget_done", lines=Html("\n".join(lines)))
+    frame = telegram_length(messages("forget_done", lines=Html("")))
+    listed = cut_list(
+        lines,
+        MESSAGE_LIMIT - frame,
+        "\n",
+        lambda rest: messages("digest_more", count=rest),
+    )
+    return messages("forget_done", lines=Html(listed or ""))
 
 
 def _edit(out: Outbox, message_id: int, text: Html) -> None:
