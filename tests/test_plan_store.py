@@ -71,6 +71,8 @@ def test_measures_follow_the_soll_entries(engine: Engine) -> None:
         ]
         # Carla undoes her Soll entry: measure 2 is gone; a new Soll gets 3, not 2
         queries.undo_last(session, board=board, author_id=CARLA)
+        # (read before the next synchronisation, as the digest does: already gone)
+        assert [m.number for m in queries.plan_measures(session, board=board)] == [1]
         _entry(session, board, 4, 17, Kind.SOLL)
         queries.sync_measures(session, board=board, proposed_steps=PROPOSALS)
         assert [m.number for m in queries.plan_measures(session, board=board)] == [1, 3]

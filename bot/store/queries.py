@@ -1478,12 +1478,18 @@ def _measure_view(measure: Measure, entry: Entry) -> MeasureView:
 
 
 def plan_measures(session: Session, *, board: Board) -> list[MeasureView]:
-    """The board's live measures in number order (as last synchronised)."""
+    """The board's live measures in number order: as last synchronised, less those whose Soll
+    entry was undone or edited into an Ist since (the digest reads without synchronising)."""
     assert board.id is not None
     rows = session.exec(
         select(Measure, Entry)
         .join(Entry, col(Entry.id) == col(Measure.entry_id))
-        .where(Measure.board_id == board.id, col(Measure.gone_at).is_(None))
+        .where(
+            Measure.board_id == board.id,
+            col(Measure.gone_at).is_(None),
+            col(Entry.removed_at).is_(None),
+            Entry.kind == Kind.SOLL.value,
+        )
         .order_by(col(Measure.number))
     ).all()
     return [_measure_view(measure, entry) for measure, entry in rows]
@@ -1560,6 +1566,7 @@ def measures_due_between(
             col(Measure.gone_at).is_(None),
             Measure.status != Status.DONE.value,
             col(Entry.removed_at).is_(None),
+            Entry.kind == Kind.SOLL.value,
         )
         .order_by(col(Measure.board_id), col(Measure.number))
     ).all()
