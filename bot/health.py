@@ -38,7 +38,8 @@ async def database_answers(engine: Engine) -> bool:
         )
         return False
     except Exception as exc:  # any failure of the database is an unhealthy answer, not a crash
-        log.warning("health check: the database does not answer (%s)", str(exc).splitlines()[0])
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        log.warning("health check: the database does not answer (%s)", reason)
         return False
     return True
 

@@ -46,9 +46,10 @@ class Messages:
         return Html(template.format(**safe))
 
     def plain_format(self, key: str, **values: object) -> str:
-        """A sentence as plain text (button notices, alerts): values filled in, no markup."""
-        text = self.templates[key].format(**{name: str(v) for name, v in values.items()})
-        return html.unescape(_TAGS.sub("", text))
+        """A sentence as plain text (button notices, alerts): the template's markup removed,
+        then the values filled in as they are (a title "R&amp;D <intern>" stays so)."""
+        template = html.unescape(_TAGS.sub("", self.templates[key]))
+        return template.format(**{name: str(v) for name, v in values.items()})
 
     def plain(self, key: str) -> str:
         """A sentence without placeholders, as stored (for labels drawn into images or files)."""

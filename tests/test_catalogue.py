@@ -177,3 +177,11 @@ def test_every_key_the_code_asks_for_exists() -> None:
         used |= set(re.findall(r'(?:usage|unknown)="([a-z_]+[a-z])"', source))
     assert used, "no message keys found in the code"
     assert used - keys == set()
+
+
+def test_plain_text_keeps_the_values_as_written() -> None:
+    """Alerts and button labels are no HTML: a title with "&amp;" or "<…>" is shown as typed."""
+    messages = load_texts()["de"]
+    title = "Plan <2025> R&amp;D"
+    assert title in messages.plain_format("button_board_closed", title=title)
+    assert "<code>" not in messages.plain_format("remind_off")  # the template's markup goes

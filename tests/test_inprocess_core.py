@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.store import queries
-from bot.store.tables import Entry, GroupMember
+from bot.store.tables import Board, Entry, GroupMember
 from tests.emulator import BotApiEmulator
 from tests.inprocess import inprocess_bot
 from tests.scenario import plain
@@ -87,3 +87,19 @@ async def test_a_refused_message_still_brings_a_group_marked_gone_back(
         with Session(bot.engine) as session:
             assert queries.chat_is_active(session, group.id)
             assert session.get(GroupMember, (group.id, ben.id)) is not None
+
+
+async def test_remind_takes_the_same_off_words_as_pace(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    world = emulator.world
+    anna = world.person(401, "Anna")
+    group = world.group("Team", owner=anna)
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, anna, "/newboard Ruhig")
+        world.send(group, anna, "/remind stopp")
+        await bot.deliver()
+        assert "Erinnerung ist aus" in plain(world.bot_texts(group)[-1])
+        with Session(bot.engine) as session:
+            board = session.exec(select(Board)).one()
+        assert board.remind_weekday is None

@@ -16,7 +16,7 @@ from bot.handlers.sweep import sweeper
 from bot.handlers.turn import Need, Refusal, Turn, handles
 from bot.model.arguments import parse_time_of_day, parse_timezone, parse_weekday
 from bot.model.board import BoardView
-from bot.model.pace import next_pace_due, pace_of
+from bot.model.pace import OFF_WORDS, next_pace_due, pace_of
 from bot.model.schedule import CATCH_UP_LIMIT, next_due, parse_hhmm
 from bot.render.when import local_time, reminder_description
 from bot.store import queries
@@ -32,7 +32,7 @@ def remind(turn: Turn) -> None:
     """`/remind <weekday> <HH:MM>` or `/remind off`."""
     board = turn.open_board
     words = turn.argument().split()
-    if len(words) == 1 and words[0].casefold() in ("off", "aus", "stop"):
+    if len(words) == 1 and words[0].casefold() in OFF_WORDS:
         queries.set_reminder(
             turn.session,
             board=board,
