@@ -8,7 +8,13 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, col, select
 
-from bot.handlers.plan import plan_digest, plan_rows, plan_status
+from bot.handlers.plan import (
+    RANGES_SHOWN,
+    _number_ranges,
+    plan_digest,
+    plan_rows,
+    plan_status,
+)
 from bot.model.catalogue import load_catalogue
 from bot.model.entry_text import Kind
 from bot.model.plan import Owner, Status, step_proposals
@@ -140,3 +146,10 @@ def test_digest_status_and_rows(engine: Engine) -> None:
             (3, 5, date(2026, 12, 10), "offen"),
         ]
         session.commit()
+
+
+def test_an_unknown_measure_number_is_answered_with_a_short_list() -> None:
+    assert _number_ranges([1, 2, 3, 4, 7, 9, 10, 11, 12]) == "1–4, 7, 9–12"
+    many = _number_ranges(list(range(1, 2000, 2)))  # a thousand runs, each one number
+    assert many.endswith(", …")
+    assert many.count(",") == RANGES_SHOWN

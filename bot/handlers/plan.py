@@ -193,8 +193,11 @@ def plan_command(turn: Turn) -> None:
 # ---- /measure -----------------------------------------------------------------------------------
 
 
+RANGES_SHOWN = 20  # runs of numbers named in an answer; a plan with more gaps ends in "…"
+
+
 def _number_ranges(numbers: Sequence[int]) -> str:
-    """`1–4, 7, 9–12`: the numbers a plan has, short."""
+    """`1–4, 7, 9–12`: the numbers a plan has, short (at most RANGES_SHOWN runs, then "…")."""
     parts: list[str] = []
     start = previous = None
     for number in sorted(numbers):
@@ -206,6 +209,8 @@ def _number_ranges(numbers: Sequence[int]) -> str:
         start = previous = number
     if start is not None:
         parts.append(str(start) if start == previous else f"{start}–{previous}")
+    if len(parts) > RANGES_SHOWN:
+        parts = [*parts[:RANGES_SHOWN], "…"]
     return ", ".join(parts)
 
 
