@@ -262,12 +262,20 @@ async def test_plan_on_a_closed_board(emulator: BotApiEmulator, tmp_path: Path) 
         assert "Kundenwünsche erfassen" in texts[0]
         assert texts[1] == "Nr. 1: verantwortlich ist jetzt Ben."
         plan = world.bot_messages(group)[before]
-        query = world.press(group, anna, plan, _button(plan, "Nr. 1: offen → läuft"))
+        drawn_before = _button(plan, "Nr. 1: offen → läuft")
+        query = world.press(group, anna, plan, drawn_before)
         await bot.deliver()
         answer = world.answer_of(query)
         assert answer is not None
         assert not answer["show_alert"]
         assert _measures(bot)[1].status == "doing"
+        # the same old button once more, after /measure set it done: nothing goes back
+        world.send(group, anna, "/measure 1 status erledigt")
+        await bot.deliver()
+        stale = world.forge_press(group, anna, plan.message_id, drawn_before)
+        await bot.deliver()
+        assert _measures(bot)[1].status == "done"
+        assert "inzwischen „erledigt“" in (world.answer_of(stale) or {}).get("text", "")
 
 
 async def test_a_plan_of_sixty_measures_pages_in_place(

@@ -22,6 +22,7 @@ from bot.model.catalogue import ModelText
 from bot.model.plan import (
     MeasureView,
     Owner,
+    Status,
     clean_name,
     clears,
     counts,
@@ -359,8 +360,14 @@ def press_status(press: Press) -> None:
     measure = queries.measure_by_number(press.session, board=board, number=number)
     if measure is None:
         raise Refusal("plan_measure_gone")
-    queries.set_measure_status(press.session, measure=measure, status=target)
-    press.tell("plan_status_pressed", number=number, status=status_word(press.messages, target))
+    now = Status(measure.status)
+    if now.following() != target:
+        # a button drawn before the status changed elsewhere (/measure, another tap): it
+        # changes nothing, the page is redrawn with the status as it is
+        press.tell("plan_status_stale", number=number, status=status_word(press.messages, now))
+    else:
+        queries.set_measure_status(press.session, measure=measure, status=target)
+        press.tell("plan_status_pressed", number=number, status=status_word(press.messages, target))
     _edit_plan(press, show_page(press.session, board, press.messages, press.model, grouping, page))
 
 
