@@ -22,14 +22,11 @@ DEFAULT_REMINDER = (0, "09:00")  # Monday, 09:00 (SPEC §7)
 
 
 def _new_board_language(turn: Turn) -> str:
-    """The creator's language if the bot speaks it, unless BOT_LANGUAGE was set explicitly."""
-    settings = turn.data.settings
+    """The creator's language if the bot speaks it, else BOT_LANGUAGE (SPEC §4a)."""
     person = turn.person
-    if "bot_language" in settings.model_fields_set or person is None:
-        return settings.bot_language
-    if person.language in turn.data.texts.languages:
+    if person is not None and person.language in turn.data.texts.languages:
         return person.language
-    return settings.bot_language
+    return turn.data.settings.bot_language
 
 
 @handles(where=Where.GROUP, moderator=True)

@@ -60,10 +60,8 @@ async def my_chat_member(update: Update, context: Context) -> None:
 
 
 def _language(context: Context, change: ChatMemberUpdated) -> str:
-    """The language of whoever added the bot, if the bot speaks it, unless BOT_LANGUAGE is set."""
+    """The language of whoever added the bot, if the bot speaks it, else BOT_LANGUAGE."""
     data = context.bot_data
-    if "bot_language" in data.settings.model_fields_set:
-        return data.settings.bot_language
     spoken = (change.from_user.language_code or "")[:2].casefold()
     return spoken if spoken in data.texts.languages else data.settings.bot_language
 
