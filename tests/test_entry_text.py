@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.model.entry_text import Kind, PointOutOfRange, parse_command_entry, parse_entry
+from bot.model.entry_text import (
+    Kind,
+    PointOutOfRange,
+    clean_title,
+    parse_command_entry,
+    parse_entry,
+)
 
 
 @pytest.mark.parametrize(
@@ -38,6 +44,11 @@ def test_prefix_decides_the_side(raw: str, kind: Kind, text: str) -> None:
         ("3D-Druck ist spannend", None, "3D-Druck ist spannend"),
         ("", None, ""),
         ("7", 7, ""),
+        ("4. Maße", 4, "Maße"),  # point numbers as people write them
+        ("4: Maße", 4, "Maße"),
+        ("4) Maße", 4, "Maße"),
+        ("3 \u200b\u200b", 3, ""),  # nothing visible: empty, refused by the handler
+        ("\u202e", None, ""),
     ],
 )
 def test_command_arguments(arguments: str, point: int | None, text: str) -> None:
@@ -46,8 +57,23 @@ def test_command_arguments(arguments: str, point: int | None, text: str) -> None
 
 
 @pytest.mark.parametrize(
-    "arguments", ["0 Text", "21 Text", "-1 Text", "999999999999999999999 x", "+25 x"]
+    "arguments",
+    ["0 Text", "21 Text", "-1 Text", "999999999999999999999 x", "+25 x", "25. x", "0: x"],
 )
 def test_a_number_outside_1_to_20_is_an_error(arguments: str) -> None:
     with pytest.raises(PointOutOfRange):
         parse_command_entry(arguments)
+
+
+@pytest.mark.parametrize("raw", ["\u200b", "\u200b\u200b", "Soll: \u200e\u202e", " \ufeff "])
+def test_a_reply_of_invisible_characters_is_empty(raw: str) -> None:
+    assert parse_entry(raw).text == ""
+
+
+def test_titles_lose_direction_overrides_and_must_show_something() -> None:
+    assert clean_title("\u202eGeheim", 120) == "Geheim"
+    assert clean_title("שלום \u2067x\u2069", 120) == "שלום x"
+    assert clean_title("\u200b\u200b", 120) is None
+    assert (
+        clean_title("👨\u200d👩\u200d👧 Familie", 120) == "👨\u200d👩\u200d👧 Familie"
+    )  # joiners stay
