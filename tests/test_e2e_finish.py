@@ -41,6 +41,7 @@ def test_review_close_export_and_a_late_reply(world: World, bot: BotThread) -> N
     )
     assert "⚠️ 1. Kundenbedürfnisse" in review
     assert "⚠️ 2. Kundenkommunikation" not in review
+    assert all(command in review for command in ("/point n", "/plan", "/close"))  # SPEC §6
 
     before = team.bot_count()
     team.say(ben, "/export")
@@ -77,8 +78,12 @@ def test_review_close_export_and_a_late_reply(world: World, bot: BotThread) -> N
     assert reply.reactions == []
     team.say(ben, "/status")
     assert "Einträge: 20" in team.last_text()
+    assert "Erinnerung: keine, das Board ist geschlossen" in team.last_text()  # none promised
     team.say(anna, "/close")
     assert "schon geschlossen" in team.last_text()
+    team.say(ben, "/review")
+    assert "/reopen" in team.last_text()  # a closed board's review points to /reopen
+    assert "/close" not in team.last_text().split("\n")[-1]
     team.say(anna, "/reopen")
     assert "wieder offen" in team.last_text()
     team.entry(ben, "Ziel: jetzt doch", reply_to=card.message_id)

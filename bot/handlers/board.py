@@ -7,15 +7,13 @@ from bot.handlers import pickers
 from bot.handlers.cards import queue_card
 from bot.handlers.outputs import claim_output, queue_board
 from bot.handlers.pickers import area_picker, point_picker
-from bot.handlers.sections import STATUS_SECTIONS, lines_of
+from bot.handlers.status import status_text
 from bot.handlers.turn import Need, Refusal, Turn, Where, handles
 from bot.model.arguments import parse_area, parse_point
 from bot.model.entry_text import clean_title
 from bot.model.schedule import next_due, parse_hhmm
-from bot.render import html
-from bot.render.when import next_reminder_line, reminder_description
+from bot.render.when import reminder_description
 from bot.store import queries
-from bot.texts import Html
 
 TITLE_LIMIT = 120
 DEFAULT_REMINDER = (0, "09:00")  # Monday, 09:00 (SPEC §7)
@@ -126,16 +124,7 @@ def lang(turn: Turn) -> None:
 
 @handles(board=Need.LATEST)
 def status(turn: Turn) -> None:
-    board = turn.open_board
-    view = queries.board_view(turn.session, board)
-    reminder = (
-        next_reminder_line(turn.messages, board.next_reminder_at, board.timezone)
-        if board.remind_weekday is not None
-        else turn.messages("status_reminder_off")
-    )
-    extra = lines_of(STATUS_SECTIONS, turn.session, board, turn.messages, turn.model, clock.now())
-    schedule = Html("\n".join([reminder, *extra]))
-    turn.out.answer(html.status(turn.model, turn.messages, view, board.current_point, schedule))
+    turn.out.answer(status_text(turn.session, turn.open_board, turn.messages, turn.model))
 
 
 @handles(board=Need.LATEST)

@@ -18,18 +18,16 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 
-from bot import clock
 from bot.context import BotData, Context
 from bot.handlers.buttons import Press, button, on_press
 from bot.handlers.outbox import Outbox
 from bot.handlers.outputs import queue_export
 from bot.handlers.reading import person_of, scope_of
-from bot.handlers.sections import STATUS_SECTIONS, lines_of
 from bot.handlers.send import send_html
+from bot.handlers.status import status_text
 from bot.handlers.turn import Need, Refusal, Turn, Where, run_turn
-from bot.render import html
+from bot.model.board import BoardStatus
 from bot.render.overview import board_block, group_message
-from bot.render.when import next_reminder_line
 from bot.store import queries
 from bot.store.tables import Board
 from bot.texts import Html
@@ -114,13 +112,17 @@ def _overview(ruled: frozenset[int], turn: Turn) -> None:
 
 def _block(turn: Turn, board: Board) -> Html:
     view = queries.board_view(turn.session, board)
+    # no reminder and no autopilot card go to a closed or complete board: none promised
+    waiting = board.status == BoardStatus.OPEN and not view.is_complete
     return board_block(
         turn.model,
         turn.messages,
         view,
         zone=board.timezone,
-        next_reminder=board.next_reminder_at if board.remind_weekday is not None else None,
-        next_card=getattr(board, "next_pace_at", None),
+        next_reminder=(
+            board.next_reminder_at if waiting and board.remind_weekday is not None else None
+        ),
+        next_card=board.next_pace_at if waiting else None,
     )
 
 
@@ -163,17 +165,7 @@ def files_here(press: Press) -> None:
 
 
 def _status(session: Session, data: BotData, board: Board, out: Outbox) -> None:
-    messages = data.messages(board.language)
-    model = data.model(board.language)
-    view = queries.board_view(session, board)
-    reminder = (
-        next_reminder_line(messages, board.next_reminder_at, board.timezone)
-        if board.remind_weekday is not None
-        else messages("status_reminder_off")
-    )
-    extra = lines_of(STATUS_SECTIONS, session, board, messages, model, clock.now())
-    schedule = Html("\n".join([reminder, *extra]))
-    out.post(html.status(model, messages, view, board.current_point, schedule))
+    out.post(status_text(session, board, data.messages(board.language), data.model(board.language)))
 
 
 def _files(session: Session, data: BotData, board: Board, out: Outbox) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.model.board import BoardView, EntryView, area_progress
+from bot.model.board import BoardStatus, BoardView, EntryView, area_progress
 from bot.model.catalogue import ActionStep, ModelText
 from bot.model.entry_text import Kind
 from bot.model.review import review_board
@@ -192,7 +192,10 @@ def review(model: ModelText, messages: Messages, view: BoardView) -> list[Html]:
                 points=_numbers(step.points),
             )
         lines.append(Line(Html(f"{line}\n    <i>{step_links(messages, step)}</i>")))
-    key = "review_next_complete" if result.complete else "review_next_incomplete"
+    if view.status is BoardStatus.CLOSED:
+        key = "review_next_closed"
+    else:
+        key = "review_next_complete" if result.complete else "review_next_incomplete"
     lines.append(Line(Html("\n" + messages(key))))
     return pack_sections([lines])
 
