@@ -70,6 +70,14 @@ async def test_heavy_outputs_cool_down_per_command_while_the_board_is_unchanged(
         world.send(group, anna, "/export")  # another command is not held back
         await bot.deliver()
         assert sum(m.kind == "document" for m in world.bot_messages(group)) == 4
+        world.send(group, anna, "/soll 1 Ziel")
+        world.send(group, anna, "/export")  # the board changed (a measure came with it)
+        world.send(group, anna, "/measure 1 owner Anna")
+        world.send(group, anna, "/export")  # only the plan changed: the files would too
+        world.send(group, anna, "/export")  # nothing changed: held back
+        await bot.deliver()
+        assert sum(m.kind == "document" for m in world.bot_messages(group)) == 12
+        assert "nicht geändert" in plain(world.bot_texts(group)[-1])
         world.send(group, anna, "/ist 2 neu")  # the board changed: /board answers again
         world.send(group, anna, "/board")
         await bot.deliver()

@@ -7,7 +7,9 @@ rendering (image, files) runs in a worker thread after the commit, off the event
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -64,12 +66,31 @@ def queue_files(
     out.then(step)
 
 
-def queue_export(session: Session, out: Outbox, board: Board, data: BotData) -> None:
-    """The export of a board with its plan: read in the unit of work, built and sent after."""
+@dataclass(frozen=True)
+class Export:
+    """What a board's files are made of: the board and its plan, read in one unit of work."""
+
+    view: BoardView
+    plan: list[PlanRow]
+
+    def fingerprint(self) -> str:
+        """Changes whenever the files would (an entry, or only the plan's owner, due, status)."""
+        return hashlib.sha256(repr((self.view.fingerprint(), self.plan)).encode()).hexdigest()[:32]
+
+
+def read_export(session: Session, board: Board, data: BotData) -> Export:
     messages, model = data.messages(board.language), data.model(board.language)
-    plan = plan_rows(session, board, messages, model)
-    view = queries.board_view(session, board)
-    queue_files(out, view, zone=board.timezone, plan=plan or None)
+    plan = plan_rows(session, board, messages, model)  # synchronised first
+    return Export(queries.board_view(session, board), plan)
+
+
+def queue_export(
+    session: Session, out: Outbox, board: Board, data: BotData, export: Export | None = None
+) -> None:
+    """The export of a board with its plan: read in the unit of work (unless `export` was),
+    built and sent after."""
+    export = export if export is not None else read_export(session, board, data)
+    queue_files(out, export.view, zone=board.timezone, plan=export.plan or None)
 
 
 def queue_completion(out: Outbox, view: BoardView) -> None:

@@ -12,7 +12,7 @@ from bot import clock
 from bot.context import BotData, Context
 from bot.handlers.buttons import Press, button, on_press, whole_number
 from bot.handlers.outbox import Outbox
-from bot.handlers.outputs import claim_output, queue_export, queue_final
+from bot.handlers.outputs import claim_output, queue_export, queue_final, read_export
 from bot.handlers.send import ChatGone, edit_html, send_html
 from bot.handlers.turn import Need, Refusal, Turn, handles
 from bot.model.board import BoardStatus
@@ -162,7 +162,8 @@ def reopen(turn: Turn) -> None:
 
 @handles(board=Need.LATEST)
 def export(turn: Turn) -> None:
-    view = queries.board_view(turn.session, turn.open_board)
-    if not claim_output(turn, "export", view.fingerprint()):
+    board = turn.open_board
+    export = read_export(turn.session, board, turn.data)
+    if not claim_output(turn, "export", export.fingerprint()):
         return
-    queue_export(turn.session, turn.out, turn.open_board, turn.data)
+    queue_export(turn.session, turn.out, board, turn.data, export)
