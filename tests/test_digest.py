@@ -85,6 +85,12 @@ async def test_digest_counts_lists_names_and_its_buttons_bring_up_cards(
         assert "kommt" in answer.get("text", "")
         card = world.bot_messages(group)[-1]
         assert (card.text or "").startswith("<b>7. ")
+        # tapped again and again: no second card within the minute
+        before = len(world.bot_messages(group))
+        again = [world.press_label(group, dora, digest, "7. Komplex") for _ in range(3)]
+        await bot.deliver()
+        assert len(world.bot_messages(group)) == before
+        assert all("eben erst" in (world.answer_of(q) or {}).get("text", "") for q in again)
         # a reply to that card is an entry of point 7
         world.send(group, carla, "Ist: Variantenliste auf Papier", reply_to=card.message_id)
         await bot.deliver()

@@ -75,10 +75,21 @@ def card_buttons(model: ModelText, board_id: int, points: list[int]) -> InlineKe
 
 @on_press("dcard", needs_open=True)
 def digest_card(press: Press) -> None:
-    """Anyone taps a point in the digest: its card is posted (and becomes the current point)."""
+    """Anyone taps a point in the digest: its card is posted (and becomes the current point) —
+    once a minute per point here, however often the digest's button is tapped."""
     point = parse_point(press.data.argument, len(press.model.points))
     if point is None:
         raise Refusal("digest_point_unknown")
+    scope = press.scope
+    if not queries.claim_heavy_output(
+        press.session,
+        chat_id=scope.chat_id,
+        thread_id=scope.thread_id,
+        command=f"card{point}",
+        fingerprint=str(press.board.id),
+    ):
+        press.tell("digest_card_recent", point=press.model.point(point).heading)
+        return
     queue_card(press.session, press.out, press.bot, press.board, point)
     press.tell("digest_card_coming", point=press.model.point(point).heading)
 
