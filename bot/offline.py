@@ -77,6 +77,6 @@ def export_board(board_id: int, out: Path) -> int:
         catalogue, texts = load_catalogue(), load_texts()
         plan = plan_rows(session, board, texts[board.language], catalogue[board.language])
         session.commit()  # the plan's measures are kept in step with the entries
-    for path in write_board_files(view, out, zone=zone, plan=plan or None):
+    for path in write_board_files(view, out, zone=zone, plan=plan):
         print(path)
     return 0

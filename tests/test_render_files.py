@@ -241,6 +241,9 @@ def test_the_plan_is_in_json_and_markdown() -> None:
         "step": 4,
     }
     assert "plan" not in json.loads(board_json(CATALOGUE["de"], view, START))
+    # a board without measures yet says so in its export, rather than leaving the plan out
+    assert json.loads(board_json(CATALOGUE["de"], view, START, []))["plan"] == []
+    assert "Noch keine Maßnahmen" in board_markdown(CATALOGUE["de"], TEXTS["de"], view, START, [])
     markdown = board_markdown(CATALOGUE["de"], TEXTS["de"], view, START, plan)
     assert "## Maßnahmenplan" in markdown
     assert "Fällig: 01.12.2026" in markdown

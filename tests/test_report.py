@@ -154,6 +154,8 @@ def test_the_plan_is_a_table_when_given() -> None:
     view = demo_board(CATALOGUE["de"], "Demo", "de")
     without = "\n".join(_pages(render_pdf(CATALOGUE["de"], TEXTS["de"], view, now=NOW)))
     assert "Maßnahmenplan" not in without
+    empty = "\n".join(_pages(render_pdf(CATALOGUE["de"], TEXTS["de"], view, now=NOW, plan=[])))
+    assert "Noch keine Maßnahmen" in empty
     plan = [
         PlanRow(1, 5, "3D-gedruckte Reifen mit Farbauswahl", "Anna", date(2026, 12, 1), "offen", 4),
         PlanRow(2, 17, "Design überarbeiten", None, None, "läuft", None),

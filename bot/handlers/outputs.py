@@ -90,7 +90,7 @@ def queue_export(
     """The export of a board with its plan: read in the unit of work (unless `export` was),
     built and sent after."""
     export = export if export is not None else read_export(session, board, data)
-    queue_files(out, export.view, zone=board.timezone, plan=export.plan or None)
+    queue_files(out, export.view, zone=board.timezone, plan=export.plan)
 
 
 def queue_completion(out: Outbox, view: BoardView) -> None:

@@ -164,6 +164,8 @@ def _plan_markdown(model: ModelText, messages: Messages, plan: Sequence[PlanRow]
     none = messages.plain("report_plan_none")
     columns = messages.plain("report_plan_columns").split("|")
     lines = [f"## {escape_line(messages.plain('report_plan'), line_start=False)}", ""]
+    if not plan:
+        lines += [escape_line(messages.plain("report_plan_empty"), line_start=True), ""]
     for row in plan:
         facts = [
             f"{columns[1]}: {escape_line(model.point(row.point).heading, line_start=False)}",

@@ -265,6 +265,9 @@ def _review(
 def _plan(
     model: ModelText, messages: Messages, plan: Sequence[PlanRow], width: float, styles: _Styles
 ) -> list[Flowable]:
+    if not plan:
+        empty = Paragraph(messages("report_plan_empty"), styles.entry)
+        return [PageBreak(), Paragraph(messages("report_plan"), styles.h1), empty]
     none = messages.plain("report_plan_none")
     columns = messages.plain("report_plan_columns").split("|")
     rows: list[list[Flowable]] = [[Paragraph(escape(c), styles.cell) for c in columns]]
