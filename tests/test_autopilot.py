@@ -326,3 +326,20 @@ async def test_two_applications_on_postgresql_post_one_card_per_due_time(
             assert sum(sent) == 1, day
         assert cards(world, group) == [1, 2, 3, 4, 5]
         assert outcomes(one) == ["sent"] * 5
+
+
+async def test_the_autopilot_opening_an_area_brings_the_status_message(
+    emulator: BotApiEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    scene: tuple[World, Person, Chat],
+) -> None:
+    world, anna, group = scene
+    Clock(monkeypatch, _utc(2026, 11, 23, 6, 0))
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        await _say(bot, group, anna, "/newboard Von selbst")
+        await _say(bot, group, anna, "/pace täglich 09:00")
+        assert world.pinned.get(group.id, []) == []
+        assert await _sweep(bot, _utc(2026, 11, 23, 8, 0)) == 1  # area 1 opens by itself
+        assert cards(world, group) == [1]
+        assert len(world.pinned.get(group.id, [])) == 1  # one status message, pinned

@@ -16,6 +16,7 @@ from bot.context import BotData, Context
 from bot.handlers import reminders as _reminders  # noqa: F401  (the Monday digest sweeps first)
 from bot.handlers.cards import queue_card
 from bot.handlers.outbox import Outbox
+from bot.handlers.progress import queue_progress_message
 from bot.handlers.sections import status_section
 from bot.handlers.send import ChatGone
 from bot.handlers.sweep import sweeper
@@ -177,6 +178,8 @@ def _claim(data: BotData, board_id: int, now: datetime) -> tuple[Outbox, datetim
                         "autopilot_area_opened", number=chosen_area.number, name=chosen_area.name
                     )
                 )
+                # as when a moderator opens an area: the board's status message, the first time
+                queue_progress_message(session, out, data, board)
             queue_card(session, out, data, board, step.point, area=step.area)
         session.commit()
     log.info("autopilot of board %s due %s: %s", board_id, due.isoformat(), outcome)
