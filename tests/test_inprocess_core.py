@@ -103,3 +103,22 @@ async def test_remind_takes_the_same_off_words_as_pace(
         with Session(bot.engine) as session:
             board = session.exec(select(Board)).one()
         assert board.remind_weekday is None
+
+
+async def test_a_command_entry_edited_into_plain_text_keeps_its_point(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    world = emulator.world
+    anna = world.person(501, "Anna")
+    group = world.group("Team", owner=anna)
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, anna, "/newboard Bearbeitet")
+        first = world.send(group, anna, "/ist 5 Entwurf")
+        await bot.deliver()
+        answers = len(world.bot_messages(group))
+        world.edit(group, first, "Kunden gestalten mit")  # the command word deleted
+        await bot.deliver()
+        with Session(bot.engine) as session:
+            stored = session.exec(select(Entry)).all()
+        assert [(e.point, e.kind, e.text) for e in stored] == [(5, "ist", "Kunden gestalten mit")]
+        assert len(world.bot_messages(group)) == answers  # no "not a card" answer

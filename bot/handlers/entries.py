@@ -15,6 +15,7 @@ from bot.handlers.turn import Need, Refusal, Turn, handles
 from bot.model.board import BoardHead, BoardStatus
 from bot.model.entry_text import Kind, PointOutOfRange, parse_command_entry, parse_entry
 from bot.store import queries
+from bot.store.tables import Entry
 
 UNDO_PREVIEW = 80
 ENTRY_LIMIT = 4000  # characters; longer texts belong in several entries (SPEC §8)
@@ -83,6 +84,19 @@ def draft_from_reply(turn: Turn) -> Draft:
         turn.speak(board.language)
         raise Refusal("entry_empty")
     return _checked(turn, board, point, parsed.kind, parsed.text, had_ist)
+
+
+def _draft_in_place(turn: Turn, entry: Entry) -> Draft:
+    """An entry's message edited into plain text (no command, no reply): the text replaces the
+    entry's, on its point and side (a prefix may still change the side)."""
+    board = queries.board_by_id(turn.session, entry.board_id)
+    assert board is not None
+    raw = message_text(turn.message)
+    parsed = parse_entry(raw or "", Kind(entry.kind))
+    if not parsed.text:
+        turn.speak(board.language)
+        raise Refusal("entry_empty")
+    return _checked(turn, queries.board_head(board), entry.point, parsed.kind, parsed.text)
 
 
 def draft_from_command(turn: Turn, kind: Kind) -> Draft:
@@ -195,7 +209,12 @@ def edited(turn: Turn) -> None:
         return
     if entry.author_id != person.id or entry.removed_at is not None:
         return
-    draft = draft_from_command(turn, Kind(command)) if command else draft_from_reply(turn)
+    if command:
+        draft = draft_from_command(turn, Kind(command))
+    elif message.reply_to_message is not None:
+        draft = draft_from_reply(turn)
+    else:  # `/ist 5 x` edited into `x`: the new text, on the entry's point
+        draft = _draft_in_place(turn, entry)
     if draft.board.id != entry.board_id:
         return
     board = queries.board_by_id(turn.session, draft.board.id)
