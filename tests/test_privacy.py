@@ -16,7 +16,7 @@ from bot.handlers import privacy, retention
 from bot.render.split import MESSAGE_LIMIT, telegram_length
 from bot.store import queries
 from bot.store.db import open_database
-from bot.store.tables import Board, Entry
+from bot.store.tables import Board, Entry, Measure
 from bot.texts import load_texts
 from tests.emulator import BotApiEmulator
 from tests.emulator.world import Chat, Person, StoredMessage, World
@@ -95,6 +95,14 @@ async def test_forgetme_removes_exactly_the_persons_data(
         north, south, carla, dora = await two_teams(bot, world)
         before = entries(bot.engine)
         assert sum(1 for _, author, _ in before if author == CARLA) == 4
+        # a measure of Anna's given to Carla by her @username (no person id known for it)
+        carla.username = "Carla_K"
+        anna = world.people[301]
+        world.send(north, anna, "/soll 4 Lieferzeiten nennen")
+        world.send(north, anna, "/measure 2 owner @carla_k")
+        await bot.deliver()
+        assert "@carla_k" in plain(world.bot_texts(north)[-1]).casefold()
+        before = entries(bot.engine)
         world.send(north, carla, "/forgetme")
         await bot.deliver()
         question = last(world, north)
@@ -123,6 +131,9 @@ async def test_forgetme_removes_exactly_the_persons_data(
         assert "Lastenrad" not in report
         assert question.reply_markup is None  # the question became the answer
         assert rows_naming(bot.engine, CARLA, "Carla") == []
+        with Session(bot.engine) as session:  # and the owner given by her @username
+            owners = session.exec(select(Measure.owner_username)).all()
+        assert "carla_k" not in [(owner or "").casefold() for owner in owners]
         # the others keep what they wrote, and the boards their state
         assert {author for _, author, _ in after} == {301, dora.id}
         del south

@@ -110,7 +110,11 @@ def _forget(query: CallbackQuery, data: BotData) -> Decision:
             text = messages("forget_cancelled")
         else:
             here = scope.chat_id if scope.is_group else None
-            text = _forget_report(session, messages, erase_person(session, asker), here)
+            erased = erase_person(session, asker)
+            username = query.from_user.username
+            if username:  # a plan owner given as @username has no person id
+                erased["owner_username"] = queries.forget_owner_username(session, username=username)
+            text = _forget_report(session, messages, erased, here)
         session.commit()
     _edit(out, message.message_id, text)
     notice = "forget_cancelled" if argument[0] == "n" else "forget_done_notice"

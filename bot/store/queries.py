@@ -1513,6 +1513,19 @@ def measure_view(session: Session, *, measure: Measure) -> MeasureView:
     return _measure_view(measure, entry)
 
 
+def forget_owner_username(session: Session, *, username: str) -> dict[int, int]:
+    """Measures whose owner was given as this @username lose their owner (an owner named by
+    username has no person id to find them by); counts per board."""
+    counts: dict[int, int] = {}
+    owned = session.exec(
+        select(Measure).where(func.lower(Measure.owner_username) == username.casefold())
+    ).all()
+    for measure in owned:
+        set_measure_owner(session, measure=measure, owner=None)
+        counts[measure.board_id] = counts.get(measure.board_id, 0) + 1
+    return counts
+
+
 def set_measure_owner(session: Session, *, measure: Measure, owner: Owner | None) -> None:
     """Give the measure an owner (None: nobody)."""
     measure.owner_name = owner.name if owner else None

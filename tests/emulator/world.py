@@ -46,6 +46,7 @@ class Person:
     first_name: str
     language_code: str = "de"
     is_bot: bool = False
+    username: str | None = None
 
     def json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
@@ -53,6 +54,8 @@ class Person:
             data["language_code"] = self.language_code
         if self.is_bot:
             data["username"] = f"{self.first_name}Bot"
+        elif self.username:
+            data["username"] = self.username
         return data
 
 
