@@ -237,7 +237,8 @@ def test_the_plan_is_in_json_and_markdown() -> None:
         "text": "3D-gedruckte Reifen",
         "owner": "Anna",
         "due": "2026-12-01",
-        "status": "offen",
+        "status": "open",  # a stable code, as in docs/plan.schema.json
+        "status_label": "offen",
         "step": 4,
     }
     assert "plan" not in json.loads(board_json(CATALOGUE["de"], view, START))

@@ -15,6 +15,7 @@ from bot.model.entry_text import Kind
 from bot.model.plan_rows import PlanRow
 from bot.render.dates import reader_date, reader_moment
 from bot.render.markdown_text import escape_line, quote_lines, unescape_line
+from bot.render.plan import plan_json
 from bot.texts import Messages
 
 JSON_FORMAT = "sechs-cluster-board"
@@ -40,18 +41,6 @@ def _entry_json(entry: EntryView) -> dict[str, object]:
         "author": {"id": entry.author_id, "name": entry.author_name},
         "created_at": _iso(entry.created_at),
         "edited_at": _iso(entry.edited_at),
-    }
-
-
-def _plan_json(row: PlanRow) -> dict[str, object]:
-    return {
-        "number": row.number,
-        "point": row.point,
-        "text": row.text,
-        "owner": row.owner,
-        "due": row.due.isoformat() if row.due is not None else None,
-        "status": row.status,
-        "step": row.step,
     }
 
 
@@ -93,7 +82,7 @@ def board_json(
         ],
     }
     if plan is not None:
-        document["plan"] = [_plan_json(row) for row in plan]
+        document["plan"] = plan_json(plan)  # the shape of docs/plan.schema.json
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
