@@ -7,7 +7,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import pytest
@@ -17,6 +17,9 @@ from sqlalchemy.pool import NullPool
 
 from bot import health, metrics
 from bot.store.db import make_engine, normalise_url
+from bot.updates import polling
+from bot.updates.pipeline import Pipeline
+from bot.updates.polling import Poller
 
 
 @pytest.fixture
@@ -199,3 +202,15 @@ async def test_health_server_on_a_port_until_cleaned_up(sqlite_engine: Engine) -
         await runner.cleanup()
     with pytest.raises(ConnectionRefusedError):  # the port is closed again
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def test_polling_counts_as_serving_only_while_telegram_answers_getupdates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A poller whose getUpdates keeps failing (409 Conflict: another process polls) is no
+    healthy bot, though its application runs."""
+    poller = Poller(cast(Pipeline, object()), allowed_updates=[])
+    assert poller.fetching()
+    later = time.monotonic() + polling.STALE_AFTER_SECONDS + 1
+    monkeypatch.setattr(polling.time, "monotonic", lambda: later)
+    assert not poller.fetching()

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
 
@@ -28,6 +29,7 @@ POLL_TIMEOUT_SECONDS = 20
 BATCH_LIMIT = 100
 RETRY_PAUSES_SECONDS = (0.5, 2.0, 5.0)
 FETCH_BACKOFF_MOST_SECONDS = 30.0
+STALE_AFTER_SECONDS = 3 * (POLL_TIMEOUT_SECONDS + 10) + FETCH_BACKOFF_MOST_SECONDS
 SHUTDOWN_GRACE_SECONDS = 10.0
 # Updates in work at once (each chat's one at a time). An update in work mostly waits — for
 # its database hop and for Telegram's answer to its reaction — so this bounds throughput: at
@@ -52,6 +54,7 @@ class Poller:
         self.poll_timeout = poll_timeout
         self.queues = ChatQueues(self._work, concurrency=concurrency, capacity=capacity)
         self._offset: int | None = None
+        self._fetched_at = time.monotonic()  # the last getUpdates that Telegram answered
 
     async def _work(self, received: Received) -> None:
         """One update, tried again after a pause while it fails (the pipeline bounds the tries)."""
@@ -59,6 +62,11 @@ class Poller:
             if await self.pipeline.process(received) is not Outcome.RETRY or pause is None:
                 return
             await asyncio.sleep(pause)
+
+    def fetching(self) -> bool:
+        """Whether Telegram answered a getUpdates lately (a long poll waits POLL_TIMEOUT; a
+        refusal such as 409 Conflict, another process polling, keeps failing)."""
+        return time.monotonic() - self._fetched_at < STALE_AFTER_SECONDS
 
     async def replay(self) -> int:
         """Queue what the inbox holds unprocessed (from before a crash or a stop)."""
@@ -93,6 +101,7 @@ class Poller:
                 continue
             if fetched is None:
                 break
+            self._fetched_at = time.monotonic()
             backoff = 1.0
             if not fetched:
                 continue

@@ -127,7 +127,9 @@ async def _polling(
     if settings.health_port is not None:
         runner = await health.start_health_server(
             engine=pipeline.engine,
-            is_serving=lambda: pipeline.application.running and not stop.is_set(),
+            is_serving=lambda: (
+                pipeline.application.running and not stop.is_set() and poller.fetching()
+            ),
             host=settings.health_listen,
             port=settings.health_port,
         )
