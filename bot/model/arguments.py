@@ -13,7 +13,7 @@ from bot.model.catalogue import Catalogue
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Lower case, umlauts spelt out, accents and non-letters dropped."""
     lowered = text.casefold().translate(_UMLAUTS)
     plain = unicodedata.normalize("NFKD", lowered)
@@ -21,7 +21,7 @@ def _fold(text: str) -> str:
 
 
 def _fold_plain(text: str) -> str:
-    """Like _fold, but umlauts become their base letter (`wertschopfungskette`)."""
+    """Like fold, but umlauts become their base letter (`wertschopfungskette`)."""
     plain = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in plain if ch.isascii() and ch.isalnum())
 
@@ -32,11 +32,11 @@ def parse_area(argument: str, catalogue: Catalogue) -> int | None:
     if re.fullmatch(r"[0-9]+", argument):
         number = int(argument)
         return number if 1 <= number <= len(catalogue.reference.areas) else None
-    wanted = {_fold(argument), _fold_plain(argument)} - {""}
+    wanted = {fold(argument), _fold_plain(argument)} - {""}
     for text in catalogue.languages.values():
         for area in text.areas:
             names = (area.name, area.key, *area.aliases)
-            forms = {_fold(n) for n in names} | {_fold_plain(n) for n in names}
+            forms = {fold(n) for n in names} | {_fold_plain(n) for n in names}
             if wanted & forms:
                 return area.number
     return None

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from bot.model.arguments import fold
 from bot.model.catalogue import ActionStep
 
 OWNER_LIMIT = 64  # characters of an owner's name (Telegram's own limit for a first name)
@@ -45,19 +46,9 @@ for _status, _words in (
         _STATUS_WORDS[_word] = _status
 
 
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-
-
-def _fold(text: str) -> str:
-    """Lower case, umlauts spelt out (ä → ae), everything but letters and digits dropped."""
-    lowered = text.casefold().translate(_UMLAUTS)
-    plain = unicodedata.normalize("NFKD", lowered)
-    return "".join(ch for ch in plain if ch.isascii() and ch.isalnum())
-
-
 def parse_status(text: str) -> Status | None:
     """`offen`/`läuft`/`erledigt` or `open`/`doing`/`done` (any case, with or without umlauts)."""
-    return _STATUS_WORDS.get(_fold(text))
+    return _STATUS_WORDS.get(fold(text))
 
 
 def parse_step(text: str, count: int = STEP_COUNT) -> int | None:
@@ -103,7 +94,7 @@ def parse_due(text: str, today: date) -> date | None:
     returned as they are; whether they are allowed is the caller's rule (`is_past`).
     """
     raw = text.strip()
-    word = _fold(raw)
+    word = fold(raw)
     if word in _TODAY:
         return today
     if word in _TOMORROW:
@@ -149,7 +140,7 @@ CLEAR_WORDS = frozenset({"keine", "keiner", "niemand", "nichts", "none", "nobody
 
 def clears(text: str) -> bool:
     """`-`, `keine`, `none` …: take the owner or due date away."""
-    return text.strip() in ("-", "–", "—") or _fold(text) in CLEAR_WORDS
+    return text.strip() in ("-", "–", "—") or fold(text) in CLEAR_WORDS
 
 
 # ---- owners ---------------------------------------------------------------------------------

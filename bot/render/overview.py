@@ -7,17 +7,16 @@ from datetime import datetime
 
 from bot.model.board import AreaProgress, BoardStatus, BoardView, area_progress
 from bot.model.catalogue import ModelText
+from bot.render.progress import bar
 from bot.render.when import local_time
 from bot.texts import Html, Messages, escape
 
-FULL, EMPTY = "▰", "▱"
 AREAS_PER_LINE = 3
 
 
 def progress_bar(progress: AreaProgress) -> str:
     """`▰▰▰▱ 3/4`: filled points of an area."""
-    empty = progress.total - progress.filled
-    return f"{FULL * progress.filled}{EMPTY * empty} {progress.filled}/{progress.total}"
+    return f"{bar(progress.filled, progress.total)} {progress.filled}/{progress.total}"
 
 
 def area_lines(model: ModelText, view: BoardView) -> list[Html]:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
+from bot.ratelimit import retry_after_seconds
 from bot.updates.pipeline import Outcome, Pipeline, Received
 from bot.updates.queues import ChatQueues
 
@@ -92,7 +93,7 @@ class Poller:
             except InvalidToken:
                 raise
             except RetryAfter as exc:
-                await _sleep(_seconds(exc.retry_after), stop)
+                await _sleep(retry_after_seconds(exc), stop)
                 continue
             except (NetworkError, Conflict, TelegramError) as exc:
                 log.warning("getUpdates failed, trying again in %.0f s: %s", backoff, exc)
@@ -171,11 +172,6 @@ async def _cancel(task: asyncio.Future[Any]) -> None:
     # a request cut off by its cancellation may end as a network error instead
     with contextlib.suppress(asyncio.CancelledError, TelegramError):
         await task
-
-
-def _seconds(value: object) -> float:
-    total = getattr(value, "total_seconds", None)
-    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
 
 
 async def _sleep(seconds: float, stop: asyncio.Event) -> None:
