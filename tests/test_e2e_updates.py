@@ -170,6 +170,37 @@ def test_kill_during_a_burst_in_ten_groups_stores_each_entry_once(
     assert len(photos) <= 1
 
 
+def test_a_slow_reaction_does_not_hold_up_its_chat_and_comes_again_after_a_kill(
+    world: World, bot_process: BotProcess
+) -> None:
+    bot = bot_process  # kill -9 needs the real process
+    anna, [team] = _groups(world, 1, 3301)
+    people = [world.person(3310 + i, f"P{i}") for i in range(2)]
+    bot.start()
+    [card] = _boards_with_cards(anna, [team])
+    # Telegram does not answer the first reaction (the connection drops after 30 s)
+    world.inject(Fault("setMessageReaction", "timeout", delay=30.0, chat_id=team.chat.id))
+    first = world.send(team.chat, people[0], "erste Antwort", reply_to=card.message_id)
+    wait_until(
+        lambda: any(r.description == "injected timeout" for r in world.calls("setMessageReaction")),
+        what="the first reaction on its way",
+    )
+    second = world.send(team.chat, people[1], "zweite Antwort", reply_to=card.message_id)
+    wait_until(lambda: second.reactions == ["👍"], what="the second reply acknowledged")
+    # the chat went on while the first reaction was still waiting for Telegram's answer; the
+    # first update is finished only once its reaction is through
+    assert first.reactions == []
+    assert _unprocessed(bot.database_url) == 1
+    bot.stop(signal.SIGKILL)
+    bot.start()
+    wait_until(lambda: first.reactions == ["👍"], what="the first reaction sent after the restart")
+    wait_until(lambda: _unprocessed(bot.database_url) == 0, what="the inbox worked off")
+    assert sorted(str(e[2]) for e in live_entries(bot.database_url)) == [
+        "erste Antwort",
+        "zweite Antwort",
+    ]
+
+
 def test_webhook_refuses_forgeries_and_loses_nothing_on_kill(
     world: World, bot_process: BotProcess
 ) -> None:

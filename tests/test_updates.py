@@ -14,13 +14,24 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import Engine, text
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, CallbackContext, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackContext,
+    MessageHandler,
+    filters,
+)
 
 from bot.store import queries
 from bot.store.db import make_engine, normalise_url, session_scope, upgrade_schema
 from bot.updates.pipeline import Outcome, Pipeline, Received
 from bot.updates.queues import ChatQueues
-from bot.updates.unit import current_update_resumed, mark_current_processed, note_failure
+from bot.updates.unit import (
+    current_update_resumed,
+    defer_send,
+    mark_current_processed,
+    note_failure,
+)
 from bot.updates.webhook import MAX_BODY_BYTES, SECRET_HEADER, webhook_app
 from tests.emulator import BotApiEmulator
 from tests.emulator.world import TOKEN
@@ -187,6 +198,85 @@ async def test_purge_forgets_old_processed_updates_only(sqlite_engine: Engine) -
         assert queries.purge_processed_updates(session, before=utcnow() + timedelta(days=1)) == 2
         session.commit()
     assert list(_inbox(sqlite_engine)) == [3]
+
+
+class Reacting(Recorder):
+    """Writes like Recorder, then hands a reaction to the pipeline (or sends it in line) that
+    Telegram answers only once `answer` is set."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self.answer = asyncio.Event()
+        self.reacted: list[int] = []
+
+    async def handle(self, update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
+        await super().handle(update, context)
+        update_id = update.update_id
+
+        async def react() -> None:
+            await self.answer.wait()
+            self.reacted.append(update_id)
+
+        if not defer_send(react):
+            await react()
+
+
+def _wire_reacting(app: AnyApp, engine: Engine) -> tuple[Pipeline, Reacting]:
+    recorder = Reacting(engine)
+    app.add_handler(MessageHandler(filters.ALL, recorder.handle))
+    return Pipeline(app, engine), recorder
+
+
+async def test_a_deferred_reaction_lets_the_chat_go_on_and_finishes_the_update_after_it(
+    app: AnyApp, sqlite_engine: Engine
+) -> None:
+    pipeline, recorder = _wire_reacting(app, sqlite_engine)
+    first, second = await pipeline.receive(
+        [Update.de_json(_update(n, -5), app.bot) for n in (1, 2)]
+    )
+    # Telegram has not answered the first reaction, yet the chat's next update is worked on
+    assert await pipeline.process(first, defer_reactions=True) is Outcome.DONE
+    assert await pipeline.process(second, defer_reactions=True) is Outcome.DONE
+    assert recorder.written == [1, 2]
+    assert recorder.reacted == []
+    # claimed with their effects, but not finished before their reactions went out
+    assert _inbox(sqlite_engine) == {1: ("handled", 0, False), 2: ("handled", 0, False)}
+    recorder.answer.set()
+    await pipeline.settle_deferred(grace=2)
+    assert recorder.reacted == [1, 2]
+    assert _inbox(sqlite_engine) == {1: ("handled", 0, True), 2: ("handled", 0, True)}
+
+
+async def test_without_deferring_the_reaction_is_part_of_the_update(
+    app: AnyApp, sqlite_engine: Engine
+) -> None:
+    pipeline, recorder = _wire_reacting(app, sqlite_engine)
+    [received] = await pipeline.receive([Update.de_json(_update(1, -5), app.bot)])
+    work = asyncio.create_task(pipeline.process(received))  # as the webhook processes
+    await asyncio.sleep(0.05)
+    assert not work.done()  # waits for Telegram's answer to the reaction
+    recorder.answer.set()
+    assert await asyncio.wait_for(work, 2) is Outcome.DONE
+    assert recorder.reacted == [1]
+    assert _inbox(sqlite_engine) == {1: ("handled", 0, True)}
+
+
+async def test_a_reaction_cut_off_by_a_stop_leaves_its_update_to_be_resumed(
+    app: AnyApp, sqlite_engine: Engine
+) -> None:
+    pipeline, recorder = _wire_reacting(app, sqlite_engine)
+    [received] = await pipeline.receive([Update.de_json(_update(1, -5), app.bot)])
+    assert await pipeline.process(received, defer_reactions=True) is Outcome.DONE
+    await pipeline.settle_deferred(grace=0.05)  # Telegram never answered: cut off
+    assert recorder.reacted == []
+    [again] = await pipeline.unprocessed(all_chats=True)
+    assert again.update_id == 1
+    assert again.resumed  # after a restart: only the reaction again
+    recorder.answer.set()
+    assert await pipeline.process(again) is Outcome.DONE
+    assert recorder.written == [1]
+    assert recorder.resumed == [1]
+    assert _inbox(sqlite_engine) == {1: ("handled", 0, True)}
 
 
 def _received(update_id: int, chat_id: int | None) -> Received:

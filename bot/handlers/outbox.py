@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -10,6 +11,7 @@ from telegram import Message
 from bot.context import Context
 from bot.handlers.send import ReplyMarkup, acknowledge, send_html
 from bot.texts import Html
+from bot.updates.unit import defer_send
 
 Step = Callable[[Context], Awaitable[None]]
 
@@ -22,6 +24,7 @@ class Outbox:
     thread_id: int
     reply_to: int | None = None
     steps: list[Step] = field(default_factory=list)
+    _reactions: set[Step] = field(default_factory=set, init=False, repr=False)  # deferrable
 
     def answer(
         self,
@@ -69,11 +72,17 @@ class Outbox:
             await acknowledge(context, chat, reply)
 
         self.steps.append(step)
+        self._reactions.add(step)
 
     def then(self, step: Step) -> None:
         """Any other send, in order with the rest."""
         self.steps.append(step)
 
     async def deliver(self, context: Context) -> None:
+        """Send in order. A reaction may be handed to the pipeline instead (bot/updates/unit.py):
+        it only marks the person's message, so the chat's next update need not wait for
+        Telegram's answer to it."""
         for step in self.steps:
+            if step in self._reactions and defer_send(functools.partial(step, context)):
+                continue
             await step(context)

@@ -10,12 +10,13 @@ counted and tried again a bounded number of times, then given up as "failed" (lo
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import enum
 import functools
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -34,7 +35,20 @@ from bot.updates.unit import unit_of_work
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# Updates whose deferred sends (reactions) are still under way, at most: past this, the next
+# update waits for room (memory and open requests stay bounded).
+DEFERRED_AT_ONCE = 256
 KEEP_PROCESSED = timedelta(days=7)
+
+
+async def _send_all(sends: list[Callable[[], Awaitable[None]]]) -> None:
+    """Deferred sends, in order; one that fails does not stop the others (a send reports its
+    own refusals; anything else is logged)."""
+    for send in sends:
+        try:
+            await send()
+        except Exception:
+            log.exception("a deferred send failed")
 
 
 class Outcome(enum.Enum):
@@ -130,6 +144,8 @@ class Pipeline:
         self.max_attempts = max_attempts
         self.locks = ChatLocks(engine, slots=lock_slots)
         self.finisher = Finisher(engine, self.lanes)
+        self._deferring = asyncio.Semaphore(DEFERRED_AT_ONCE)
+        self._tails: set[asyncio.Task[None]] = set()
 
     # ---- the inbox ------------------------------------------------------------------------
 
@@ -193,26 +209,72 @@ class Pipeline:
 
     # ---- processing -----------------------------------------------------------------------
 
-    async def process(self, received: Received) -> Outcome:
+    async def process(self, received: Received, *, defer_reactions: bool = False) -> Outcome:
         """Run one update through the handlers and settle it in the inbox.
 
-        The caller holds the chat's lock (its order is the caller's business).
+        The caller holds the chat's lock (its order is the caller's business). With
+        `defer_reactions`, a reaction the update sends (the acknowledgement of an entry) goes
+        out after this returns, so the chat's next update need not wait for Telegram's answer
+        to it; the update is finished only once its reactions were sent (a crash before that
+        replays it, and a replayed update repeats only its reaction).
         """
         started = time.monotonic()
-        with unit_of_work(received.update_id, resumed=received.resumed) as unit:
+        with unit_of_work(
+            received.update_id, resumed=received.resumed, defer_reactions=defer_reactions
+        ) as unit:
             await self.application.process_update(received.update)
+            in_unit = contextvars.copy_context()  # for the deferred sends' log lines
+        deferred, unit.deferred = unit.deferred or [], None  # from here on, sends go in line
+        if unit.failure is None and deferred:
+            await self._deferring.acquire()
+            tail = asyncio.create_task(
+                self._send_then_finish(received, deferred, started), context=in_unit
+            )
+            self._tails.add(tail)
+            tail.add_done_callback(self._tail_done)
+            return Outcome.DONE
+        await _send_all(deferred)
         if unit.failure is None:  # the usual case: finished together with others (group commit)
             await self.finisher.finish(received.update_id)
             outcome = Outcome.DONE
         else:
             settle = functools.partial(self._settle, received, unit.failure)
             outcome = await self.lanes.run(None, settle)
+        self._observe(received, started, outcome)
+        return outcome
+
+    async def _send_then_finish(
+        self, received: Received, deferred: list[Callable[[], Awaitable[None]]], started: float
+    ) -> None:
+        await _send_all(deferred)
+        try:
+            await self.finisher.finish(received.update_id)
+        except Exception as exc:  # stays unfinished: replayed on the next start, only reacting
+            log.error("update %s could not be finished: %s", received.update_id, repr(exc)[:300])
+        self._observe(received, started, Outcome.DONE)
+
+    def _tail_done(self, tail: asyncio.Task[None]) -> None:
+        self._tails.discard(tail)
+        self._deferring.release()
+
+    async def settle_deferred(self, grace: float) -> None:
+        """Let deferred sends finish for `grace` seconds (at a stop), then cancel them: their
+        updates stay unfinished and are replayed on the next start."""
+        tails = list(self._tails)
+        if not tails:
+            return
+        _, late = await asyncio.wait(tails, timeout=grace)
+        for tail in late:
+            tail.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+
+    @staticmethod
+    def _observe(received: Received, started: float, outcome: Outcome) -> None:
         metrics.observe_update(
             update_kind(received.update),
             time.monotonic() - started,
             failed=outcome is not Outcome.DONE,
         )
-        return outcome
 
     def _settle(self, received: Received, failure: BaseException | None) -> Outcome:
         update_id = received.update_id

@@ -60,7 +60,8 @@ class Poller:
     async def _work(self, received: Received) -> None:
         """One update, tried again after a pause while it fails (the pipeline bounds the tries)."""
         for pause in (*RETRY_PAUSES_SECONDS, None):
-            if await self.pipeline.process(received) is not Outcome.RETRY or pause is None:
+            outcome = await self.pipeline.process(received, defer_reactions=True)
+            if outcome is not Outcome.RETRY or pause is None:
                 return
             await asyncio.sleep(pause)
 
@@ -118,6 +119,7 @@ class Poller:
             for received in fresh:
                 self.queues.put(received)
         await self.queues.close(SHUTDOWN_GRACE_SECONDS)
+        await self.pipeline.settle_deferred(SHUTDOWN_GRACE_SECONDS)
         await self._confirm()
 
     async def _fetch(self) -> tuple[tuple[Update, ...], list[str]] | tuple[()]:

@@ -14,7 +14,7 @@ repeat (a reaction on the person's message) and nothing else (never a second pos
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -32,15 +32,23 @@ class UnitOfWork:
     failure: BaseException | None = None
     claimed: bool = False  # a handler's session claimed it (committed or not)
     resumed: bool = False  # claimed before, by a process that died before finishing it
+    # sends that need not hold up the chat's next update (reactions), handed to the pipeline
+    # to run before the update is finished; None: send everything in line
+    deferred: list[Callable[[], Awaitable[None]]] | None = None
 
 
 _current: ContextVar[UnitOfWork | None] = ContextVar("update_unit_of_work", default=None)
 
 
 @contextmanager
-def unit_of_work(update_id: int, *, resumed: bool = False) -> Iterator[UnitOfWork]:
-    """Make `update_id` the update being processed in this task (and tasks it starts)."""
-    unit = UnitOfWork(update_id, resumed=resumed)
+def unit_of_work(
+    update_id: int, *, resumed: bool = False, defer_reactions: bool = False
+) -> Iterator[UnitOfWork]:
+    """Make `update_id` the update being processed in this task (and tasks it starts).
+
+    `defer_reactions`: reactions are collected in `deferred` instead of sent in line.
+    """
+    unit = UnitOfWork(update_id, resumed=resumed, deferred=[] if defer_reactions else None)
     token = _current.set(unit)
     try:
         yield unit
@@ -74,6 +82,16 @@ def current_update_resumed() -> bool:
     before sending its answers: repeat only what is safe to repeat (a reaction)."""
     unit = _current.get()
     return unit is not None and unit.resumed
+
+
+def defer_send(send: Callable[[], Awaitable[None]]) -> bool:
+    """Hand a send that may come after the chat's next update (a reaction) to the pipeline;
+    False when it is to be sent in line (no pipeline, or one that keeps every send in line)."""
+    unit = _current.get()
+    if unit is None or unit.deferred is None:
+        return False
+    unit.deferred.append(send)
+    return True
 
 
 def note_failure(error: object) -> None:
