@@ -117,3 +117,19 @@ async def test_the_inbox_work_runs_beside_several_lanes() -> None:
     assert await asyncio.wait_for(lanes.run(None, lambda: "stored"), 2) == "stored"
     gate.set()
     await asyncio.gather(*busy)
+
+
+async def test_on_the_loop_the_inbox_work_runs_at_once_without_waiting_for_the_lane() -> None:
+    lanes = DatabaseLanes(1, on_loop=True)  # SQLite
+    order: list[str] = []
+    chat = asyncio.create_task(lanes.run(1, lambda: order.append("chat")))
+    await asyncio.sleep(0)  # the chat's unit is queued; the lane's turn has not come yet
+
+    def store() -> int:
+        order.append("store batch")
+        return threading.get_ident()
+
+    assert await lanes.run(None, store) == threading.get_ident()  # on the loop, at once
+    assert order == ["store batch"]
+    await chat
+    assert order == ["store batch", "chat"]

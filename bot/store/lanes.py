@@ -11,17 +11,18 @@ pipeline's; this only keeps chats from waiting on each other); the inbox's work 
 them.
 
 SQLite answers from a local file in microseconds, and has one writer at a time anyway: one lane,
-run on the event loop itself in slices of at most SLICE_SECONDS, and the inbox's writes
-(storing, finishing updates) queue in it too. In a worker thread every call into SQLite hands
+run on the event loop itself in slices of at most SLICE_SECONDS; the inbox's writes (storing a
+batch, finishing updates) run on the loop too, at once. In a worker thread every call into SQLite hands
 Python's lock to the loop and back: a burst of replies then cost a fifth more CPU and its last
 reply waited 2.2 s instead of 1.9 s (benchmarks/burst.py); and two writers of one process
 taking turns at SQLite's write lock wait in its busy handler, which sleeps in steps of
 milliseconds.
 
-In the one lane the inbox's work goes first, in its own order: storing a fetched batch is what
-lets polling fetch the next one, and finishing an update is what lets its chat go on (in a
-burst of 1,000 replies the last batch was fetched after 1.2 s behind the chats' work, 0.8 s
-ahead of it).
+The inbox's work goes ahead of the chats', in its own order: storing a fetched batch is what
+lets polling fetch the next one (in a burst of 1,000 replies the last batch was fetched after
+1.2 s behind the chats' work, 0.8 s ahead of it). On the loop it does not even queue: waiting for
+the lane's next turn had cost a loop iteration or two per batch (tens of milliseconds under
+load), and Telegram's next batch was asked for that much later.
 """
 
 from __future__ import annotations
@@ -66,11 +67,14 @@ class DatabaseLanes:
     async def run(self, key: int | None, work: Callable[[], T]) -> T:
         """Run `work` in the lane of `key` (e.g. a chat id), in the caller's context.
 
-        `key` None: work of no chat in particular (the inbox's). With one lane it queues there,
-        ahead of the chats' work; with several it runs in a thread of its own.
+        `key` None: work of no chat in particular (the inbox's): on the loop it runs at once
+        (nothing else is in a transaction then: a slice never awaits); with several lanes in a
+        thread of its own; with one lane in a thread it queues there, ahead of the chats' work.
         """
         if key is None and len(self._lanes) > 1:
             return await asyncio.to_thread(work)
+        if key is None and self._on_loop:
+            return work()
         lane = self._lanes[0 if key is None else key % len(self._lanes)]
         done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         (lane.inbox if key is None else lane.chats).append((contextvars.copy_context(), work, done))
