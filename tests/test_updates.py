@@ -18,6 +18,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackContext,
+    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -25,6 +26,7 @@ from telegram.ext import (
 from bot.store import queries
 from bot.store.db import make_engine, normalise_url, session_scope, upgrade_schema
 from bot.updates.pipeline import Outcome, Pipeline, Received
+from bot.updates.polling import Fetched, Poller
 from bot.updates.queues import ChatQueues
 from bot.updates.unit import (
     current_update_resumed,
@@ -33,7 +35,7 @@ from bot.updates.unit import (
     note_failure,
 )
 from bot.updates.webhook import MAX_BODY_BYTES, SECRET_HEADER, webhook_app
-from tests.emulator import BotApiEmulator
+from tests.emulator import BotApiEmulator, World
 from tests.emulator.world import TOKEN
 
 SECRET = "geheim-123"
@@ -277,6 +279,55 @@ async def test_a_reaction_cut_off_by_a_stop_leaves_its_update_to_be_resumed(
     assert recorder.written == [1]
     assert recorder.resumed == [1]
     assert _inbox(sqlite_engine) == {1: ("handled", 0, True)}
+
+
+class _PollingData(dict[Any, Any]):
+    updates_request = None  # no request keeps getUpdates' JSON: the poller encodes it again
+
+
+async def test_polling_asks_for_the_next_batch_before_working_on_this_one(
+    emulator: BotApiEmulator, sqlite_engine: Engine, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram's round trip for the next batch overlaps with this batch's work: in a burst
+    the chats had waited for the fetching (benchmarks/burst.py)."""
+    app = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(f"{emulator.base_url}/bot")
+        .updater(None)
+        .context_types(ContextTypes(bot_data=_PollingData))
+        .build()
+    )
+    await app.initialize()
+    anna = world.person(41, "Anna")
+    team = world.group("Team", owner=anna, supergroup=True)
+    for n in range(5):
+        world.send(team, anna, f"/zeile{n}")
+    events: list[str] = []
+    fetch = Poller._fetch
+
+    async def counted_fetch(self: Poller) -> Fetched:
+        events.append("fetch")
+        return await fetch(self)
+
+    all_worked = asyncio.Event()
+
+    async def work(update: Update, _context: CallbackContext[Any, Any, Any, Any]) -> None:
+        events.append(f"work {update.update_id}")
+        if update.update_id == 5:
+            all_worked.set()
+
+    monkeypatch.setattr(Poller, "_fetch", counted_fetch)
+    app.add_handler(MessageHandler(filters.ALL, work))
+    poller = Poller(Pipeline(app, sqlite_engine), allowed_updates=["message"], poll_timeout=1)
+    stop = asyncio.Event()
+    polling = asyncio.create_task(poller.run(stop))
+    await asyncio.wait_for(all_worked.wait(), 5)
+    stop.set()
+    await asyncio.wait_for(polling, 5)
+    await app.shutdown()
+    assert events[:2] == ["fetch", "fetch"]  # the second asked before the first batch's work
+    assert [e for e in events if e.startswith("work")] == [f"work {n}" for n in range(1, 6)]
 
 
 def _received(update_id: int, chat_id: int | None) -> Received:

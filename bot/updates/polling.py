@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
 from telegram import Update
@@ -25,6 +25,7 @@ from bot.updates.queues import ChatQueues
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Fetched = tuple[tuple[Update, ...], list[str]] | tuple[()]  # a batch and its JSON, or nothing
 
 POLL_TIMEOUT_SECONDS = 20
 BATCH_LIMIT = 100
@@ -86,43 +87,57 @@ class Poller:
         while await self.replay() >= 1000 and not stop.is_set():  # a very long backlog
             await self.queues.join()
         backoff = 1.0
-        while not stop.is_set():
-            if await until_stopped(self.queues.wait_for_room(), stop) is None:
-                break
-            try:
-                fetched = await until_stopped(self._fetch(), stop)
-            except InvalidToken:
-                raise
-            except RetryAfter as exc:
-                await _sleep(retry_after_seconds(exc), stop)
-                continue
-            except (NetworkError, Conflict, TelegramError) as exc:
-                log.warning("getUpdates failed, trying again in %.0f s: %s", backoff, exc)
-                await _sleep(backoff, stop)
-                backoff = min(backoff * 2, FETCH_BACKOFF_MOST_SECONDS)
-                continue
-            if fetched is None:
-                break
-            self._fetched_at = time.monotonic()
-            backoff = 1.0
-            if not fetched:
-                continue
-            updates, payloads = fetched
-            try:
-                fresh = await self.pipeline.receive(updates, payloads=payloads)
-            except Exception as exc:  # the database is away: keep the offset, fetch again later
-                log.error("could not store updates in the inbox: %s", repr(exc)[:300])
-                await _sleep(backoff, stop)
-                backoff = min(backoff * 2, FETCH_BACKOFF_MOST_SECONDS)
-                continue
-            self._offset = updates[-1].update_id + 1  # confirmed by the next getUpdates
-            for received in fresh:
-                self.queues.put(received)
+        ahead: asyncio.Task[Fetched] | None = None  # the next getUpdates, already asked
+        try:
+            while not stop.is_set():
+                if ahead is None:
+                    if await until_stopped(self.queues.wait_for_room(), stop) is None:
+                        break
+                    ahead = asyncio.ensure_future(self._fetch())
+                fetching, ahead = ahead, None
+                try:
+                    fetched = await until_stopped(fetching, stop)
+                except InvalidToken:
+                    raise
+                except RetryAfter as exc:
+                    await _sleep(retry_after_seconds(exc), stop)
+                    continue
+                except (NetworkError, Conflict, TelegramError) as exc:
+                    log.warning("getUpdates failed, trying again in %.0f s: %s", backoff, exc)
+                    await _sleep(backoff, stop)
+                    backoff = min(backoff * 2, FETCH_BACKOFF_MOST_SECONDS)
+                    continue
+                if fetched is None:
+                    break
+                self._fetched_at = time.monotonic()
+                backoff = 1.0
+                if not fetched:
+                    continue
+                updates, payloads = fetched
+                try:
+                    fresh = await self.pipeline.receive(updates, payloads=payloads)
+                except Exception as exc:  # the database is away: keep the offset, fetch later
+                    log.error("could not store updates in the inbox: %s", repr(exc)[:300])
+                    await _sleep(backoff, stop)
+                    backoff = min(backoff * 2, FETCH_BACKOFF_MOST_SECONDS)
+                    continue
+                self._offset = updates[-1].update_id + 1  # confirmed by the next getUpdates
+                # Ask for the next batch before this one's work starts: its request then goes
+                # out at once instead of behind a hundred updates' work, and Telegram's
+                # round trip overlaps with the work (in a burst, fetching was what the
+                # chats waited for).
+                if self.queues.waiting + len(fresh) < self.queues.capacity:
+                    ahead = asyncio.ensure_future(self._fetch())
+                for received in fresh:
+                    self.queues.put(received)
+        finally:
+            if ahead is not None:
+                await _cancel(ahead)
         await self.queues.close(SHUTDOWN_GRACE_SECONDS)
         await self.pipeline.settle_deferred(SHUTDOWN_GRACE_SECONDS)
         await self._confirm()
 
-    async def _fetch(self) -> tuple[tuple[Update, ...], list[str]] | tuple[()]:
+    async def _fetch(self) -> Fetched:
         """A batch of updates with their JSON as Telegram sent it (kept for the inbox: encoding
         the parsed objects again would cost more than the rest of an update's work)."""
         application = self.pipeline.application
@@ -152,9 +167,9 @@ class Poller:
             )
 
 
-async def until_stopped(coroutine: Coroutine[Any, Any, T], stop: asyncio.Event) -> T | None:
-    """The coroutine's result, or None when `stop` is set first (the coroutine is cancelled)."""
-    task = asyncio.ensure_future(coroutine)
+async def until_stopped(work: Awaitable[T], stop: asyncio.Event) -> T | None:
+    """The result of `work`, or None when `stop` is set first (`work` is cancelled)."""
+    task = asyncio.ensure_future(work)
     stopped = asyncio.ensure_future(stop.wait())
     try:
         await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
