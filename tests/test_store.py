@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, inspect, text
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.model.entry_text import Kind
 from bot.store import queries
 from bot.store.db import DatabaseUrlError, normalise_url
-from bot.store.tables import Board
+from bot.store.tables import Board, GroupMember
 
 BIG_CHAT = -1009876543210123  # beyond 32 bits
 BIG_USER = 8_123_456_789
@@ -65,6 +65,25 @@ def test_big_telegram_ids_round_trip(engine: Engine) -> None:
         stored = queries.open_board(session, chat_id=BIG_CHAT, thread_id=0)
         assert stored is not None
         assert stored.chat_id == BIG_CHAT
+
+
+def test_a_member_is_noted_once_with_the_newest_name_and_quiet_kept(engine: Engine) -> None:
+    with Session(engine) as session:
+        queries.note_member(session, chat_id=BIG_CHAT, person_id=BIG_USER, name="Anna")
+        session.commit()
+        session.execute(text("UPDATE group_member SET quiet = :quiet"), {"quiet": True})
+        session.commit()
+        queries.note_member(session, chat_id=BIG_CHAT, person_id=BIG_USER, name="Anna B.")
+        session.commit()
+        [(name, quiet, seen)] = session.execute(
+            text("SELECT name, quiet, last_seen_at FROM group_member")
+        ).all()
+        [member] = session.exec(select(GroupMember)).all()
+    assert name == "Anna B."
+    assert bool(quiet)
+    assert seen is not None
+    assert member.person_id == BIG_USER
+    assert member.last_seen_at.tzinfo is not None  # stored as the column's type stores times
 
 
 def test_same_message_never_makes_two_entries(engine: Engine) -> None:
