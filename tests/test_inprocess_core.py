@@ -62,6 +62,56 @@ async def test_a_redelivered_command_posts_nothing_twice(
         assert len(world.bot_messages(group)) == before
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+async def test_a_reply_sent_again_under_a_new_update_id_makes_no_second_entry(
+    emulator: BotApiEmulator, tmp_path: Path, database: str, request: pytest.FixtureRequest
+) -> None:
+    """The card's query also finds the message's earlier entry and the status message's times
+    (one query for a reply): a second delivery is a duplicate, and the edit stays due."""
+    url = request.getfixturevalue("postgres_url") if database == "postgresql" else None
+    world = emulator.world
+    anna = world.person(211, "Anna")
+    group = world.group("Team", owner=anna)
+    async with inprocess_bot(emulator, tmp_path, database_url=url) as bot:
+        world.send(group, anna, "/newboard Zweimal")
+        world.send(group, anna, "/point 2")
+        await bot.deliver()
+        card = world.bot_messages(group)[-1]
+        reply = world.send(group, anna, "Ist: einmal gesagt", reply_to=card.message_id)
+        await bot.deliver()
+        with Session(bot.engine) as session:
+            [board] = session.exec(select(Board)).all()
+            assert board.id is not None
+            progress = queries.progress_of(session, board_id=board.id)
+            assert progress is not None
+            due = progress.due_at
+        assert due is not None
+        again = dict(bot.delivered[-1], update_id=bot.delivered[-1]["update_id"] + 1000)
+        bot.redeliver(again)
+        assert await bot.deliver() == 1
+        with Session(bot.engine) as session:
+            stored = session.exec(select(Entry)).all()
+            progress = queries.progress_of(session, board_id=board.id)
+            assert progress is not None
+        assert [(e.point, e.kind, e.text, e.message_id) for e in stored] == [
+            (2, "ist", "einmal gesagt", reply.message_id)
+        ]
+        assert progress.due_at == due  # a duplicate changes nothing
+        with Session(bot.engine) as session:
+            # found as a duplicate before inserting: nothing rolled back, its claim stands
+            row = queries.inbox_update(session, update_id=again["update_id"])
+            assert row is not None
+            assert row.outcome == queries.UPDATE_HANDLED
+        world.send(group, anna, "Soll: noch eins", reply_to=card.message_id)
+        await bot.deliver()
+        with Session(bot.engine) as session:
+            assert len(session.exec(select(Entry)).all()) == 2
+            progress = queries.progress_of(session, board_id=board.id)
+            assert progress is not None
+        assert progress.due_at is not None
+        assert progress.due_at <= due + queries.PROGRESS_EVERY
+
+
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 

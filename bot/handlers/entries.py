@@ -31,10 +31,17 @@ class Draft:
     kind: Kind
     text: str
     point_had_ist: bool = False  # known to have an Ist entry already (completeness unchanged)
+    looked: queries.Looked | None = None  # what the card's query found for saving it
 
 
 def _checked(
-    turn: Turn, board: BoardHead, point: int, kind: Kind, text: str, point_had_ist: bool = False
+    turn: Turn,
+    board: BoardHead,
+    point: int,
+    kind: Kind,
+    text: str,
+    point_had_ist: bool = False,
+    looked: queries.Looked | None = None,
 ) -> Draft:
     """A draft for an open board, within the length limit; else a refusal."""
     turn.speak(board.language)
@@ -42,28 +49,38 @@ def _checked(
         raise Refusal("entry_board_closed", title=board.title)
     if len(text) > ENTRY_LIMIT:
         raise Refusal("entry_too_long", length=len(text), limit=ENTRY_LIMIT)
-    return Draft(board, point, kind, text, point_had_ist)
+    return Draft(board, point, kind, text, point_had_ist, looked)
 
 
-def _card_of(turn: Turn, message: Message) -> tuple[BoardHead, int, Kind, bool] | None:
-    """The board and point of the card (or the prompt after a tap on Ist/Soll) this message
-    replies to, with the kind an entry without prefix gets there, and whether the point is
-    known to have an Ist entry already."""
+@dataclass(frozen=True)
+class _Target:
+    """The card (or the prompt after a tap on Ist/Soll) a message replies to."""
+
+    board: BoardHead
+    point: int
+    kind: Kind  # the kind an entry without prefix gets there
+    point_had_ist: bool  # known to have an Ist entry already
+    looked: queries.Looked | None = None
+
+
+def _card_of(turn: Turn, message: Message) -> _Target | None:
+    """What this message replies to, if it is a card or a prompt."""
     target = message.reply_to_message
     if target is None:
         return None
-    card = queries.card_target(turn.session, chat_id=message.chat.id, message_id=target.message_id)
-    if card is not None:
-        return card.board, card.point, Kind.IST, card.point_had_ist
-    prompt = queries.prompt_by_message(
-        turn.session, chat_id=message.chat.id, message_id=target.message_id
+    chat_id = message.chat.id
+    card = queries.card_target(
+        turn.session, chat_id=chat_id, message_id=target.message_id, reply_id=message.message_id
     )
+    if card is not None:
+        return _Target(card.board, card.point, Kind.IST, card.point_had_ist, card.looked)
+    prompt = queries.prompt_by_message(turn.session, chat_id=chat_id, message_id=target.message_id)
     if prompt is None:
         return None
     prompted = queries.board_by_id(turn.session, prompt.board_id)
     assert prompted is not None
     # whoever replies, it is their entry: a prompt only suggests the point and the kind
-    return queries.board_head(prompted), prompt.point, Kind(prompt.kind), False
+    return _Target(queries.board_head(prompted), prompt.point, Kind(prompt.kind), False)
 
 
 def draft_from_reply(turn: Turn) -> Draft:
@@ -74,16 +91,17 @@ def draft_from_reply(turn: Turn) -> Draft:
         if here is not None:
             turn.speak(here.language)
         raise Refusal("reply_not_card")
-    board, point, kind, had_ist = found
     raw = message_text(turn.message)
     if raw is None:
-        turn.speak(board.language)
+        turn.speak(found.board.language)
         raise Refusal("entry_unsupported")
-    parsed = parse_entry(raw, kind)
+    parsed = parse_entry(raw, found.kind)
     if not parsed.text:
-        turn.speak(board.language)
+        turn.speak(found.board.language)
         raise Refusal("entry_empty")
-    return _checked(turn, board, point, parsed.kind, parsed.text, had_ist)
+    return _checked(
+        turn, found.board, found.point, parsed.kind, parsed.text, found.point_had_ist, found.looked
+    )
 
 
 def _draft_in_place(turn: Turn, entry: Entry) -> Draft:
@@ -137,9 +155,10 @@ def _save(turn: Turn, draft: Draft) -> None:
         message_id=turn.message.message_id,
         point_count=len(turn.model.points),
         point_had_ist=draft.point_had_ist,
+        looked=draft.looked,
     )
     if not saved.duplicate:
-        _changed(turn, board.id)
+        _changed(turn, board.id, draft.looked)
         turn.out.then(_count_entry)
     turn.out.react()
     if saved.completed_now:
@@ -151,9 +170,9 @@ async def _count_entry(context: Context) -> None:
     metrics.entry_saved()
 
 
-def _changed(turn: Turn, board_id: int) -> None:
+def _changed(turn: Turn, board_id: int, looked: queries.Looked | None = None) -> None:
     """The board's status message and cards are due for an edit (bot/handlers/progress.py)."""
-    queries.mark_progress(turn.session, board_id=board_id, now=clock.now())
+    queries.mark_progress(turn.session, board_id=board_id, now=clock.now(), looked=looked)
 
 
 def _announce_completion(turn: Turn, board_id: int) -> None:

@@ -20,6 +20,7 @@ from bot.store.tables import (
     GroupChat,
     GroupMember,
     OutputSent,
+    ProgressMessage,
     ReminderSent,
     utcnow,
 )
@@ -303,13 +304,24 @@ def card_by_message(session: Session, *, chat_id: int, message_id: int) -> Card 
 
 
 @dataclass(frozen=True)
+class Looked:
+    """What a reply's one query found beside its card, so that saving the entry reads nothing
+    again: an entry the same message made before (a redelivery), and the board's status message
+    times (`progress` None: no row yet)."""
+
+    entry_of_message: int | None
+    progress: tuple[datetime | None, datetime | None] | None  # due_at, edited_at
+
+
+@dataclass(frozen=True)
 class CardTarget:
-    """What a reply to a card needs: its board, its point, and whether that point has an Ist
-    entry already (then a new entry cannot complete the board)."""
+    """What a reply to a card needs: its board, its point, whether that point has an Ist entry
+    already (then a new entry cannot complete the board), and what saving it would read."""
 
     board: BoardHead
     point: int
     point_had_ist: bool
+    looked: Looked
 
 
 # A reply's hot path runs prebuilt Core statements: building an ORM statement, its cache key and
@@ -317,6 +329,7 @@ class CardTarget:
 _CARD = Card.__table__  # type: ignore[attr-defined]
 _BOARD = Board.__table__  # type: ignore[attr-defined]
 _ENTRY = Entry.__table__  # type: ignore[attr-defined]
+_PROGRESS = ProgressMessage.__table__  # type: ignore[attr-defined]
 
 _CARD_TARGET = (
     select(  # type: ignore[call-overload]
@@ -334,8 +347,15 @@ _CARD_TARGET = (
             _ENTRY.c.removed_at.is_(None),
         )
         .exists(),
+        select(_ENTRY.c.id)
+        .where(_ENTRY.c.chat_id == _CARD.c.chat_id, _ENTRY.c.message_id == bindparam("reply_id"))
+        .scalar_subquery(),
+        _PROGRESS.c.board_id,
+        _PROGRESS.c.due_at,
+        _PROGRESS.c.edited_at,
     )
     .join(_BOARD, _BOARD.c.id == _CARD.c.board_id)
+    .outerjoin(_PROGRESS, _PROGRESS.c.board_id == _CARD.c.board_id)
     .where(_CARD.c.chat_id == bindparam("chat_id"), _CARD.c.message_id == bindparam("message_id"))
 )
 
@@ -351,19 +371,22 @@ def board_head(board: Board) -> BoardHead:
     )
 
 
-def card_target(session: Session, *, chat_id: int, message_id: int) -> CardTarget | None:
-    """The card that is this message: its board, point and whether the point has an Ist entry
-    — in one query."""
+def card_target(
+    session: Session, *, chat_id: int, message_id: int, reply_id: int
+) -> CardTarget | None:
+    """The card that is message `message_id`, for the reply `reply_id`: its board, point,
+    whether the point has an Ist entry, and what saving the reply would read — in one query."""
     row = (
         session.connection()
-        .execute(_CARD_TARGET, {"chat_id": chat_id, "message_id": message_id})
+        .execute(_CARD_TARGET, {"chat_id": chat_id, "message_id": message_id, "reply_id": reply_id})
         .first()
     )
     if row is None:
         return None
-    point, board_id, title, language, status, complete, had_ist = row
+    point, board_id, title, language, status, complete, had_ist, seen, shown, due, edited = row
     board = BoardHead(board_id, title, language, BoardStatus(status), bool(complete))
-    return CardTarget(board, point, bool(had_ist))
+    looked = Looked(seen, None if shown is None else (due, edited))
+    return CardTarget(board, point, bool(had_ist), looked)
 
 
 def latest_cards(session: Session, board_id: int) -> dict[int, Card]:
@@ -434,8 +457,11 @@ def add_entry(
     message_id: int,
     point_count: int = 20,
     point_had_ist: bool = False,
+    looked: Looked | None = None,
 ) -> Saved:
     """Record an entry once per Telegram message; a message seen before is a duplicate.
+
+    `looked`: what the caller's query found already (the message's earlier entry, if any).
 
     `point_had_ist`: the caller knows the point had a live Ist entry before (then this entry
     cannot complete the board, and completeness need not be counted).
@@ -457,11 +483,14 @@ def add_entry(
         "removed_at": None,
     }
     connection = session.connection()
-    seen = connection.execute(
-        _ENTRY_OF_MESSAGE, {"of_chat": chat_id, "of_message": message_id}
-    ).first()
+    if looked is not None:
+        seen = looked.entry_of_message
+    else:
+        seen = connection.execute(
+            _ENTRY_OF_MESSAGE, {"of_chat": chat_id, "of_message": message_id}
+        ).scalar()
     if seen is not None:
-        return Saved(int(seen[0]), duplicate=True, completed_now=False)
+        return Saved(int(seen), duplicate=True, completed_now=False)
     try:
         key = connection.execute(_ADD_ENTRY, values).inserted_primary_key
     except IntegrityError:  # another process stored it meanwhile (its chat lock prevents that)
@@ -1126,7 +1155,6 @@ from bot.store.erasure import board_eraser, person_eraser  # noqa: E402
 from bot.store.tables import (  # noqa: E402
     CardFace,
     CloseQuestion,
-    ProgressMessage,
     Prompt,
     WelcomeSent,
 )
@@ -1262,7 +1290,6 @@ def forget_progress_message(session: Session, *, board_id: int, message_id: int)
         row.shown = ""
 
 
-_PROGRESS = ProgressMessage.__table__  # type: ignore[attr-defined]
 _PROGRESS_TIMES = select(_PROGRESS.c.due_at, _PROGRESS.c.edited_at).where(
     _PROGRESS.c.board_id == bindparam("board_id")
 )
@@ -1273,12 +1300,19 @@ _PROGRESS_DUE = (
 )
 
 
-def mark_progress(session: Session, *, board_id: int, now: datetime) -> None:
+def mark_progress(
+    session: Session, *, board_id: int, now: datetime, looked: Looked | None = None
+) -> None:
     """The board changed: its status message and cards are due for an edit, a minute after the
-    last one at the earliest. (On every entry: one read by key, a write only when the due time
-    moves earlier — in a burst the edit is due already.)"""
+    last one at the earliest. (On every entry: one read by key — or none, given what the
+    caller's query found — and a write only when the due time moves earlier: in a burst the
+    edit is due already.)"""
     connection = session.connection()
-    row = connection.execute(_PROGRESS_TIMES, {"board_id": board_id}).first()
+    if looked is not None:
+        row = looked.progress
+    else:
+        found = connection.execute(_PROGRESS_TIMES, {"board_id": board_id}).first()
+        row = None if found is None else (found[0], found[1])
     if row is None:
         session.add(ProgressMessage(board_id=board_id, due_at=now))
         session.flush()
