@@ -189,8 +189,8 @@ def test_a_slow_reaction_does_not_hold_up_its_chat_and_comes_again_after_a_kill(
     wait_until(lambda: second.reactions == ["👍"], what="the second reply acknowledged")
     # the chat went on while the first reaction was still waiting for Telegram's answer; the
     # first update is finished only once its reaction is through
+    wait_until(lambda: _unprocessed(bot.database_url) == 1, what="the second update finished")
     assert first.reactions == []
-    assert _unprocessed(bot.database_url) == 1
     bot.stop(signal.SIGKILL)
     bot.start()
     wait_until(lambda: first.reactions == ["👍"], what="the first reaction sent after the restart")

@@ -25,6 +25,7 @@ from telegram.ext import (
 
 from bot.store import queries
 from bot.store.db import make_engine, normalise_url, session_scope, upgrade_schema
+from bot.updates import pipeline as pipeline_module
 from bot.updates.pipeline import Outcome, Pipeline, Received
 from bot.updates.polling import Fetched, Poller
 from bot.updates.queues import ChatQueues
@@ -204,27 +205,33 @@ async def test_purge_forgets_old_processed_updates_only(sqlite_engine: Engine) -
 
 class Reacting(Recorder):
     """Writes like Recorder, then hands a reaction to the pipeline (or sends it in line) that
-    Telegram answers only once `answer` is set."""
+    Telegram answers only once `answer` is set (only in the chats `held`, if given)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, held: set[int] | None = None) -> None:
         super().__init__(engine)
         self.answer = asyncio.Event()
+        self.held = held
         self.reacted: list[int] = []
 
     async def handle(self, update: Update, context: CallbackContext[Any, Any, Any, Any]) -> None:
         await super().handle(update, context)
         update_id = update.update_id
+        chat = update.effective_chat
+        held = self.held is None or (chat is not None and chat.id in self.held)
 
         async def react() -> None:
-            await self.answer.wait()
+            if held:
+                await self.answer.wait()
             self.reacted.append(update_id)
 
         if not defer_send(react):
             await react()
 
 
-def _wire_reacting(app: AnyApp, engine: Engine) -> tuple[Pipeline, Reacting]:
-    recorder = Reacting(engine)
+def _wire_reacting(
+    app: AnyApp, engine: Engine, held: set[int] | None = None
+) -> tuple[Pipeline, Reacting]:
+    recorder = Reacting(engine, held)
     app.add_handler(MessageHandler(filters.ALL, recorder.handle))
     return Pipeline(app, engine), recorder
 
@@ -281,16 +288,43 @@ async def test_a_reaction_cut_off_by_a_stop_leaves_its_update_to_be_resumed(
     assert _inbox(sqlite_engine) == {1: ("handled", 0, True)}
 
 
+async def test_a_chat_whose_reactions_hang_waits_for_its_own_and_takes_no_others_room(
+    app: AnyApp, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram holds back one chat's reactions (a 429, timeouts): past its own bound that chat
+    sends in line and waits; past the bound for all, others send in line — nobody waits for
+    another chat's reactions."""
+    monkeypatch.setattr(pipeline_module, "DEFERRED_PER_CHAT", 2)
+    monkeypatch.setattr(pipeline_module, "DEFERRED_AT_ONCE", 3)
+    pipeline, recorder = _wire_reacting(app, sqlite_engine, held={-1})
+    slow = await pipeline.receive([Update.de_json(_update(n, -1), app.bot) for n in (1, 2, 3)])
+    others = await pipeline.receive([Update.de_json(_update(n, -2), app.bot) for n in (4, 5)])
+    for received in slow[:2]:  # deferred: the chat goes on
+        assert await pipeline.process(received, defer_reactions=True) is Outcome.DONE
+    third = asyncio.create_task(pipeline.process(slow[2], defer_reactions=True))
+    await asyncio.sleep(0.05)
+    assert not third.done()  # over its own bound: waits for its own reaction
+    # another chat: one deferred (three under way in all), the next in line — and through
+    for received in others:
+        assert await asyncio.wait_for(pipeline.process(received, defer_reactions=True), 2) is (
+            Outcome.DONE
+        )
+    assert recorder.reacted == [4, 5]
+    recorder.answer.set()
+    assert await asyncio.wait_for(third, 2) is Outcome.DONE
+    await pipeline.settle_deferred(grace=2)
+    assert sorted(recorder.reacted) == [1, 2, 3, 4, 5]
+    assert all(done for _, _, done in _inbox(sqlite_engine).values())
+
+
 class _PollingData(dict[Any, Any]):
     updates_request = None  # no request keeps getUpdates' JSON: the poller encodes it again
 
 
-async def test_polling_asks_for_the_next_batch_before_working_on_this_one(
-    emulator: BotApiEmulator, sqlite_engine: Engine, world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Telegram's round trip for the next batch overlaps with this batch's work: in a burst
-    the chats had waited for the fetching (benchmarks/burst.py)."""
-    app = (
+@pytest.fixture
+async def polling_app(emulator: BotApiEmulator) -> AsyncIterator[AnyApp]:
+    """An application as the poller needs it (its bot_data may keep getUpdates' JSON)."""
+    application: AnyApp = (
         ApplicationBuilder()
         .token(TOKEN)
         .base_url(f"{emulator.base_url}/bot")
@@ -298,7 +332,20 @@ async def test_polling_asks_for_the_next_batch_before_working_on_this_one(
         .context_types(ContextTypes(bot_data=_PollingData))
         .build()
     )
-    await app.initialize()
+    await application.initialize()
+    yield application
+    await application.shutdown()
+
+
+async def test_polling_asks_for_the_next_batch_before_working_on_this_one(
+    polling_app: AnyApp,
+    sqlite_engine: Engine,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Telegram's round trip for the next batch overlaps with this batch's work: in a burst
+    the chats had waited for the fetching (benchmarks/burst.py)."""
+    app = polling_app
     anna = world.person(41, "Anna")
     team = world.group("Team", owner=anna, supergroup=True)
     for n in range(5):
@@ -325,7 +372,6 @@ async def test_polling_asks_for_the_next_batch_before_working_on_this_one(
     await asyncio.wait_for(all_worked.wait(), 5)
     stop.set()
     await asyncio.wait_for(polling, 5)
-    await app.shutdown()
     assert events[:2] == ["fetch", "fetch"]  # the second asked before the first batch's work
     assert [e for e in events if e.startswith("work")] == [f"work {n}" for n in range(1, 6)]
 

@@ -16,6 +16,7 @@ import functools
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -35,9 +36,12 @@ from bot.updates.unit import unit_of_work
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-# Updates whose deferred sends (reactions) are still under way, at most: past this, the next
-# update waits for room (memory and open requests stay bounded).
+# Updates whose deferred sends (reactions) are still under way, at most, in all and per chat:
+# past either bound an update sends in line, as without deferring (memory and open requests stay
+# bounded, and a chat whose reactions Telegram holds back — a 429, timeouts — waits for its own
+# reactions only, never takes the others' room).
 DEFERRED_AT_ONCE = 256
+DEFERRED_PER_CHAT = 16
 KEEP_PROCESSED = timedelta(days=7)
 
 
@@ -144,8 +148,8 @@ class Pipeline:
         self.max_attempts = max_attempts
         self.locks = ChatLocks(engine, slots=lock_slots)
         self.finisher = Finisher(engine, self.lanes)
-        self._deferring = asyncio.Semaphore(DEFERRED_AT_ONCE)
         self._tails: set[asyncio.Task[None]] = set()
+        self._tails_per_chat: Counter[int | None] = Counter()
 
     # ---- the inbox ------------------------------------------------------------------------
 
@@ -225,13 +229,13 @@ class Pipeline:
             await self.application.process_update(received.update)
             in_unit = contextvars.copy_context()  # for the deferred sends' log lines
         deferred, unit.deferred = unit.deferred or [], None  # from here on, sends go in line
-        if unit.failure is None and deferred:
-            await self._deferring.acquire()
+        if unit.failure is None and deferred and self._room_to_defer(received.chat_id):
             tail = asyncio.create_task(
                 self._send_then_finish(received, deferred, started), context=in_unit
             )
             self._tails.add(tail)
-            tail.add_done_callback(self._tail_done)
+            self._tails_per_chat[received.chat_id] += 1
+            tail.add_done_callback(functools.partial(self._tail_done, received.chat_id))
             return Outcome.DONE
         await _send_all(deferred)
         if unit.failure is None:  # the usual case: finished together with others (group commit)
@@ -243,19 +247,37 @@ class Pipeline:
         self._observe(received, started, outcome)
         return outcome
 
+    def _room_to_defer(self, chat_id: int | None) -> bool:
+        return (
+            len(self._tails) < DEFERRED_AT_ONCE
+            and self._tails_per_chat[chat_id] < DEFERRED_PER_CHAT
+        )
+
     async def _send_then_finish(
         self, received: Received, deferred: list[Callable[[], Awaitable[None]]], started: float
     ) -> None:
         await _send_all(deferred)
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            # cut off at a stop (a request cancelled may end as a network error, which a send
+            # reports and swallows): not finished, so it is replayed and reacts then
+            raise asyncio.CancelledError
         try:
             await self.finisher.finish(received.update_id)
         except Exception as exc:  # stays unfinished: replayed on the next start, only reacting
             log.error("update %s could not be finished: %s", received.update_id, repr(exc)[:300])
         self._observe(received, started, Outcome.DONE)
 
-    def _tail_done(self, tail: asyncio.Task[None]) -> None:
+    def _tail_done(self, chat_id: int | None, tail: asyncio.Task[None]) -> None:
         self._tails.discard(tail)
-        self._deferring.release()
+        self._tails_per_chat[chat_id] -= 1
+        if not self._tails_per_chat[chat_id]:
+            del self._tails_per_chat[chat_id]
+
+    async def join_deferred(self) -> None:
+        """Return once every deferred send under way now is through (its update finished)."""
+        while self._tails:
+            await asyncio.gather(*self._tails, return_exceptions=True)
 
     async def settle_deferred(self, grace: float) -> None:
         """Let deferred sends finish for `grace` seconds (at a stop), then cancel them: their
