@@ -337,6 +337,36 @@ async def polling_app(emulator: BotApiEmulator) -> AsyncIterator[AnyApp]:
     await application.shutdown()
 
 
+async def test_a_long_backlog_is_worked_off_in_parts_each_update_once(
+    polling_app: AnyApp, sqlite_engine: Engine
+) -> None:
+    """Unfinished updates from before a stop, more than the queues hold: each part is worked
+    off, its reactions included, before the next part is read from the inbox."""
+    pipeline, recorder = _wire_reacting(polling_app, sqlite_engine)
+    await pipeline.receive(
+        [Update.de_json(_update(n, -(1 + n % 3)), polling_app.bot) for n in range(1, 13)]
+    )
+    poller = Poller(pipeline, allowed_updates=["message"], poll_timeout=1, capacity=5)
+
+    async def answer_later() -> None:  # Telegram answers the reactions after a while
+        await asyncio.sleep(0.2)
+        recorder.answer.set()
+
+    answering = asyncio.create_task(answer_later())
+    stop = asyncio.Event()
+    polling = asyncio.create_task(poller.run(stop))
+    for _ in range(200):
+        if all(done for _, _, done in _inbox(sqlite_engine).values()):
+            break
+        await asyncio.sleep(0.02)
+    stop.set()
+    await asyncio.wait_for(polling, 5)
+    await answering
+    assert sorted(recorder.written) == list(range(1, 13))
+    assert sorted(recorder.reacted) == list(range(1, 13))  # each reacted to once
+    assert recorder.resumed == []  # none read again while its reaction was under way
+
+
 async def test_polling_asks_for_the_next_batch_before_working_on_this_one(
     polling_app: AnyApp,
     sqlite_engine: Engine,

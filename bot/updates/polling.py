@@ -84,11 +84,14 @@ class Poller:
         """Fetch until `stop` is set; then let the work in hand finish (bounded)."""
         bot = self.pipeline.application.bot
         await bot.delete_webhook()  # getUpdates is refused while a webhook is set
-        while await self.replay() >= 1000 and not stop.is_set():  # a very long backlog
-            await self.queues.join()
         backoff = 1.0
         ahead: asyncio.Task[Fetched] | None = None  # the next getUpdates, already asked
         try:
+            # a very long backlog, in parts: each worked off (its reactions too, else the next
+            # part would read their updates again) before the next is read
+            while await self.replay() >= self.queues.capacity and not stop.is_set():
+                await self.queues.join()
+                await self.pipeline.join_deferred()
             while not stop.is_set():
                 if ahead is None:
                     if await until_stopped(self.queues.wait_for_room(), stop) is None:
@@ -133,8 +136,14 @@ class Poller:
         finally:
             if ahead is not None:
                 await _cancel(ahead)
+            await self._wind_down()
+
+    async def _wind_down(self) -> None:
+        """Let the work in hand and the reactions under way finish, within one grace period
+        (bounded for whatever stops the process); then confirm what was stored."""
+        deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS
         await self.queues.close(SHUTDOWN_GRACE_SECONDS)
-        await self.pipeline.settle_deferred(SHUTDOWN_GRACE_SECONDS)
+        await self.pipeline.settle_deferred(max(0.0, deadline - time.monotonic()))
         await self._confirm()
 
     async def _fetch(self) -> Fetched:
