@@ -17,7 +17,7 @@ cards are made by driving it through the stand-in first: each group's moderator 
 `/newboard Bench` and then `/point 1`, and the message the bot sends after `/point 1` is the card.
 
 Run: .venv/bin/python -m benchmarks.burst [--updates 1000] [--groups 50] [--latency-ms 50]
-     [--only bot,bare-concurrent] [--rounds 3]
+     [--only bot,bare-concurrent] [--rounds 3] [--postgres postgresql://user@host/postgres]
 
 With --rounds N every chosen bot runs N times, the bots interleaved, and the table shows each
 bot's medians: a shared machine's speed drifts by a third between runs of the same code.
@@ -140,6 +140,21 @@ async def make_cards(
     return cards
 
 
+def _database(postgres: str | None, workdir: Path, name: str) -> str:
+    """A new, empty database for one run: an SQLite file, or a database on `postgres`."""
+    if not postgres:
+        return f"sqlite:///{workdir / (name + '.sqlite3')}"
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    server = make_url(postgres)
+    database = f"{workdir.parent.name}_{workdir.name}".replace("-", "_").lower()
+    with psycopg.connect(server.set(drivername="postgresql").render_as_string(False)) as c:
+        c.autocommit = True
+        c.execute(f'CREATE DATABASE "{database}"')
+    return server.set(database=database).render_as_string(hide_password=False)
+
+
 def environment(standin: StandIn, database_url: str | None) -> dict[str, str]:
     env = {
         k: v
@@ -176,7 +191,7 @@ async def run_bot(bot: Bot, args: argparse.Namespace, workdir: Path) -> Result:
         for g in range(args.groups)
     ]
     log_path = workdir / f"{bot.name}.log"
-    database = f"sqlite:///{workdir / (bot.name + '.sqlite3')}" if bot.real else None
+    database = _database(args.postgres, workdir, bot.name) if bot.real else None
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -330,6 +345,12 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated bot names")
     parser.add_argument("--rounds", type=int, default=1, help="runs of each bot; medians shown")
     parser.add_argument("--verbose", action="store_true", help="print the phases of each run")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run the bot on PostgreSQL: a server URL (e.g. postgresql://user@host/postgres) on"
+        " which each run creates a database of its own (default: an SQLite file)",
+    )
     args = parser.parse_args()
     print(
         f"burst: {args.updates} replies in {args.groups} groups ({PEOPLE_PER_GROUP} people each),"
