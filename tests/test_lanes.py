@@ -106,7 +106,9 @@ async def test_on_the_loop_a_lane_gives_the_network_its_turn_between_slices() ->
     threads = await asyncio.gather(*units, network())
     assert finished == [0, 1, 2, 3]
     assert threads[:4] == [loop_thread] * 4
-    assert 2 in seen_by_others  # the loop ran between the slices [0, 1] and [2, 3]
+    # the loop ran between slices: [0, 1] and [2, 3], or finer when a sleep overran its slice
+    # on a busy machine — never all four units at one go
+    assert any(0 < seen < 4 for seen in seen_by_others), seen_by_others
 
 
 async def test_the_inbox_work_runs_beside_several_lanes() -> None:
