@@ -253,6 +253,8 @@ class PostingRateLimiter(BaseRateLimiter[int]):
                 retryable = isinstance(exc, RetryAfter | NetworkError)
                 if not retryable or isinstance(exc, BadRequest):
                     raise
+                if _being_cancelled():  # a cancelled request may come back as a network error
+                    raise asyncio.CancelledError from exc
                 error: TelegramError = exc
             if isinstance(error, RetryAfter):
                 if floods >= flood_retries:
@@ -337,6 +339,12 @@ async def _wait(delay: Callable[[], float]) -> None:
     # budget (a pause lengthened, another lane's send), not in a polling loop.
     while (seconds := delay()) > 0:  # noqa: ASYNC110
         await asyncio.sleep(seconds)
+
+
+def _being_cancelled() -> bool:
+    """Whether the running task is being cancelled (e.g. a stop cut its request off)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _now() -> float:

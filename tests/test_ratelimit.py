@@ -336,6 +336,36 @@ def test_retries_are_bounded() -> None:
     assert sum(1 for _, _, chat, _ in telegram.calls if chat == GROUP_B) == 7
 
 
+def test_a_request_cut_off_by_a_stop_is_not_retried() -> None:
+    """A cancelled request may come back as a network error (the HTTP client's own): the retry
+    layer then ends it at once instead of retrying through the stop's grace period."""
+    calls: list[str] = []
+
+    async def telegram(endpoint: str, data: dict[str, Any]) -> bool:
+        calls.append(endpoint)
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            raise NetworkError("connection closed") from None
+        return True
+
+    async def main() -> None:
+        data = {"chat_id": GROUP_A}
+        endpoint = "setMessageReaction"
+        sending = asyncio.create_task(
+            PostingRateLimiter().process_request(
+                telegram, (endpoint, data), {}, endpoint, data, None
+            )
+        )
+        await asyncio.sleep(0.05)
+        sending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await sending
+
+    run(main())
+    assert calls == ["setMessageReaction"]
+
+
 def test_refusals_are_not_retried() -> None:
     telegram = Telegram()
     telegram.refuse("sendMessage", GROUP_A, BadRequest("Chat not found"))
