@@ -340,13 +340,13 @@ async def polling_app(emulator: BotApiEmulator) -> AsyncIterator[AnyApp]:
 async def test_a_long_backlog_is_worked_off_in_parts_each_update_once(
     polling_app: AnyApp, sqlite_engine: Engine
 ) -> None:
-    """Unfinished updates from before a stop, more than the queues hold: each part is worked
+    """Unfinished updates from before a stop, more than one replay reads: each part is worked
     off, its reactions included, before the next part is read from the inbox."""
     pipeline, recorder = _wire_reacting(polling_app, sqlite_engine)
     await pipeline.receive(
         [Update.de_json(_update(n, -(1 + n % 3)), polling_app.bot) for n in range(1, 13)]
     )
-    poller = Poller(pipeline, allowed_updates=["message"], poll_timeout=1, capacity=5)
+    poller = Poller(pipeline, allowed_updates=["message"], poll_timeout=1, replay_at_once=5)
 
     async def answer_later() -> None:  # Telegram answers the reactions after a while
         await asyncio.sleep(0.2)

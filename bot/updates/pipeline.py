@@ -36,6 +36,7 @@ from bot.updates.unit import unit_of_work
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+REPLAY_AT_ONCE = 1000  # unfinished updates read from the inbox at once after a restart
 # Updates whose deferred sends (reactions) are still under way, at most, in all and per chat:
 # past either bound an update sends in line, as without deferring (memory and open requests stay
 # bounded, and a chat whose reactions Telegram holds back — a 429, timeouts — waits for its own
@@ -179,6 +180,7 @@ class Pipeline:
         all_chats: bool = False,
         up_to: int | None = None,
         known: Update | None = None,
+        limit: int = REPLAY_AT_ONCE,
     ) -> list[Received]:
         """Unfinished updates in the inbox, oldest first: one chat's, or every chat's.
 
@@ -188,7 +190,7 @@ class Pipeline:
         def read() -> list[InboxUpdate]:
             with session_scope(self.engine) as session:
                 if all_chats:
-                    return queries.all_unfinished_updates(session)
+                    return queries.all_unfinished_updates(session, limit=limit)
                 return queries.unfinished_updates(session, chat_id=chat_id, up_to=up_to)
 
         return [self.decode(row, known) for row in await self.lanes.run(None, read)]

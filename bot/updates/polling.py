@@ -20,7 +20,7 @@ from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.ratelimit import retry_after_seconds
-from bot.updates.pipeline import Outcome, Pipeline, Received
+from bot.updates.pipeline import REPLAY_AT_ONCE, Outcome, Pipeline, Received
 from bot.updates.queues import ChatQueues
 
 log = logging.getLogger(__name__)
@@ -50,10 +50,12 @@ class Poller:
         poll_timeout: int = POLL_TIMEOUT_SECONDS,
         concurrency: int = IN_WORK,
         capacity: int = 1000,
+        replay_at_once: int = REPLAY_AT_ONCE,
     ) -> None:
         self.pipeline = pipeline
         self.allowed_updates = list(allowed_updates)
         self.poll_timeout = poll_timeout
+        self.replay_at_once = replay_at_once
         self.queues = ChatQueues(self._work, concurrency=concurrency, capacity=capacity)
         self._offset: int | None = None
         self._fetched_at = time.monotonic()  # the last getUpdates that Telegram answered
@@ -72,8 +74,9 @@ class Poller:
         return time.monotonic() - self._fetched_at < STALE_AFTER_SECONDS
 
     async def replay(self) -> int:
-        """Queue what the inbox holds unprocessed (from before a crash or a stop)."""
-        pending = await self.pipeline.unprocessed(all_chats=True)
+        """Queue what the inbox holds unprocessed (from before a crash or a stop), oldest first,
+        at most `replay_at_once`."""
+        pending = await self.pipeline.unprocessed(all_chats=True, limit=self.replay_at_once)
         for received in pending:
             self.queues.put(received)
         if pending:
@@ -89,7 +92,7 @@ class Poller:
         try:
             # a very long backlog, in parts: each worked off (its reactions too, else the next
             # part would read their updates again) before the next is read
-            while await self.replay() >= self.queues.capacity and not stop.is_set():
+            while await self.replay() >= self.replay_at_once and not stop.is_set():
                 await self.queues.join()
                 await self.pipeline.join_deferred()
             while not stop.is_set():
@@ -134,9 +137,11 @@ class Poller:
                 for received in fresh:
                     self.queues.put(received)
         finally:
-            if ahead is not None:
-                await _cancel(ahead)
-            await self._wind_down()
+            try:
+                if ahead is not None:
+                    await _cancel(ahead)
+            finally:
+                await self._wind_down()
 
     async def _wind_down(self) -> None:
         """Let the work in hand and the reactions under way finish, within one grace period
