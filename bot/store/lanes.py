@@ -12,10 +12,10 @@ them.
 
 SQLite answers from a local file in microseconds, and has one writer at a time anyway: one lane,
 run on the event loop itself in slices of at most SLICE_SECONDS; the inbox's writes (storing a
-batch, finishing updates) run on the loop too, at once. In a worker thread every call into SQLite hands
-Python's lock to the loop and back: a burst of replies then cost a fifth more CPU and its last
-reply waited 2.2 s instead of 1.9 s (benchmarks/burst.py); and two writers of one process
-taking turns at SQLite's write lock wait in its busy handler, which sleeps in steps of
+batch, finishing updates) run on the loop too, at once. In a worker thread every call into
+SQLite hands Python's lock to the loop and back: a burst of replies then cost a fifth more CPU
+and its last reply waited 2.2 s instead of 1.9 s (benchmarks/burst.py); and two writers of one
+process taking turns at SQLite's write lock wait in its busy handler, which sleeps in steps of
 milliseconds.
 
 The inbox's work goes ahead of the chats', in its own order: storing a fetched batch is what
