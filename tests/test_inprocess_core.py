@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from sqlmodel import Session, select
 from bot.store import queries
 from bot.store.tables import Board, Entry, GroupMember
 from tests.emulator import BotApiEmulator
-from tests.inprocess import inprocess_bot
+from tests.inprocess import InProcessBot, inprocess_bot
 from tests.scenario import plain
 
 
@@ -62,6 +63,16 @@ async def test_a_redelivered_command_posts_nothing_twice(
         assert len(world.bot_messages(group)) == before
 
 
+def _entries_and_due(bot: InProcessBot, board_id: int) -> tuple[list[Entry], datetime | None]:
+    """The stored entries and when the board's status message is next due for an edit."""
+    with Session(bot.engine) as session:
+        ordered = select(Entry).order_by(Entry.id)  # type: ignore[arg-type]
+        entries = list(session.exec(ordered).all())
+        progress = queries.progress_of(session, board_id=board_id)
+    assert progress is not None
+    return entries, progress.due_at
+
+
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 async def test_a_reply_sent_again_under_a_new_update_id_makes_no_second_entry(
     emulator: BotApiEmulator, tmp_path: Path, database: str, request: pytest.FixtureRequest
@@ -80,23 +91,18 @@ async def test_a_reply_sent_again_under_a_new_update_id_makes_no_second_entry(
         reply = world.send(group, anna, "Ist: einmal gesagt", reply_to=card.message_id)
         await bot.deliver()
         with Session(bot.engine) as session:
-            [board] = session.exec(select(Board)).all()
-            assert board.id is not None
-            progress = queries.progress_of(session, board_id=board.id)
-            assert progress is not None
-            due = progress.due_at
+            board_id = session.exec(select(Board)).one().id
+        assert board_id is not None
+        _, due = _entries_and_due(bot, board_id)
         assert due is not None
         again = dict(bot.delivered[-1], update_id=bot.delivered[-1]["update_id"] + 1000)
         bot.redeliver(again)
         assert await bot.deliver() == 1
-        with Session(bot.engine) as session:
-            stored = session.exec(select(Entry)).all()
-            progress = queries.progress_of(session, board_id=board.id)
-            assert progress is not None
+        stored, due_after = _entries_and_due(bot, board_id)
         assert [(e.point, e.kind, e.text, e.message_id) for e in stored] == [
             (2, "ist", "einmal gesagt", reply.message_id)
         ]
-        assert progress.due_at == due  # a duplicate changes nothing
+        assert due_after == due  # a duplicate changes nothing
         with Session(bot.engine) as session:
             # found as a duplicate before inserting: nothing rolled back, its claim stands
             row = queries.inbox_update(session, update_id=again["update_id"])
@@ -104,12 +110,10 @@ async def test_a_reply_sent_again_under_a_new_update_id_makes_no_second_entry(
             assert row.outcome == queries.UPDATE_HANDLED
         world.send(group, anna, "Soll: noch eins", reply_to=card.message_id)
         await bot.deliver()
-        with Session(bot.engine) as session:
-            assert len(session.exec(select(Entry)).all()) == 2
-            progress = queries.progress_of(session, board_id=board.id)
-            assert progress is not None
-        assert progress.due_at is not None
-        assert progress.due_at <= due + queries.PROGRESS_EVERY
+        stored, due_after = _entries_and_due(bot, board_id)
+        assert len(stored) == 2
+        assert due_after is not None
+        assert due_after <= due + queries.PROGRESS_EVERY
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
