@@ -122,7 +122,7 @@ def _assert_board_has_exactly(
     board_text: str, expected: dict[int, list[tuple[str, str, str]]]
 ) -> None:
     plain = html.unescape(re.sub(r"<[^>]+>", "", board_text))
-    assert "⚠️ leer" not in plain
+    assert "⚠️ ohne Ist" not in plain
     assert "wird zurückgenommen" not in plain
     assert "Tippfehler" not in plain
     for entries in expected.values():

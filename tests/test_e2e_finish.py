@@ -112,7 +112,7 @@ def test_example_and_language(world: World, bot: BotThread) -> None:
     team.open_card(anna, 9)
     assert (team.card(9).text or "").startswith("<b>9. Automation/CNC</b> · Area 3: Product\n")
     team.say(anna, "/status")
-    assert "Still empty" in team.last_text()
+    assert "Still without Current" in team.last_text()
     team.say(anna, "/help")
     assert "/newboard" in team.last_text()
     assert world.refusals() == []

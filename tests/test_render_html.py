@@ -60,7 +60,7 @@ def test_user_text_is_escaped_and_valid_for_telegram() -> None:
 def test_empty_board_marks_every_point() -> None:
     messages = render.board_text(MODEL, MESSAGES, _view([]))
     assert len(messages) == 1
-    assert _shown(messages).count("⚠️ leer") == 20
+    assert _shown(messages).count("⚠️ ohne Ist") == 20
 
 
 def test_sections_in_model_order() -> None:
@@ -69,7 +69,7 @@ def test_sections_in_model_order() -> None:
     )
     positions = [shown.index(f"{p.number}. {p.title}") for p in MODEL.points]
     assert positions == sorted(positions)
-    assert "⚠️ leer" not in shown
+    assert "⚠️ ohne Ist" not in shown
 
 
 def test_split_into_as_few_messages_as_possible_at_point_boundaries() -> None:
@@ -122,7 +122,7 @@ def test_status_lists_empty_points_and_counts() -> None:
     view = _view([(1, Kind.IST, "a"), (2, Kind.SOLL, "b"), (1, Kind.IST, "c")])
     status = check_html(render.status(MODEL, MESSAGES, view, 2, MESSAGES("status_reminder_off")))
     assert "1 von 20 Punkten" in status
-    assert "2. Kundenkommunikation" in status.split("Noch leer:")[1]
+    assert "2. Kundenkommunikation" in status.split("Noch ohne Ist:")[1]
     assert "Einträge: 3 · Beteiligte: 3" in status
     assert "Kunde: 1/4" in status
 

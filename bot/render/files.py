@@ -166,6 +166,8 @@ def _plan_markdown(model: ModelText, messages: Messages, plan: Sequence[PlanRow]
         lines += [f"- **{row.number}** · " + " · ".join(facts), ""]
         lines += _quote(row.text)
         lines.append("")
+    if plan:
+        lines += [escape_line(messages.plain_format("plan_steps_note"), line_start=True), ""]
     return lines
 
 

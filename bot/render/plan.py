@@ -162,6 +162,8 @@ def plan_pages(
     rendered: list[PlanPage] = []
     for index, groups in enumerate(pages):
         lines: list[str] = [heading, summary(messages, tally)]
+        if grouping is Grouping.STEP:
+            lines.append(f"<i>{messages('plan_steps_note')}</i>")
         if len(pages) > 1:
             lines.append(messages("plan_page", page=index + 1, pages=len(pages)))
         numbers = [number for _, blocks in groups for number, _ in blocks]

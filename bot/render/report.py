@@ -297,7 +297,8 @@ def _plan(
             ]
         )
     )
-    return [PageBreak(), Paragraph(messages("report_plan"), styles.h1), table]
+    note = Paragraph(_markup(messages.plain_format("plan_steps_note")), styles.small)
+    return [PageBreak(), Paragraph(messages("report_plan"), styles.h1), table, note]
 
 
 def render_pdf(
