@@ -96,7 +96,9 @@ def open_area(session: Session, out: Outbox, data: BotData, board: Board, number
 
 
 def advance(session: Session, out: Outbox, data: BotData, board: Board) -> None:
-    """`/next`: the next point of the area, or the next area with empty fields (said so)."""
+    """`/next`: the next point of the area, after its last the next point without an Ist entry
+    (wrapping, the area itself included); a change of area is said, and only an area without gaps
+    is called filled."""
     model = data.model(board.language)
     messages = data.messages(board.language)
     view = queries.board_view(session, board)
@@ -107,9 +109,14 @@ def advance(session: Session, out: Outbox, data: BotData, board: Board) -> None:
         chosen = model.area(step.area)
         previous = model.area(board.current_area).name if board.current_area else "–"
         queue_progress_message(session, out, data, board)
-        out.post(
-            messages("next_area_opened", previous=previous, number=chosen.number, name=chosen.name)
-        )
+        if step.left_area_filled:
+            out.post(
+                messages(
+                    "next_area_opened", previous=previous, number=chosen.number, name=chosen.name
+                )
+            )
+        else:
+            out.post(messages("next_area_moved", number=chosen.number, name=chosen.name))
     queue_card(session, out, data, board, step.point, area=step.area)
 
 

@@ -95,19 +95,22 @@ class BoardView:
 
 @dataclass(frozen=True)
 class NextStep:
-    """Where `/next` leads: a point, and whether that means opening another area."""
+    """Where `/next` leads: a point, and whether that means opening another area (and whether
+    the area left behind has an Ist entry at every point)."""
 
     point: int
     area: int
     opens_area: bool
+    left_area_filled: bool = True
 
 
 def next_step(
     model: ModelText, board: BoardView, current_area: int | None, current_point: int | None
 ) -> NextStep | None:
-    """The next point of the current area; after its last point, the next area with empty fields.
+    """The next point of the current area; after its last point, the next point without an Ist
+    entry in model order, wrapping to the start — the current area's own gaps included.
 
-    Returns None when no area has an empty field left.
+    Returns None when after the area's last point no point is without an Ist entry.
     """
     if current_area is not None:
         points = model.area(current_area).points
@@ -117,15 +120,19 @@ def next_step(
                 return NextStep(points[index + 1], current_area, opens_area=False)
         elif current_point is None:
             return NextStep(points[0], current_area, opens_area=False)
-    start = current_area or 0
     empty = set(board.empty_points)
-    order = [*range(start + 1, len(model.areas) + 1), *range(1, start + 1)]
-    for number in order:
-        if number == current_area:
-            continue
-        area = model.area(number)
-        if empty.intersection(area.points):
-            return NextStep(area.points[0], number, opens_area=True)
+    order = [p for area in model.areas for p in area.points]
+    after = current_point if current_point in order else None
+    if after is None and current_area is not None:
+        after = model.area(current_area).points[-1]
+    start = order.index(after) + 1 if after is not None else 0
+    for point in order[start:] + order[:start]:
+        if point in empty:
+            area = model.area_of(point).number
+            left_filled = current_area is None or not empty.intersection(
+                model.area(current_area).points
+            )
+            return NextStep(point, area, area != current_area, left_area_filled=left_filled)
     return None
 
 

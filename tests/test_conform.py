@@ -1,0 +1,71 @@
+"""Issue 21's contract points through the real update path (in-process, against the emulator):
+/next and `Weiter ▶` find the next point without an Ist entry, replies to the bot's other
+messages are conversation, the add-to-group button welcomes once, the digest goes on after
+completion, earlier boards stay readable, /undo deletes, /boards asks Telegram sparingly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.emulator import BotApiEmulator
+from tests.inprocess import inprocess_bot
+from tests.scenario import plain
+
+
+async def test_next_brings_up_the_gap_in_the_current_area_wrapping_round(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    world = emulator.world
+    anna = world.person(2101, "Anna")
+    group = world.group("Team", owner=anna)
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, anna, "/newboard Citybike")
+        for point in range(1, 21):
+            if point != 18:
+                world.send(group, anna, f"/ist {point} Eintrag {point}")
+        world.send(group, anna, "/point 20")
+        await bot.deliver()
+        before = len(world.bot_messages(group))
+        world.send(group, anna, "/next")
+        await bot.deliver()
+        new = [plain(t) for t in world.bot_texts(group)[before:]]
+        assert any(t.startswith("18. Datenaustausch") for t in new), new
+        assert not any("Alle Punkte haben einen Ist-Eintrag" in t for t in new), new
+        # within the area `Weiter ▶` goes on point by point, as /next does (SPEC §4)
+        card = next(m for m in reversed(world.bot_messages(group)) if m.reply_markup)
+        world.press_label(group, anna, card, "Weiter")
+        await bot.deliver()
+        texts = [plain(t) for t in world.bot_texts(group)]
+        assert texts[-1].startswith("19. Individualisierung"), texts[-1]
+
+
+async def test_next_never_calls_an_area_with_gaps_done(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    world = emulator.world
+    anna = world.person(2102, "Anna")
+    group = world.group("Team", owner=anna)
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, anna, "/newboard Citybike")
+        for point in (2, 3, 4, 5, 7):
+            world.send(group, anna, f"/ist {point} Eintrag {point}")
+        world.send(group, anna, "/point 4")
+        await bot.deliver()
+        before = len(world.bot_messages(group))
+        card = world.bot_messages(group)[-1]
+        world.press_label(group, anna, card, "Weiter")
+        await bot.deliver()
+        new = [plain(t) for t in world.bot_texts(group)[before:]]
+        assert not any("abgeschlossen" in t or "überall einen Ist-Eintrag" in t for t in new), new
+        assert any("Weiter mit Bereich 3: Produkt" in t for t in new), new
+        # point 5 (area 2) has its Ist entry: the next gap after point 4 is point 6
+        assert new[-1].startswith("6. Konfiguration"), new
+        # once area 1 is filled and the move is on, the area is named as filled
+        world.send(group, anna, "/ist 1 Eintrag 1")
+        world.send(group, anna, "/point 4")
+        await bot.deliver()
+        before = len(world.bot_messages(group))
+        world.send(group, anna, "/next")
+        await bot.deliver()
+        new = [plain(t) for t in world.bot_texts(group)[before:]]
+        assert any("Bereich Kunde hat jetzt überall einen Ist-Eintrag" in t for t in new), new
