@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlmodel import Session, select
+
+from bot.store.tables import Entry
 from tests.emulator import BotApiEmulator
 from tests.inprocess import inprocess_bot
 from tests.scenario import plain
@@ -69,3 +72,30 @@ async def test_next_never_calls_an_area_with_gaps_done(
         await bot.deliver()
         new = [plain(t) for t in world.bot_texts(group)[before:]]
         assert any("Bereich Kunde hat jetzt überall einen Ist-Eintrag" in t for t in new), new
+
+
+async def test_a_reply_to_the_bot_s_other_messages_is_conversation(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    world = emulator.world
+    anna = world.person(2103, "Anna")
+    ben = world.person(2104, "Ben")
+    group = world.group("Team", owner=anna)
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, anna, "/newboard Citybike")
+        world.send(group, anna, "/review")
+        await bot.deliver()
+        review = world.bot_messages(group)[-1]
+        before = len(world.bot_messages(group))
+        thanks = world.send(group, ben, "Danke!", reply_to=review.message_id)
+        world.send(group, ben, "Gute Übersicht, machen wir so.", reply_to=review.message_id)
+        await bot.deliver()
+        assert len(world.bot_messages(group)) == before
+        assert thanks.reactions == []
+        world.send(group, ben, "Soll: alles online", reply_to=review.message_id)
+        await bot.deliver()
+        texts = [plain(t) for t in world.bot_texts(group)[before:]]
+        assert len(texts) == 1
+        assert "als Antwort auf eine Karte" in texts[0]
+        with Session(bot.engine) as session:
+            assert session.exec(select(Entry)).all() == []

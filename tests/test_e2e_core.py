@@ -231,8 +231,12 @@ def test_every_bad_input_gets_an_answer_and_changes_nothing(world: World, bot: B
     team.say(ben, "Soll:   ", reply_to=card.message_id)
     assert "fehlt der Inhalt" in team.last_text()
     info = team.say(anna, "/status")
-    team.say(ben, "Danke!", reply_to=info.message_id + 1)
-    assert "keine Karte" in team.last_text()
+    # a reply to the bot's other messages is conversation; only one meant as an entry is told
+    answers = team.bot_count()
+    world.send(group, ben, "Danke!", reply_to=info.message_id + 1)
+    team.say(ben, "Ist: läuft gut", reply_to=info.message_id + 1)
+    assert team.bot_count() == answers + 1
+    assert "als Antwort auf eine Karte" in team.last_text()
     sticker = world.send(group, ben, None, reply_to=card.message_id, sticker=True)
     wait_until(lambda: "Text auf" in team.last_text(), what="sticker answer")
     del sticker

@@ -13,7 +13,13 @@ from bot.handlers.outputs import queue_completion
 from bot.handlers.reading import command_word, message_text
 from bot.handlers.turn import Need, Refusal, Turn, handles
 from bot.model.board import BoardHead, BoardStatus
-from bot.model.entry_text import Kind, PointOutOfRange, parse_command_entry, parse_entry
+from bot.model.entry_text import (
+    Kind,
+    PointOutOfRange,
+    has_prefix,
+    parse_command_entry,
+    parse_entry,
+)
 from bot.store import queries
 from bot.store.tables import Entry
 
@@ -189,8 +195,14 @@ def _replies_to_bot(turn: Turn) -> bool:
 
 @handles(board=Need.OWN)
 def reply_to_card(turn: Turn) -> None:
-    """A reply to one of the bot's messages: an entry if it answers a card."""
+    """A reply to one of the bot's messages: an entry if it answers a card or prompt. A reply to
+    any other message of the bot (digest, review, status …) is conversation and gets no answer —
+    unless it starts with an entry prefix: then one short hint where entries go (SPEC §4)."""
     if turn.person is None or not _replies_to_bot(turn):
+        return
+    if _card_of(turn, turn.message) is None:
+        if has_prefix(message_text(turn.message) or ""):
+            draft_from_reply(turn)  # refuses with the hint
         return
     _save(turn, draft_from_reply(turn))
 

@@ -40,6 +40,12 @@ def parse_entry(raw: str, default: Kind = Kind.IST) -> EntryText:
     return EntryText(kind, _seen(raw[match.end() :].strip()))
 
 
+def has_prefix(raw: str) -> bool:
+    """Whether the text starts with an entry prefix (`Ist:`, `Soll:`, `Ziel:` …): meant as an
+    entry."""
+    return _PREFIX.match(raw.replace("\x00", "")) is not None
+
+
 def _seen(text: str) -> str:
     """The text, or "" when a reader would see nothing of it: only spaces, control and format
     characters (zero-width space, direction marks …)."""
