@@ -39,6 +39,9 @@ async def teams(bot: InProcessBot, world: World) -> tuple[Person, Person, list[C
     world.send(north, lea, "/ist 2 Flyer im Laden")
     world.send(south, lea, "/soll 1 Online konfigurieren")
     world.send(south, kai, "/pace mo-fr 08:30")
+    # Kai has been seen in every group (the bot asks Telegram only about those)
+    world.send(north, kai, "/status")
+    world.send(west, kai, "/status")
     await bot.deliver()
     return kai, lea, [north, south, west]
 
@@ -122,17 +125,15 @@ async def test_a_demoted_administrator_and_a_stranger_see_nothing(
         assert "Stand:" not in answers
 
 
-async def test_boards_is_for_private_chats_and_board_creators_keep_their_board(
+async def test_the_overview_s_buttons_stay_private_and_board_creators_keep_their_board(
     emulator: BotApiEmulator, tmp_path: Path
 ) -> None:
     world = emulator.world
     async with inprocess_bot(emulator, tmp_path) as bot:
         kai, _, groups = await teams(bot, world)
         north = groups[0]
-        world.send(north, kai, "/boards")
-        await bot.deliver()
-        assert "privaten Chat" in plain(world.bot_messages(north)[-1].text or "")
-        # the files button forged into the group: refused (no way round /export's cool-down)
+        # the private overview's files button forged into the group: refused (no way round
+        # /export's cool-down)
         tap = world.forge_press(north, kai, 1, f"v1:pve:{_board_of(bot, 'Citybike')}:")
         await bot.deliver()
         assert "privaten Chat" in (world.answer_of(tap) or {}).get("text", "")
@@ -152,3 +153,57 @@ async def test_boards_is_for_private_chats_and_board_creators_keep_their_board(
         assert "Ladenbau" in overview  # he opened it
         assert "Citybike" not in overview
         assert "Werkstatt" not in overview
+
+
+async def test_a_removed_creator_no_longer_reads_the_board(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    """Issue 25: whoever opened a board sees it only while still in its group."""
+    world = emulator.world
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        owner = world.person(530, "Olga")
+        mia = world.person(531, "Mia")
+        group = world.group("Nord GmbH", owner=owner, admins=(mia,))
+        world.send(group, mia, "/newboard Citybike")
+        await bot.deliver()
+        world.chats[group.id].admins.discard(mia.id)  # demoted: still a member, she opened it
+        private = world.private(mia)
+        world.send(private, mia, "/boards")
+        await bot.deliver()
+        listed = world.bot_messages(private)
+        assert "Citybike" in plain(listed[-1].text or "")
+        world.send(group, owner, "/ist 1 nach ihrer Entfernung geschrieben")
+        world.chats[group.id].removed.add(mia.id)  # then removed from the group
+        await bot.deliver()
+        world.press_label(private, mia, listed[-1], "Status")
+        world.press_label(private, mia, listed[-1], "Dateien")
+        await bot.deliver()
+        answers = [plain(m.text or "") for m in world.bot_messages(private)[len(listed) :]]
+        assert len(answers) == 2
+        assert all("Das zeige ich dir nicht" in a for a in answers), answers
+        assert not [m for m in world.bot_messages(private) if m.kind == "document"]
+        world.send(private, mia, "/boards")
+        await bot.deliver()
+        assert "kein Board" in plain(world.bot_messages(private)[-1].text or "")
+
+
+async def test_a_stranger_s_boards_asks_telegram_nothing(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    """Issue 25: the cost of /boards grows with the person's groups, not with all groups."""
+    world = emulator.world
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        kai, _, _ = await teams(bot, world)
+        for index in range(12):
+            owner = world.person(540 + index, f"Owner{index}")
+            other = world.group(f"Firma {index}", owner=owner)
+            world.send(other, owner, f"/newboard Board {index}")
+        await bot.deliver()
+        asked = len(world.calls("getChatMember"))
+        stranger = world.person(599, "Sam")
+        world.send(world.private(stranger), stranger, "/boards")
+        await bot.deliver()
+        assert len(world.calls("getChatMember")) == asked  # 15 groups with boards, no request
+        world.send(world.private(kai), kai, "/boards")
+        await bot.deliver()
+        assert len(world.calls("getChatMember")) == asked + 3  # Kai's three groups only

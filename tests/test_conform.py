@@ -9,8 +9,9 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from bot.store.tables import Entry
+from bot.store.tables import Board, Entry
 from tests.emulator import BotApiEmulator
+from tests.emulator.world import Chat, StoredMessage, World
 from tests.inprocess import inprocess_bot
 from tests.scenario import plain
 
@@ -99,3 +100,60 @@ async def test_a_reply_to_the_bot_s_other_messages_is_conversation(
         assert "als Antwort auf eine Karte" in texts[0]
         with Session(bot.engine) as session:
             assert session.exec(select(Entry)).all() == []
+
+
+def _bot_message_with(world: World, group: Chat, text: str) -> StoredMessage:
+    return next(m for m in reversed(world.bot_messages(group)) if text in plain(m.text or ""))
+
+
+async def test_members_read_and_moderators_delete_earlier_boards_in_the_group(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    world = emulator.world
+    anna = world.person(2105, "Anna")
+    ben = world.person(2106, "Ben")
+    group = world.group("Team", owner=anna)
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, anna, "/newboard Erstes Board")
+        world.send(group, ben, "/ist 1 alte Erkenntnis")
+        world.send(group, anna, "/close")
+        await bot.deliver()
+        world.press_label(group, anna, world.bot_messages(group)[-1], "Schließen")
+        await bot.deliver()
+        world.send(group, anna, "/newboard Zweites Board")
+        await bot.deliver()
+        # a member without rights lists both boards, the earlier one too
+        world.send(group, ben, "/boards")
+        await bot.deliver()
+        listing = _bot_message_with(world, group, "Die Boards hier")
+        shown = plain(listing.text or "")
+        assert "Erstes Board · geschlossen" in shown
+        assert "Zweites Board · offen" in shown
+        before = len(world.bot_messages(group))
+        world.press_label(group, ben, listing, "Status: Erstes")
+        world.press_label(group, ben, listing, "Board: Erstes")
+        world.press_label(group, ben, listing, "Dateien: Erstes")
+        await bot.deliver()
+        new = world.bot_messages(group)[before:]
+        texts = "\n".join(plain(m.text or m.caption or "") for m in new)
+        assert "Stand: Erstes Board" in texts
+        assert "alte Erkenntnis" in texts  # the board's text
+        assert any(m.kind == "photo" for m in new)
+        names = [m.file_name or "" for m in new if m.kind == "document"]
+        assert any(n.endswith(".pdf") for n in names)
+        assert any(n.endswith(".json") for n in names)
+        # a member may not delete; a moderator gets /deleteboard's question for that board
+        refused = world.press_label(group, ben, listing, "Löschen: Erstes")
+        await bot.deliver()
+        assert "Moderator" in (world.answer_of(refused) or {}).get("text", "")
+        world.press_label(group, anna, listing, "Löschen: Erstes")
+        await bot.deliver()
+        question = _bot_message_with(world, group, "Erstes Board")
+        assert "löschen" in plain(question.text or "").lower()
+        world.press_label(group, anna, question, "Löschen")
+        await bot.deliver()
+        with Session(bot.engine) as session:
+            titles = [b.title for b in session.exec(select(Board)).all()]
+            texts_left = [e.text for e in session.exec(select(Entry)).all()]
+        assert titles == ["Zweites Board"]
+        assert texts_left == []

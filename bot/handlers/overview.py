@@ -1,9 +1,16 @@
-"""`/boards` in a private chat (SPEC §11): the boards of every group the person moderates now.
+"""`/boards` (SPEC §3, §11).
 
-Rights are asked from Telegram at the moment of asking (getChatMember per group with a board,
-never the cache): a group's creator and administrators see its boards, whoever created a board
-sees that board. The buttons send a board's status or its files into the private chat, after
-asking Telegram once more — someone demoted in between gets a sentence, not the board.
+In a private chat: the boards of every group the person moderates now. Rights are asked from
+Telegram at the moment of asking (getChatMember, never the cache), and only about the groups with
+a board where the person has been seen or created a board — a stranger's `/boards` costs no
+request. A group's creator and administrators see its boards; whoever created a board sees it
+while still a member of its group. The buttons send a board's status or its files into the
+private chat, after asking Telegram once more — someone demoted or removed in between gets a
+sentence, not the board.
+
+In a group: every board of this chat and topic, the earlier (closed) ones too, with buttons
+that bring up a board's status, its text and image, or its files here (with the group's
+cool-downs), and the `/deleteboard` question for that board (moderators confirm).
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import Enum, auto
 
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -21,13 +30,15 @@ from telegram.error import TelegramError
 from bot.context import BotData, Context
 from bot.handlers.buttons import Press, button, on_press
 from bot.handlers.outbox import Outbox
-from bot.handlers.outputs import queue_export
+from bot.handlers.outputs import queue_board, queue_export
+from bot.handlers.privacy import DELETE, EXPORT, KEEP
 from bot.handlers.reading import person_of, scope_of
 from bot.handlers.send import send_html
 from bot.handlers.status import status_text
 from bot.handlers.turn import Need, Refusal, Turn, Where, run_turn
 from bot.model.board import BoardStatus
 from bot.render.overview import board_block, group_message
+from bot.store import overview as overview_store
 from bot.store import queries
 from bot.store.tables import Board
 from bot.texts import Html
@@ -35,6 +46,8 @@ from bot.texts import Html
 log = logging.getLogger(__name__)
 
 STATUS, FILES = "pvs", "pve"
+# the buttons under `/boards` in a group: status, board (text and image), files, delete question
+GROUP_STATUS, GROUP_BOARD, GROUP_FILES, GROUP_DELETE = "pgs", "pgb", "pge", "pgd"
 BOARDS_PER_MESSAGE = 6  # keeps a message far below Telegram's 4,096 characters
 ASK_AT_ONCE = 8  # getChatMember requests in flight for one /boards
 LABEL_TITLE = 24  # characters of a board's title on its buttons
@@ -43,33 +56,63 @@ _RULERS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 Queue = Callable[[Session, BotData, Board, Outbox], None]  # what a button sends, queued
 
 
-async def rules(context: Context, chat_id: int, person_id: int) -> bool:
-    """Whether the person is the group's creator or an administrator right now (asked from
-    Telegram; when it cannot be asked, no)."""
+class Standing(Enum):
+    """Where a person stands in a group right now."""
+
+    RULES = auto()  # the group's creator or an administrator
+    MEMBER = auto()  # in the group, without rights
+    OUTSIDE = auto()  # left, removed, banned — or not known
+
+
+async def standing(context: Context, chat_id: int, person_id: int) -> Standing:
+    """Asked from Telegram now; when it cannot be asked, outside."""
     try:
         member = await context.bot.get_chat_member(chat_id, person_id)
     except TelegramError as exc:
         log.info("rights of %s in %s not known: %s", person_id, chat_id, exc)
-        return False
-    return member.status in _RULERS
+        return Standing.OUTSIDE
+    if member.status in _RULERS:
+        return Standing.RULES
+    if member.status == ChatMemberStatus.MEMBER:
+        return Standing.MEMBER
+    if member.status == ChatMemberStatus.RESTRICTED and getattr(member, "is_member", False):
+        return Standing.MEMBER
+    return Standing.OUTSIDE
 
 
-async def ruled_groups(context: Context, person_id: int) -> frozenset[int]:
-    """The groups with boards that the person moderates right now."""
+async def rules(context: Context, chat_id: int, person_id: int) -> bool:
+    """Whether the person is the group's creator or an administrator right now."""
+    return await standing(context, chat_id, person_id) is Standing.RULES
+
+
+@dataclass(frozen=True)
+class Standings:
+    """The groups the person moderates now, and those they are in now (moderated included)."""
+
+    ruled: frozenset[int]
+    member_of: frozenset[int]
+
+
+async def standings(context: Context, person_id: int) -> Standings:
+    """Asked only about the groups with boards where the person was seen or opened a board."""
 
     def read() -> list[int]:
         with context.bot_data.session() as session:
-            return queries.group_chat_ids_with_boards(session)
+            return overview_store.groups_to_ask(session, person_id=person_id)
 
     chat_ids = await asyncio.to_thread(read)
     gate = asyncio.Semaphore(ASK_AT_ONCE)
 
-    async def ask(chat_id: int) -> bool:
+    async def ask(chat_id: int) -> Standing:
         async with gate:
-            return await rules(context, chat_id, person_id)
+            return await standing(context, chat_id, person_id)
 
     answers = await asyncio.gather(*(ask(chat_id) for chat_id in chat_ids))
-    return frozenset(chat for chat, ruled in zip(chat_ids, answers, strict=True) if ruled)
+    found = list(zip(chat_ids, answers, strict=True))
+    return Standings(
+        frozenset(chat for chat, s in found if s is Standing.RULES),
+        frozenset(chat for chat, s in found if s is not Standing.OUTSIDE),
+    )
 
 
 async def boards(update: Update, context: Context) -> None:
@@ -78,20 +121,26 @@ async def boards(update: Update, context: Context) -> None:
     if message is None:
         return
     person = person_of(message)
-    ruled: frozenset[int] = frozenset()
-    if scope_of(message).is_private and person is not None:
-        ruled = await ruled_groups(context, person.id)
-    decide = functools.partial(_overview, ruled)
+    scope = scope_of(message)
+    found = Standings(frozenset(), frozenset())
+    if scope.is_private and person is not None:
+        found = await standings(context, person.id)
+    decide = _in_group if scope.is_group else functools.partial(_overview, found)
     out = await run_turn(update, context, message, decide, Where.ANYWHERE, Need.NONE, False)
     if out is not None:
         await out.deliver(context)
 
 
-def _overview(ruled: frozenset[int], turn: Turn) -> None:
+def _overview(standings_now: Standings, turn: Turn) -> None:
     person = turn.person
     if not turn.scope.is_private or person is None:
         raise Refusal("boards_private_only")
-    found = queries.boards_for_overview(turn.session, chat_ids=ruled, creator_id=person.id)
+    found = overview_store.boards_for_overview(
+        turn.session,
+        ruled=standings_now.ruled,
+        member_of=standings_now.member_of,
+        creator_id=person.id,
+    )
     if not found:
         raise Refusal("boards_none")
     titles = queries.chat_titles(turn.session, chat_ids={b.chat_id for b in found})
@@ -191,7 +240,10 @@ def _send_checked(press: Press, queue: Queue) -> None:
     here = press.out
 
     async def step(context: Context) -> None:
-        if creator != person_id and not await rules(context, chat_id, person_id):
+        now = await standing(context, chat_id, person_id)
+        # a creator keeps the board only while still in its group
+        allowed = now is Standing.RULES or (creator == person_id and now is Standing.MEMBER)
+        if not allowed:
             await send_html(context, here.chat_id, here.thread_id, refusal)
             return
         data = context.bot_data
@@ -210,3 +262,109 @@ def _send_checked(press: Press, queue: Queue) -> None:
             await sends.deliver(context)
 
     here.then(step)
+
+
+# ---- /boards in a group: this topic's boards, the earlier ones too -----------------------------
+
+
+def _in_group(turn: Turn) -> None:
+    """Every board of this chat and topic with its buttons; members may read them all."""
+    found = overview_store.boards_of_topic(
+        turn.session, chat_id=turn.scope.chat_id, thread_id=turn.scope.thread_id
+    )
+    if not found:
+        raise Refusal("no_board")
+    for start in range(0, len(found), BOARDS_PER_MESSAGE):
+        chunk = found[start : start + BOARDS_PER_MESSAGE]
+        blocks = [_block(turn, board) for board in chunk]
+        header = turn.messages("boards_here_header", boards=len(found)) if start == 0 else None
+        text = Html("\n\n".join([*([header] if header is not None else []), *blocks]))
+        turn.out.post(text, markup=_group_buttons(turn, chunk))
+
+
+def _label(board: Board) -> str:
+    title = board.title
+    return title if len(title) <= LABEL_TITLE else title[: LABEL_TITLE - 1] + "…"
+
+
+def _group_buttons(turn: Turn, chunk: Iterable[Board]) -> InlineKeyboardMarkup:
+    plain = turn.messages.plain_format
+    rows: list[list[InlineKeyboardButton]] = []
+    for board in chunk:
+        assert board.id is not None
+        title = _label(board)
+        rows.append(
+            [
+                button(plain("boards_status_button", title=title), GROUP_STATUS, board.id),
+                button(plain("boards_board_button", title=title), GROUP_BOARD, board.id),
+            ]
+        )
+        rows.append(
+            [
+                button(plain("boards_files_button", title=title), GROUP_FILES, board.id),
+                button(plain("boards_delete_button", title=title), GROUP_DELETE, board.id),
+            ]
+        )
+    return InlineKeyboardMarkup(rows)
+
+
+def _cool_down_allows(press: Press, command: str, fingerprint: str) -> bool:
+    """The group's cool-down of heavy outputs, as for `/board` and `/export`."""
+    allowed = queries.claim_heavy_output(
+        press.session,
+        chat_id=press.scope.chat_id,
+        thread_id=press.scope.thread_id,
+        command=command,
+        fingerprint=fingerprint,
+    )
+    if not allowed:
+        press.tell("output_cool_down")
+    return allowed
+
+
+@on_press(GROUP_STATUS, needs_open=False)
+def group_status(press: Press) -> None:
+    """This board's `/status`, here."""
+    press.out.post(status_text(press.session, press.board, press.messages, press.model))
+    press.tell("boards_coming")
+
+
+@on_press(GROUP_BOARD, needs_open=False)
+def group_board(press: Press) -> None:
+    """This board as text and image, here (with `/board`'s cool-down)."""
+    view = queries.board_view(press.session, press.board)
+    if _cool_down_allows(press, "board", view.fingerprint()):
+        queue_board(press.out, view)
+        press.tell("boards_coming")
+
+
+@on_press(GROUP_FILES, needs_open=False)
+def group_files(press: Press) -> None:
+    """This board's files, here (with `/export`'s cool-down)."""
+    view = queries.board_view(press.session, press.board)
+    if _cool_down_allows(press, "export", view.fingerprint()):
+        queue_export(press.session, press.out, press.board, press.bot)
+        press.tell("boards_coming")
+
+
+@on_press(GROUP_DELETE, moderator=True, needs_open=False)
+def group_delete(press: Press) -> None:
+    """The `/deleteboard` question for this board: export first, delete or keep (a moderator's
+    tap on it decides, as for the open board)."""
+    board = press.board
+    assert board.id is not None
+    view = queries.board_view(press.session, board)
+    messages = press.messages
+    markup = InlineKeyboardMarkup(
+        [
+            [button(messages.plain("privacy_export_button"), EXPORT, board.id)],
+            [
+                button(messages.plain("privacy_delete_button"), DELETE, board.id),
+                button(messages.plain("privacy_cancel_button"), KEEP, board.id),
+            ],
+        ]
+    )
+    press.out.post(
+        messages("deleteboard_ask", title=board.title, entries=len(view.entries)), markup=markup
+    )
+    press.tell("boards_coming")

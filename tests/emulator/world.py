@@ -101,6 +101,7 @@ class Chat:
     topics: set[int] = field(default_factory=set)
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     next_id: int = 1
+    removed: set[int] = field(default_factory=set)  # people removed from the group (kicked)
 
     def json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "type": self.type}
@@ -621,6 +622,8 @@ class World(InteractiveMixin):
             return {"status": "creator", "user": person.json(), "is_anonymous": False}
         if person.id in chat.admins:
             return _administrator(person)
+        if person.id in chat.removed:
+            return {"status": "kicked", "user": person.json(), "until_date": 0}
         wrote = any(m.sender and m.sender.id == person.id for m in chat.messages.values())
         return {"status": "member" if wrote else "left", "user": person.json()}
 
