@@ -157,3 +157,33 @@ async def test_members_read_and_moderators_delete_earlier_boards_in_the_group(
             texts_left = [e.text for e in session.exec(select(Entry)).all()]
         assert titles == ["Zweites Board"]
         assert texts_left == []
+
+
+async def test_undo_deletes_the_entry_s_text_and_author(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    world = emulator.world
+    anna = world.person(2107, "Anna")
+    ben = world.person(2108, "Ben")
+    group = world.group("Team", owner=anna)
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, anna, "/newboard Citybike")
+        world.send(group, anna, "/soll 2 Erste Maßnahme")
+        sent = world.send(group, ben, "/soll 3 vertraulicher Gedanke")
+        world.send(group, anna, "/plan")  # the measures are numbered 1 and 2
+        world.send(group, ben, "/undo")
+        await bot.deliver()
+        assert "vertraulicher Gedanke" in plain(world.bot_texts(group)[-1])  # the answer says it
+        world.edit(group, sent, "/soll 3 vertraulicher Gedanke, bearbeitet")
+        world.send(group, anna, "/soll 4 Zweite Maßnahme")
+        world.send(group, anna, "/plan")
+        await bot.deliver()
+        with Session(bot.engine) as session:
+            entries = session.exec(select(Entry)).all()
+        assert not [e for e in entries if "vertraulich" in e.text]
+        assert not [e for e in entries if e.author_id == ben.id or e.author_name == "Ben"]
+        # the plan's numbers stay: the undone measure keeps its number 2, the next one is 3
+        plan = plain(world.bot_texts(group)[-1])
+        assert "Nr. 1" in plan
+        assert "Nr. 3" in plan
+        assert "Nr. 2" not in plan

@@ -535,10 +535,22 @@ def edit_entry(
     return _update_completion(session, board, point_count)
 
 
+@dataclass(frozen=True)
+class Undone:
+    """What an undone entry said, for the answer; the stored row no longer has it."""
+
+    point: int
+    kind: str
+    text: str
+    message_id: int
+
+
 def undo_last(
     session: Session, *, board: Board, author_id: int, point_count: int = 20
-) -> Entry | None:
-    """Remove the author's most recent live entry on this board (kept, marked removed)."""
+) -> Undone | None:
+    """Remove the author's most recent live entry on this board: its text and author are
+    deleted; the row stays, empty, only for what numbering needs (the plan's measure keeps its
+    number through it, and an edit or redelivery of the message makes no new entry)."""
     entry = session.exec(
         select(Entry)
         .where(
@@ -550,9 +562,13 @@ def undo_last(
     ).first()
     if entry is None:
         return None
+    undone = Undone(entry.point, entry.kind, entry.text, entry.message_id)
     entry.removed_at = utcnow()
+    entry.text = ""
+    entry.author_name = ""
+    entry.author_id = 0
     _update_completion(session, board, point_count)
-    return entry
+    return undone
 
 
 # ---- reminders ---------------------------------------------------------------------------------
