@@ -5,14 +5,16 @@ completion, earlier boards stay readable, /undo deletes, /boards asks Telegram s
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import Session, select
 
+from bot.handlers import reminders
 from bot.store.tables import Board, Entry
 from tests.emulator import BotApiEmulator
 from tests.emulator.world import Chat, StoredMessage, World
-from tests.inprocess import inprocess_bot
+from tests.inprocess import InProcessBot, inprocess_bot
 from tests.scenario import plain
 
 
@@ -187,3 +189,54 @@ async def test_undo_deletes_the_entry_s_text_and_author(
         assert "Nr. 1" in plan
         assert "Nr. 3" in plan
         assert "Nr. 2" not in plan
+
+
+async def test_a_complete_board_with_open_measures_gets_the_plan_digest(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    world = emulator.world
+    anna = world.person(2109, "Anna")
+    group = world.group("Team", owner=anna)
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, anna, "/newboard Citybike")
+        world.send(group, anna, "/soll 2 Chat einführen")
+        world.send(group, anna, "/soll 5 Co-Design anbieten")
+        world.send(group, anna, "/soll 6 Konfigurator bauen")
+        for point in range(1, 21):
+            world.send(group, anna, f"/ist {point} Stand {point}")
+        await bot.deliver()
+        soon = (datetime.now(UTC) + timedelta(days=3)).date()
+        world.send(group, anna, "/plan")
+        world.send(group, anna, f"/measure 1 due {soon.isoformat()}")
+        world.send(group, anna, "/measure 2 status erledigt")
+        await bot.deliver()
+        digest = plain((await _digest(bot, group)).text or "")
+        assert "Maßnahmenplan – Citybike" in digest
+        assert "offen sind noch 2 Maßnahmen" in digest
+        assert "Maßnahmen fällig in den nächsten 7 Tagen (1)" in digest
+        assert "Chat einführen" in digest
+        assert "Erledigt seit" in digest
+        assert "Co-Design anbieten" in digest
+        assert "Noch ohne Ist" not in digest  # no empty points, no card buttons
+        # every measure done: the digest stops
+        world.send(group, anna, "/measure 1 status erledigt")
+        world.send(group, anna, "/measure 3 status erledigt")
+        await bot.deliver()
+        with Session(bot.engine) as session:
+            board = session.exec(select(Board)).one()
+            board.next_reminder_at = datetime.now(UTC) - timedelta(minutes=1)
+            session.commit()
+        assert await reminders.sweep(bot.context, datetime.now(UTC)) == 0
+
+
+async def _digest(bot: InProcessBot, group: Chat) -> StoredMessage:
+    """Make the weekly reminder due a minute ago, sweep, and return the digest it posted."""
+    now = datetime.now(UTC)
+    with Session(bot.engine) as session:
+        board = session.exec(select(Board)).one()
+        board.next_reminder_at = now - timedelta(minutes=1)
+        session.commit()
+    before = len(bot.world.bot_messages(group))
+    assert await reminders.sweep(bot.context, now) == 1
+    [digest] = bot.world.bot_messages(group)[before:]
+    return digest

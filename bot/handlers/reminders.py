@@ -11,6 +11,7 @@ from telegram import InlineKeyboardMarkup
 from bot import clock, metrics
 from bot.context import Context
 from bot.handlers.digest import digest_of
+from bot.handlers.plan_digest import has_open_measures, plan_only_digest
 from bot.handlers.send import ChatGone, send_html
 from bot.handlers.sweep import sweeper
 from bot.handlers.turn import Need, Refusal, Turn, handles
@@ -99,10 +100,19 @@ def timezone(turn: Turn) -> None:
     )
 
 
-def _decide(board: Board, due: datetime, now: datetime, view: BoardView, active: bool) -> str:
+def _decide(
+    board: Board,
+    due: datetime,
+    now: datetime,
+    view: BoardView,
+    active: bool,
+    plan_open: bool = False,
+) -> str:
+    """What a due reminder does; a complete board gets the plan-only digest while its plan has
+    open measures (SPEC §7)."""
     if now - due > CATCH_UP_LIMIT:
         return "skipped_late"
-    if view.is_complete:
+    if view.is_complete and not plan_open:
         return "skipped_complete"
     if not active:
         return "skipped_inactive"
@@ -149,13 +159,17 @@ async def _remind_one(context: Context, board: Board, now: datetime) -> bool:
             current = queries.board_by_id(session, board_id) or board
             view = queries.board_view(session, current)
             active = queries.chat_is_active(session, current.chat_id)
-            outcome = _decide(current, due, now, view, active)
+            measures = queries.plan_measures(session, board=current) if view.is_complete else []
+            outcome = _decide(current, due, now, view, active, has_open_measures(measures))
             if not queries.claim_reminder(
                 session, board_id=board_id, due_at=due, next_at=next_at, outcome=outcome
             ):
                 return "lost", Html(""), None
             text, markup = Html(""), None
-            if outcome == "sending":
+            if outcome == "sending" and view.is_complete:
+                text = plan_only_digest(session, data, current, measures, now)
+                queries.mark_digest(session, board_id=board_id, at=now)
+            elif outcome == "sending":
                 text, markup = digest_of(session, data, current, view, now)
                 queries.mark_digest(session, board_id=board_id, at=now)
             session.commit()
