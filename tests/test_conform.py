@@ -240,3 +240,30 @@ async def _digest(bot: InProcessBot, group: Chat) -> StoredMessage:
     assert await reminders.sweep(bot.context, now) == 1
     [digest] = bot.world.bot_messages(group)[before:]
     return digest
+
+
+async def test_the_add_to_group_button_gets_one_short_welcome(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    world = emulator.world
+    anna = world.person(2110, "Anna")
+    group = world.group("Team", owner=anna)
+    group.bot_member = False
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.add_bot(group, anna, start_param="board")
+        await bot.deliver()
+        # Telegram sent `/start@<bot> board` right after the bot joined
+        assert any((m.text or "").startswith("/start@") for m in group.messages.values())
+        texts = [plain(t) for t in world.bot_texts(group)]
+        assert len(texts) == 1
+        assert "Hallo!" in texts[0]
+        assert "/newboard" in texts[0]
+        # the link used again for the same group: no second welcome, no help
+        world.send(group, anna, "/start@SechsClusterTestBot board")
+        await bot.deliver()
+        assert len(world.bot_texts(group)) == 1
+        # a plain /start in the group still answers with the help
+        world.send(group, anna, "/start")
+        await bot.deliver()
+        assert "/newboard" in plain(world.bot_texts(group)[-1])
+        assert len(world.bot_texts(group)) == 2

@@ -9,11 +9,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
+from bot import clock
 from bot.context import Context
 from bot.handlers.outputs import queue_board
 from bot.handlers.send import ChatGone, send_html
 from bot.handlers.turn import Turn, handles
 from bot.model.demo import demo_board
+from bot.store import queries
 from bot.texts import Html, Messages
 
 log = logging.getLogger(__name__)
@@ -43,8 +45,14 @@ def start_markup(messages: Messages, username: str) -> InlineKeyboardMarkup:
 
 @handles()
 def start(turn: Turn) -> None:
-    """Private: five lines and two buttons, or the demo for `/start demo`. Groups: the help."""
+    """Private: five lines and two buttons, or the demo for `/start demo`. Groups: the help —
+    except for the `/start@<bot> board` Telegram sends after the add-to-group button (SPEC §4a):
+    that adds nothing to the welcome the joining posted (or posts it, once, if none was)."""
     if not turn.scope.is_private:
+        if turn.argument().strip().casefold() == START_GROUP:
+            if queries.claim_welcome(turn.session, chat_id=turn.scope.chat_id, now=clock.now()):
+                turn.out.post(turn.messages("welcome_group"))
+            return
         turn.answer("help")
         return
     if turn.argument().strip().casefold() == DEMO:

@@ -348,10 +348,14 @@ class World(InteractiveMixin):
             status = "kicked" if kicked else "left"
             self._member_update(chat, by, "member", status)
 
-    def add_bot(self, chat: Chat, by: Person) -> None:
+    def add_bot(self, chat: Chat, by: Person, *, start_param: str | None = None) -> None:
+        """Someone adds the bot. Through a `?startgroup=<param>` link (`start_param`), Telegram
+        then sends `/start@<bot> <param>` into the group in that person's name, as it does."""
         with self.lock:
             chat.bot_member = True
             self._member_update(chat, by, "left", "member")
+            if start_param is not None:
+                self.send(chat, by, f"/start@{BOT_USERNAME} {start_param}")
 
     def delete(self, chat: Chat, message_id: int) -> None:
         """Someone deletes a message (a card, or their own reply)."""
