@@ -2,8 +2,9 @@
 
 Title page, the model picture, every point with its guiding questions and all entries in full,
 the closing review, and the plan when there is one. ReportLab lays the text out; the shipped
-DejaVu Sans draws it, so umlauts, ß, Hebrew and Arabic letters have glyphs; a character the font
-lacks (an emoji) is drawn as a fallback box.
+DejaVu Sans draws it, so umlauts, ß, Hebrew and Arabic letters have glyphs, and the shipped
+Noto Emoji (monochrome) draws the emoji DejaVu lacks; a character neither has is drawn as a
+fallback box.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ from bot.render.image import render_png
 from bot.render.text_fit import FONT_DIR
 from bot.texts import Html, Messages
 
-REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+REGULAR, BOLD, EMOJI = "DejaVuSans", "DejaVuSans-Bold", "NotoEmoji"
+EMOJI_FILE = "NotoEmoji.ttf"
+_PRESENTATION = {"\ufe0e", "\ufe0f"}  # variation selectors: the glyph is drawn as it is
 FALLBACK = "□"
 LONG_ENTRY = 1200  # characters: about a third of a page
 SPLIT_ROOM = 120  # points of room left on a page for a long entry to start there
@@ -57,36 +60,62 @@ SOLL = colors.HexColor("#198754")
 
 
 @lru_cache(maxsize=1)
-def _glyphs() -> frozenset[int]:
-    """Register the shipped fonts once; the code points they can draw."""
+def _fonts() -> tuple[frozenset[int], frozenset[int]]:
+    """Register the shipped fonts once; the code points the text font and the emoji font draw."""
     regular = TTFont(REGULAR, str(FONT_DIR / "DejaVuSans.ttf"))
     pdfmetrics.registerFont(regular)
     pdfmetrics.registerFont(TTFont(BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
-    return frozenset(regular.face.charToGlyph)
+    emoji = TTFont(EMOJI, str(FONT_DIR / EMOJI_FILE))
+    pdfmetrics.registerFont(emoji)
+    return frozenset(regular.face.charToGlyph), frozenset(emoji.face.charToGlyph)
+
+
+def _glyphs() -> frozenset[int]:
+    return _fonts()[0]
+
+
+def _runs(text: str) -> list[tuple[bool, str]]:
+    """A person's text as the fonts can draw it, in runs of (emoji font?, text): invisible
+    controls dropped, a character neither font has boxed."""
+    glyphs, emoji = _fonts()
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n")
+    runs: list[tuple[bool, list[str]]] = []
+
+    def add(char: str, in_emoji: bool) -> None:
+        if runs and runs[-1][0] == in_emoji:
+            runs[-1][1].append(char)
+        else:
+            runs.append((in_emoji, [char]))
+
+    for char in text:
+        if char == "\n":
+            add(char, False)
+        elif char.isspace():
+            add(" ", False)
+        elif char in _PRESENTATION or unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            continue
+        elif ord(char) in glyphs:
+            add(char, False)
+        elif ord(char) in emoji:
+            add(char, True)
+        elif not runs or runs[-1][1][-1:] != [FALLBACK]:
+            add(FALLBACK, False)
+    return [(in_emoji, "".join(chars)) for in_emoji, chars in runs]
 
 
 def _printable(text: str) -> str:
-    """A person's text as the font can draw it: invisible controls dropped, missing glyphs boxed."""
-    glyphs = _glyphs()
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n")
-    shown: list[str] = []
-    for char in text:
-        if char == "\n":
-            shown.append(char)
-        elif char.isspace():
-            shown.append(" ")
-        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
-            continue
-        elif ord(char) in glyphs:
-            shown.append(char)
-        elif shown[-1:] != [FALLBACK]:
-            shown.append(FALLBACK)
-    return "".join(shown)
+    """A person's text as the fonts can draw it (plain, e.g. for the document's title)."""
+    return "".join(run for _, run in _runs(text))
 
 
 def _markup(text: str) -> str:
-    """A person's text as paragraph markup: escaped first, line breaks kept."""
-    return escape(_printable(text)).replace("\n", "<br/>")
+    """A person's text as paragraph markup: escaped first, line breaks kept, emoji set in the
+    emoji font."""
+    parts = [
+        f'<font name="{EMOJI}">{escape(run)}</font>' if in_emoji else escape(run)
+        for in_emoji, run in _runs(text)
+    ]
+    return "".join(parts).replace("\n", "<br/>")
 
 
 class _Styles:
@@ -120,7 +149,7 @@ def _kind_label(messages: Messages, kind: Kind, styles: _Styles) -> Paragraph:
 
 def _entry(messages: Messages, entry: EntryView, now: datetime, styles: _Styles) -> list[Flowable]:
     when = reader_moment(entry.created_at, now.tzinfo, messages)
-    byline = messages("report_by", name=_printable(entry.author_name), when=when)
+    byline = messages("report_by", name=Html(_markup(entry.author_name)), when=when)
     if entry.edited_at is not None:
         edited = reader_moment(entry.edited_at, now.tzinfo, messages)
         byline = Html(byline + " · " + messages("report_edited", when=edited))
