@@ -55,6 +55,15 @@ async def test_next_never_calls_an_area_with_gaps_done(
         world.send(group, anna, "/newboard Citybike")
         for point in (2, 3, 4, 5, 7):
             world.send(group, anna, f"/ist {point} Eintrag {point}")
+        await bot.deliver()
+        # no area opened yet: /next opens the first gap's area without calling any area filled
+        before = len(world.bot_messages(group))
+        world.send(group, anna, "/next")
+        await bot.deliver()
+        new = [plain(t) for t in world.bot_texts(group)[before:]]
+        assert not any("überall einen Ist-Eintrag" in t for t in new), new
+        assert any("Weiter mit Bereich 1: Kunde" in t for t in new), new
+        assert new[-1].startswith("1. Kundenbedürfnisse"), new
         world.send(group, anna, "/point 4")
         await bot.deliver()
         before = len(world.bot_messages(group))

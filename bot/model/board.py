@@ -129,7 +129,7 @@ def next_step(
     for point in order[start:] + order[:start]:
         if point in empty:
             area = model.area_of(point).number
-            left_filled = current_area is None or not empty.intersection(
+            left_filled = current_area is not None and not empty.intersection(
                 model.area(current_area).points
             )
             return NextStep(point, area, area != current_area, left_area_filled=left_filled)
