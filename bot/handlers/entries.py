@@ -89,9 +89,10 @@ def _card_of(turn: Turn, message: Message) -> _Target | None:
     return _Target(queries.board_head(prompted), prompt.point, Kind(prompt.kind), False)
 
 
-def draft_from_reply(turn: Turn) -> Draft:
-    """Read a reply to a card or prompt: a prefix decides Ist or Soll, else the prompt's kind."""
-    found = _card_of(turn, turn.message)
+def draft_from_reply(turn: Turn, target: _Target | None = None) -> Draft:
+    """Read a reply to a card or prompt: a prefix decides Ist or Soll, else the prompt's kind.
+    `target`: what the reply answers, when the caller looked it up already."""
+    found = target or _card_of(turn, turn.message)
     if found is None:
         here = turn.board or turn.latest_board()
         if here is not None:
@@ -200,11 +201,12 @@ def reply_to_card(turn: Turn) -> None:
     unless it starts with an entry prefix: then one short hint where entries go (SPEC §4)."""
     if turn.person is None or not _replies_to_bot(turn):
         return
-    if _card_of(turn, turn.message) is None:
+    target = _card_of(turn, turn.message)
+    if target is None:
         if has_prefix(message_text(turn.message) or ""):
             draft_from_reply(turn)  # refuses with the hint
         return
-    _save(turn, draft_from_reply(turn))
+    _save(turn, draft_from_reply(turn, target))
 
 
 @handles(board=Need.LATEST)
