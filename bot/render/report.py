@@ -45,6 +45,7 @@ from bot.render.html import step_links
 from bot.render.image import render_png
 from bot.render.text_fit import FONT_DIR
 from bot.texts import Html, Messages
+from bot.unitext import unify_breaks
 
 REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 FALLBACK = "□"
@@ -68,7 +69,7 @@ def _glyphs() -> frozenset[int]:
 def _printable(text: str) -> str:
     """A person's text as the font can draw it: invisible controls dropped, missing glyphs boxed."""
     glyphs = _glyphs()
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n")
+    text = unify_breaks(text)
     shown: list[str] = []
     for char in text:
         if char == "\n":
@@ -308,10 +309,12 @@ def render_pdf(
     now: datetime,
     plan: Sequence[PlanRow] | None = None,
     picture: bytes | None = None,
+    draw: bool = True,
 ) -> bytes:
     """The report as PDF bytes; `now` (timezone-aware) gives the date and the reader's time zone.
 
-    `picture` is the board's PNG when the caller has drawn it already (at 2×), else it is drawn.
+    `picture` is the board's PNG when the caller has drawn it already (at 2×), else it is drawn
+    (unless `draw` is false: the image could not be drawn, and the report says so instead).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -328,15 +331,13 @@ def render_pdf(
         author="Sechs-Cluster-Bot",
     )
     story: list[Flowable] = _cover(model, messages, view, now, styles)
-    story += [
-        Paragraph(messages("report_picture"), styles.h1),
-        _picture(
-            picture or render_png(model, messages, view, scale=2, fast=True),
-            document.width,
-            document.height - 20 * mm,
-        ),
-        PageBreak(),
-    ]
+    story.append(Paragraph(messages("report_picture"), styles.h1))
+    if picture is not None or draw:
+        png = picture or render_png(model, messages, view, scale=2, fast=True)
+        story.append(_picture(png, document.width, document.height - 20 * mm))
+    else:
+        story.append(Paragraph(messages("report_picture_failed"), styles.body))
+    story.append(PageBreak())
     for area in model.areas:
         header = Paragraph(messages("report_area", number=area.number, name=area.name), styles.h1)
         for number in area.points:
