@@ -30,7 +30,7 @@ from bot.handlers.send import edit_html
 from bot.handlers.turn import Need, Refusal, Turn, Where, handles
 from bot.render.reminder import cut_list
 from bot.render.split import MESSAGE_LIMIT, telegram_length
-from bot.store import confirmations, queries
+from bot.store import confirmations, queries, scrubbing
 from bot.store.erasers import NOT_BOARD_BOUND
 from bot.store.erasure import erase_board, erase_person
 from bot.texts import Html, Messages
@@ -136,6 +136,10 @@ def _forget(query: CallbackQuery, data: BotData) -> Decision:
             username = query.from_user.username
             if username:  # a plan owner given as @username has no person id
                 erased["owner_username"] = queries.forget_owner_username(session, username=username)
+            user = query.from_user  # nor has one typed as a name: matched to theirs
+            erased["owner_name"] = scrubbing.forget_owner_names(
+                session, names=(user.first_name, user.full_name)
+            )
             text = _forget_report(session, messages, erased, here)
         session.commit()
     _edit(out, message.message_id, text)

@@ -43,11 +43,14 @@ def board_eraser(name: str) -> Callable[[BoardEraser], BoardEraser]:
 
 
 def erase_person(session: Session, person_id: int) -> dict[str, dict[int, int]]:
-    """Run every person eraser in the caller's unit of work; the caller commits."""
+    """Run every person eraser in the caller's unit of work; the caller commits (then SQLite's
+    write-ahead log is checkpointed, bot/store/scrubbing.py)."""
+    session.info["erased"] = True
     return {name: eraser(session, person_id) for name, eraser in PERSON_ERASERS.items()}
 
 
 def erase_board(session: Session, board_id: int) -> dict[str, int]:
     """Run every board eraser in the caller's unit of work; the caller deletes the board row
-    and commits."""
+    and commits (then SQLite's write-ahead log is checkpointed, bot/store/scrubbing.py)."""
+    session.info["erased"] = True
     return {name: eraser(session, board_id) for name, eraser in BOARD_ERASERS.items()}
