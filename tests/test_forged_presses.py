@@ -43,7 +43,7 @@ async def test_forged_page_and_point_presses_are_refused_and_change_nothing(
 
         taps = [
             # a member pages "the plan" on the newest card
-            world.forge_press(group, ben, card.message_id, f"v1:plpg:{board.id}:0.p"),
+            world.forge_press(group, ben, card.message_id, f"v1:plpg:{board.id}:0.a"),
             # a moderator's point button that is on no message of the chat
             world.forge_press(group, anna, card.message_id, f"v1:pt:{board.id}:7"),
             # the card's own button, with another point
