@@ -26,7 +26,9 @@ from bot.render.image import render_png
 from bot.render.report import render_pdf
 from bot.texts import escape, load_texts
 from bot.unitext import close_bidi, safe_line, safe_text, unify_breaks
+from tests.emulator import BotApiEmulator
 from tests.emulator.telegram_html import check_html
+from tests.inprocess import inprocess_bot
 
 CATALOGUE = load_catalogue()
 TEXTS = load_texts()
@@ -182,3 +184,37 @@ def test_offline_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
         os.chmod(path, 0o644)  # written before, by a version that did not care
     for path in write_board_files(_view(["a\u2029b"]), out):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+async def test_a_failing_image_takes_neither_the_board_text_nor_the_files_with_it(
+    emulator: BotApiEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the update path: `/board` posts its text and says the image is missing;
+    `/export` sends Markdown, JSON and the PDF and says which file is missing."""
+
+    def broken(*_args: object, **_kwargs: object) -> bytes:
+        raise RuntimeError("raqm_layout() failed.")
+
+    for module in ("bot.handlers.outputs", "bot.render.export", "bot.render.report"):
+        monkeypatch.setattr(f"{module}.render_png", broken)
+    world = emulator.world
+    anna = world.person(2581, "Anna")
+    group = world.group("Team", owner=anna)
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, anna, "/newboard Citybike")
+        world.send(group, anna, "/ist 1 Telefon")
+        await bot.deliver()
+        before = len(world.bot_messages(group))
+        world.send(group, anna, "/board")
+        await bot.deliver()
+        posted = world.bot_messages(group)[before:]
+        assert any("Telefon" in (m.text or "") for m in posted)
+        assert "Bild des Boards ließ sich diesmal nicht zeichnen" in (posted[-1].text or "")
+        before = len(world.bot_messages(group))
+        world.send(group, anna, "/export")
+        await bot.deliver()
+        posted = world.bot_messages(group)[before:]
+        names = sorted((m.file_name or "").rsplit(".", 1)[1] for m in posted if m.file_name)
+        assert names == ["json", "md", "pdf"]
+        assert "es fehlt: Bild in voller Größe" in (posted[-1].text or "")
+        assert world.refusals() == []
