@@ -186,6 +186,7 @@ def test_offline_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
 
 
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
 async def test_a_failing_image_takes_neither_the_board_text_nor_the_files_with_it(
     emulator: BotApiEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
