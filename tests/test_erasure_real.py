@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from bot.store.tables import InboxUpdate, Measure
+import bot.store.erasers  # (the core erasers, as the running bot has them)
+import bot.store.scrubbing  # noqa: F401  (the checkpoint after an erasure's commit)
+from bot.store import queries
+from bot.store.db import make_engine, normalise_url, session_scope, upgrade_schema
+from bot.store.erasure import erase_board
+from bot.store.tables import Board, Entry, InboxUpdate, Measure
 from tests.emulator import BotApiEmulator
 from tests.emulator.world import Chat, StoredMessage, World
 from tests.inprocess import InProcessBot, inprocess_bot
@@ -103,3 +108,41 @@ async def test_deleteboard_leaves_no_copy_and_empties_the_chat_s_stored_updates(
         for row in rows:
             assert json.loads(row.payload) == {"update_id": row.update_id}
         assert world.refusals() == []
+
+
+def test_an_erasure_outside_a_handler_checkpoints_too(tmp_path: Path) -> None:
+    """Retention erases in its own unit of work: the commit checkpoints and truncates the log
+    (bot/store/scrubbing.py registers the hook)."""
+    database = tmp_path / "inprocess.sqlite3"
+    engine = make_engine(normalise_url(f"sqlite:///{database}"))
+    upgrade_schema(engine)
+    secret = "Alte-Geschichte-1999"
+    try:
+        with session_scope(engine) as session:
+            board = Board(chat_id=-100, title="Alt", language="de", created_by=1, timezone="UTC")
+            session.add(board)
+            session.flush()
+            assert board.id is not None
+            session.add(
+                Entry(
+                    board_id=board.id,
+                    point=1,
+                    kind="ist",
+                    text=secret,
+                    author_id=1,
+                    author_name="Anna",
+                    chat_id=-100,
+                    message_id=1,
+                )
+            )
+            session.commit()
+            board_id = board.id
+        assert secret.encode() in stored_bytes(tmp_path)
+        with session_scope(engine) as session:
+            erase_board(session, board_id)
+            assert queries.delete_board_row(session, board_id=board_id)
+            session.commit()
+        assert secret.encode() not in stored_bytes(tmp_path)
+        assert database.with_name(database.name + "-wal").stat().st_size == 0
+    finally:
+        engine.dispose()

@@ -20,18 +20,11 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, or_, select
 
 from bot.store.db import BUSY_TIMEOUT_MS
-from bot.store.erasure import board_eraser
+from bot.store.erasure import ERASED, board_eraser
 from bot.store.tables import Board, InboxUpdate, Measure
 from bot.updates.unit import current_update_id
 
 log = logging.getLogger(__name__)
-
-ERASED = "erased"  # the session's info key: this unit of work erased something
-
-
-def mark_erased(session: Session) -> None:
-    """After this session commits, checkpoint the write-ahead log (SQLite)."""
-    session.info[ERASED] = True
 
 
 def checkpoint(engine: Engine) -> None:
