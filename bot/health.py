@@ -1,7 +1,8 @@
 """`GET /healthz` and `GET /metrics` (SPEC §8): a small aiohttp application.
 
-The webhook server mounts the same routes with `add_routes`; in polling mode
-`start_health_server` serves them on HEALTH_LISTEN:HEALTH_PORT in the bot's event loop.
+The webhook server mounts `/healthz` with `add_routes` (not `/metrics`: it faces the internet);
+with HEALTH_PORT set, in either mode, `start_health_server` serves both on
+HEALTH_LISTEN:HEALTH_PORT (loopback by default) in the bot's event loop.
 """
 
 from __future__ import annotations
@@ -59,12 +60,20 @@ async def _metrics(_request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": content_type})
 
 
-def add_routes(app: web.Application, *, engine: Engine, is_serving: Callable[[], bool]) -> None:
-    """Mount GET /healthz and GET /metrics on an existing application (the webhook server)."""
+def add_routes(
+    app: web.Application,
+    *,
+    engine: Engine,
+    is_serving: Callable[[], bool],
+    with_metrics: bool = True,
+) -> None:
+    """Mount GET /healthz (and GET /metrics, unless `with_metrics` is false: the webhook server,
+    which faces Telegram and so the internet, answers /healthz only)."""
     app[ENGINE_KEY] = engine
     app[SERVING_KEY] = is_serving
     app.router.add_get("/healthz", _healthz)
-    app.router.add_get("/metrics", _metrics)
+    if with_metrics:
+        app.router.add_get("/metrics", _metrics)
 
 
 def health_app(*, engine: Engine, is_serving: Callable[[], bool]) -> web.Application:

@@ -60,6 +60,14 @@ AUTOPILOT = Counter(
     namespace=NAMESPACE,
     registry=REGISTRY,
 )
+WEBHOOK_REFUSED = Counter(
+    "webhook_refused",
+    "Webhook requests refused, by reason (secret: wrong or missing secret token, too_large, "
+    "not_an_update).",
+    ["reason"],
+    namespace=NAMESPACE,
+    registry=REGISTRY,
+)
 
 
 def observe_update(kind: str, seconds: float, *, failed: bool = False) -> None:
@@ -86,6 +94,11 @@ def reminder_sent() -> None:
 def autopilot_sent() -> None:
     """The autopilot posted a message."""
     AUTOPILOT.inc()
+
+
+def webhook_refused(reason: str) -> None:
+    """A webhook request was refused for this reason."""
+    WEBHOOK_REFUSED.labels(reason=reason).inc()
 
 
 def render() -> tuple[bytes, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +14,7 @@ from bot.model.board import BoardView
 from bot.model.catalogue import CatalogueError, load_catalogue
 from bot.model.demo import demo_board
 from bot.model.plan_rows import PlanRow
-from bot.render.export import export_files
+from bot.render.export import build_export
 from bot.render.files import file_stem
 from bot.render.html import board_text
 from bot.settings import SettingsError, load_database_settings
@@ -23,6 +24,18 @@ from bot.store.tables import Board
 from bot.texts import load_texts
 
 
+def _write_private(path: Path, data: bytes) -> None:
+    """Write a file readable by its owner only (0600), like the database file: a board's files
+    hold names and entries. A file that was there already is made 0600 first."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(descriptor, 0o600)
+        with os.fdopen(descriptor, "wb", closefd=False) as handle:
+            handle.write(data)
+    finally:
+        os.close(descriptor)
+
+
 def write_board_files(
     view: BoardView,
     out: Path,
@@ -30,18 +43,23 @@ def write_board_files(
     zone: str = "Europe/Berlin",
     plan: Sequence[PlanRow] | None = None,
 ) -> list[Path]:
-    """Write the export files (Markdown, JSON, PDF report, image) and the Telegram text."""
+    """Write the export files (Markdown, JSON, PDF report, image) and the Telegram text, each
+    readable by its owner only."""
     catalogue, texts = load_catalogue(), load_texts()
     model, messages = catalogue[view.language], texts[view.language]
     now = clock.now().astimezone(ZoneInfo(zone))
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for file in export_files(model, messages, view, now=now, plan=plan):
+    made = build_export(model, messages, view, now=now, plan=plan)
+    for file in made.files:
         path = out / file.name
-        path.write_bytes(file.data)
+        _write_private(path, file.data)
         written.append(path)
+    if made.missing:
+        missing = ", ".join(messages.plain(kind) for kind in made.missing)
+        print(f"Not written (could not be made): {missing}", file=sys.stderr)
     text = out / f"{file_stem(view.title, now)}.telegram.html"
-    text.write_text("\n\n".join(board_text(model, messages, view)), encoding="utf-8")
+    _write_private(text, "\n\n".join(board_text(model, messages, view)).encode("utf-8"))
     return [*written, text]
 
 

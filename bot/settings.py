@@ -61,9 +61,12 @@ class Settings(DatabaseSettings):
     bot_timezone: str = "Europe/Berlin"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
-    webhook_listen: str = "0.0.0.0"
+    # loopback unless told otherwise: a proxy on the same host, or WEBHOOK_LISTEN=0.0.0.0 in a
+    # container (deploy/compose.yaml says so explicitly)
+    webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
-    # a separate /healthz and /metrics server (webhook mode also serves them on its own port)
+    # a separate /healthz and /metrics server, in either mode (the webhook port answers /healthz
+    # only: /metrics is never beside a public webhook)
     health_port: int | None = Field(default=None, ge=1, le=65535)
     health_listen: str = "127.0.0.1"
     log_format: str = "text"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.model.catalogue import LANGUAGES, PROMPTS_DIR, REFERENCE_LANGUAGE, CatalogueError
+from bot.unitext import safe_text
 
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -21,8 +22,8 @@ class Html(str):
 
 
 def escape(text: str) -> Html:
-    """A person's text made safe for Telegram HTML."""
-    return Html(html.escape(text, quote=False))
+    """A person's text made safe for Telegram HTML (line breaks unified, bidi controls closed)."""
+    return Html(html.escape(safe_text(text), quote=False))
 
 
 def _placeholders(template: str) -> set[str]:
@@ -49,7 +50,7 @@ class Messages:
         """A sentence as plain text (button notices, alerts): the template's markup removed,
         then the values filled in as they are (a title "R&amp;D <intern>" stays so)."""
         template = html.unescape(_TAGS.sub("", self.templates[key]))
-        return template.format(**{name: str(v) for name, v in values.items()})
+        return template.format(**{name: safe_text(str(v)) for name, v in values.items()})
 
     def plain(self, key: str) -> str:
         """A sentence without placeholders, as stored (for labels drawn into images or files)."""

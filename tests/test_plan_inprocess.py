@@ -275,7 +275,8 @@ async def test_plan_on_a_closed_board(emulator: BotApiEmulator, tmp_path: Path) 
         stale = world.forge_press(group, anna, plan.message_id, drawn_before)
         await bot.deliver()
         assert _measures(bot)[1].status == "done"
-        assert "inzwischen „erledigt“" in (world.answer_of(stale) or {}).get("text", "")
+        # its data is no longer on the plan's keyboard (redrawn after the first press): refused
+        assert "veraltet" in (world.answer_of(stale) or {}).get("text", "")
 
 
 async def test_a_plan_of_sixty_measures_pages_in_place(

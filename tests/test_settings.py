@@ -34,7 +34,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert settings.health_port is None
     assert settings.health_listen == "127.0.0.1"
     assert settings.log_format == "text"
-    assert settings.webhook_listen == "0.0.0.0"
+    assert settings.webhook_listen == "127.0.0.1"  # not every interface unless told
     assert TOKEN not in repr(settings)
 
 
@@ -45,13 +45,13 @@ def test_operations_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOG_FORMAT", "JSON")
     monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.com/")
     monkeypatch.setenv("WEBHOOK_SECRET", "s3cret-webhook-value")
-    monkeypatch.setenv("WEBHOOK_LISTEN", "127.0.0.1")
+    monkeypatch.setenv("WEBHOOK_LISTEN", "0.0.0.0")
     settings = load_settings()
     assert settings.health_port == 9090
     assert settings.health_listen == "0.0.0.0"
     assert settings.log_format == "json"
     assert settings.webhook_url == "https://bot.example.com"
-    assert settings.webhook_listen == "127.0.0.1"
+    assert settings.webhook_listen == "0.0.0.0"
 
 
 def test_empty_health_port_means_no_health_server(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,7 +3,7 @@
 `callback_data` is `v1:<action>:<board id>:<argument>` (at most 64 bytes). A press is answered
 within Telegram's time, always: with a short notice, or with an alert when it is refused (an
 unknown or forged payload, a board that is gone or belongs to another chat, a closed board, a
-person without the right). Like typed commands, a press is decided in one unit of work and its
+person without the right, data that is not on a button of the pressed message). Like typed commands, a press is decided in one unit of work and its
 messages are sent after the commit.
 """
 
@@ -152,6 +152,18 @@ def _person(query: CallbackQuery) -> Person:
 Decision = tuple[str, bool, Outbox | None]  # the notice, whether an alert, what to send
 
 
+def on_keyboard(message: Message, data: str | None) -> bool:
+    """Whether `data` is the callback data of a button on the pressed message's keyboard.
+
+    Telegram sends the pressed message with its inline keyboard as it is now; data that is not
+    on it was forged, or belongs to buttons the bot has since replaced or taken off.
+    """
+    markup = message.reply_markup
+    if data is None or markup is None:
+        return False
+    return any(button.callback_data == data for row in markup.inline_keyboard for button in row)
+
+
 async def pressed(update: Update, context: Context) -> None:
     """The one callback for every board's button: check, decide, commit, answer, then send."""
     query = update.callback_query
@@ -220,6 +232,11 @@ async def _decide(query: CallbackQuery, context: Context) -> Decision:
             moderator = may_moderate(person, scope, admins, board)
             if action.moderator and not moderator:
                 return messages.plain_format("button_not_moderator"), True, None
+            # (a private-chat button pressed in a group is refused by its own handler, saying
+            # where it works)
+            refused_anyway = action.private_ok and not scope.is_private
+            if not refused_anyway and not on_keyboard(message, query.data):
+                return messages.plain_format("press_refused"), True, None
             press = Press(
                 query=query,
                 message=message,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -23,11 +24,13 @@ from bot.handlers.turn import Turn
 from bot.model.board import BoardView
 from bot.model.plan_rows import PlanRow
 from bot.render import html
-from bot.render.export import export_files
+from bot.render.export import build_export
 from bot.render.files import file_stem
 from bot.render.image import render_png
 from bot.store import queries
 from bot.store.tables import Board
+
+log = logging.getLogger(__name__)
 
 
 def queue_board(out: Outbox, view: BoardView, *, image: bool = True) -> None:
@@ -40,7 +43,12 @@ def queue_board(out: Outbox, view: BoardView, *, image: bool = True) -> None:
         await send_many(context, chat, thread, list(html.board_text(model, messages, view)))
         if not image:
             return
-        png = await asyncio.to_thread(render_png, model, messages, view)
+        try:
+            png = await asyncio.to_thread(render_png, model, messages, view)
+        except Exception:  # the text went out; a text the image cannot take must not stop it
+            log.exception("board %s: the image could not be drawn", view.id)
+            await send_many(context, chat, thread, [messages("board_image_failed")])
+            return
         stem = file_stem(view.title, clock.now())
         await send_photo(
             context, chat, thread, png, f"{stem}.png", html.board_title(messages, view)
@@ -59,9 +67,12 @@ def queue_files(
         model = context.bot_data.model(view.language)
         messages = context.bot_data.messages(view.language)
         now = clock.now().astimezone(ZoneInfo(zone))
-        files = await asyncio.to_thread(export_files, model, messages, view, now=now, plan=plan)
-        for file in files:
+        made = await asyncio.to_thread(build_export, model, messages, view, now=now, plan=plan)
+        for file in made.files:
             await send_document(context, chat, thread, file.data, file.name, file.caption)
+        note = made.missing_note(messages)
+        if note is not None:
+            await send_many(context, chat, thread, [note])
 
     out.then(step)
 

@@ -31,7 +31,7 @@ from bot.context import BotData, Context
 from bot.handlers.buttons import Press, button, on_press
 from bot.handlers.outbox import Outbox
 from bot.handlers.outputs import queue_board, queue_export
-from bot.handlers.privacy import DELETE, EXPORT, KEEP
+from bot.handlers.privacy import delete_question
 from bot.handlers.reading import person_of, scope_of
 from bot.handlers.send import send_html
 from bot.handlers.status import status_text
@@ -351,20 +351,12 @@ def group_files(press: Press) -> None:
 def group_delete(press: Press) -> None:
     """The `/deleteboard` question for this board: export first, delete or keep (a moderator's
     tap on it decides, as for the open board)."""
-    board = press.board
-    assert board.id is not None
-    view = queries.board_view(press.session, board)
-    messages = press.messages
-    markup = InlineKeyboardMarkup(
-        [
-            [button(messages.plain("privacy_export_button"), EXPORT, board.id)],
-            [
-                button(messages.plain("privacy_delete_button"), DELETE, board.id),
-                button(messages.plain("privacy_cancel_button"), KEEP, board.id),
-            ],
-        ]
+    text, markup = delete_question(
+        press.session,
+        press.board,
+        chat_id=press.scope.chat_id,
+        person_id=press.person.id,
+        messages=press.messages,
     )
-    press.out.post(
-        messages("deleteboard_ask", title=board.title, entries=len(view.entries)), markup=markup
-    )
+    press.out.post(text, markup=markup)
     press.tell("boards_coming")

@@ -11,12 +11,14 @@ from sqlmodel import Session
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 
 import bot.store.erasers  # noqa: F401  (registers the core erasers)
+from bot import clock
 from bot.context import BotData, Context
 from bot.handlers.buttons import (
     Decision,
     Press,
     button,
     decode,
+    on_keyboard,
     on_press,
     respond,
     whole_number,
@@ -28,9 +30,10 @@ from bot.handlers.send import edit_html
 from bot.handlers.turn import Need, Refusal, Turn, Where, handles
 from bot.render.reminder import cut_list
 from bot.render.split import MESSAGE_LIMIT, telegram_length
-from bot.store import queries
+from bot.store import confirmations, queries, scrubbing
 from bot.store.erasers import NOT_BOARD_BOUND
 from bot.store.erasure import erase_board, erase_person
+from bot.store.tables import Board
 from bot.texts import Html, Messages
 from bot.updates.unit import mark_current_processed
 
@@ -55,11 +58,15 @@ def forgetme(turn: Turn) -> None:
     if person is None or (turn.scope.is_group and person.id == turn.scope.chat_id):
         raise Refusal("forget_who")  # an anonymous administrator speaks as the group
     messages = turn.messages
+    asked = confirmations.ask(
+        turn.session, kind=confirmations.FORGET, chat_id=turn.scope.chat_id, person_id=person.id
+    )
+    tail = f"{person.id}.{asked.id}"  # whose question, and which one
     markup = InlineKeyboardMarkup(
         [
             [
-                button(messages.plain("privacy_delete_button"), FORGET, 0, f"y{person.id}"),
-                button(messages.plain("privacy_cancel_button"), FORGET, 0, f"n{person.id}"),
+                button(messages.plain("privacy_delete_button"), FORGET, 0, f"y{tail}"),
+                button(messages.plain("privacy_cancel_button"), FORGET, 0, f"n{tail}"),
             ]
         ]
     )
@@ -90,11 +97,14 @@ def _forget(query: CallbackQuery, data: BotData) -> Decision:
     parsed = decode(query.data)
     argument = parsed.argument if parsed is not None else ""
     message = query.message if isinstance(query.message, Message) else None
-    asker = whole_number(argument[1:], digits=19) if argument[:1] in ("y", "n") else None
+    who, _, which = argument[1:].partition(".")
+    asker = whole_number(who, digits=19) if argument[:1] in ("y", "n") else None
     if asker is None:
         return messages.plain_format("button_unknown"), True, None
     if message is None:
         return messages.plain_format("button_message_gone"), True, None
+    if not on_keyboard(message, query.data):
+        return messages.plain_format("press_refused"), True, None
     if query.from_user.id != asker:
         return messages.plain_format("forget_not_yours"), True, None
     scope = scope_of(message)
@@ -106,14 +116,31 @@ def _forget(query: CallbackQuery, data: BotData) -> Decision:
             latest = queries.latest_board(session, chat_id=scope.chat_id, thread_id=scope.thread_id)
             if latest is not None:
                 messages = data.messages(latest.language)
+        question = confirmations.take(
+            session,
+            confirmation_id=whole_number(which),
+            kind=confirmations.FORGET,
+            chat_id=scope.chat_id,
+            now=clock.now(),
+        )
+        if question is None or question.person_id != asker:
+            session.commit()  # the update is processed; nothing else changes
+            _edit(out, message.message_id, messages("confirm_stale"))
+            return messages.plain_format("confirm_stale"), True, out
         if argument[0] == "n":
             text = messages("forget_cancelled")
         else:
+            session.delete(question)  # (not counted as the person's data in the report)
+            session.flush()
             here = scope.chat_id if scope.is_group else None
             erased = erase_person(session, asker)
             username = query.from_user.username
             if username:  # a plan owner given as @username has no person id
                 erased["owner_username"] = queries.forget_owner_username(session, username=username)
+            user = query.from_user  # nor has one typed as a name: matched to theirs
+            erased["owner_name"] = scrubbing.forget_owner_names(
+                session, names=(user.first_name, user.full_name)
+            )
             text = _forget_report(session, messages, erased, here)
         session.commit()
     _edit(out, message.message_id, text)
@@ -190,22 +217,42 @@ def _edit(out: Outbox, message_id: int, text: Html) -> None:
 @handles(where=Where.GROUP, board=Need.LATEST, moderator=True)
 def deleteboard(turn: Turn) -> None:
     """Ask first, offering the export; a moderator's tap deletes."""
-    board = turn.open_board
+    person_id = turn.person.id if turn.person is not None else turn.scope.chat_id
+    text, markup = delete_question(
+        turn.session,
+        turn.open_board,
+        chat_id=turn.scope.chat_id,
+        person_id=person_id,
+        messages=turn.messages,
+    )
+    turn.out.answer(text, markup=markup)
+
+
+def delete_question(
+    session: Session, board: Board, *, chat_id: int, person_id: int, messages: Messages
+) -> tuple[Html, InlineKeyboardMarkup]:
+    """`/deleteboard`'s question about `board`, remembered with what it counted (the entries,
+    the title, the status), so a tap after the board changed decides nothing."""
     assert board.id is not None
-    view = queries.board_view(turn.session, board)
-    messages = turn.messages
+    view = queries.board_view(session, board)
+    asked = confirmations.ask(
+        session,
+        kind=confirmations.DELETE_BOARD,
+        chat_id=chat_id,
+        person_id=person_id,
+        board_id=board.id,
+        fingerprint=view.fingerprint(),
+    )
     markup = InlineKeyboardMarkup(
         [
             [button(messages.plain("privacy_export_button"), EXPORT, board.id)],
             [
-                button(messages.plain("privacy_delete_button"), DELETE, board.id),
-                button(messages.plain("privacy_cancel_button"), KEEP, board.id),
+                button(messages.plain("privacy_delete_button"), DELETE, board.id, asked.id),
+                button(messages.plain("privacy_cancel_button"), KEEP, board.id, asked.id),
             ],
         ]
     )
-    turn.out.answer(
-        messages("deleteboard_ask", title=board.title, entries=len(view.entries)), markup=markup
-    )
+    return messages("deleteboard_ask", title=board.title, entries=len(view.entries)), markup
 
 
 @on_press(EXPORT, needs_open=False)
@@ -226,11 +273,35 @@ def export_before(press: Press) -> None:
     press.tell("privacy_exporting")
 
 
+def _answered(press: Press, *, same_board: bool) -> bool:
+    """Whether the tap answers a question that still stands (not answered, not older than ten
+    minutes, the board not closed or reopened since and, with `same_board`, holding what the
+    question counted); else the tap changes nothing and says so."""
+    board = press.board
+    question = confirmations.take(
+        press.session,
+        confirmation_id=whole_number(press.data.argument),
+        kind=confirmations.DELETE_BOARD,
+        chat_id=press.scope.chat_id,
+        now=clock.now(),
+        board_id=board.id,
+        fingerprint=queries.board_view(press.session, board).fingerprint() if same_board else None,
+    )
+    if question is None:
+        press.tell("confirm_stale")
+        press.alert = True
+        _edit(press.out, press.message.message_id, press.messages("confirm_stale"))
+        return False
+    return True
+
+
 @on_press(DELETE, moderator=True, needs_open=False)
 def delete_confirmed(press: Press) -> None:
-    """Delete the board with everything that belongs to it."""
+    """Delete the board with everything that belongs to it (if the question still stands)."""
     board = press.board
     assert board.id is not None
+    if not _answered(press, same_board=True):
+        return
     title = board.title
     removed = sum(erase_board(press.session, board.id).values())
     queries.delete_board_row(press.session, board_id=board.id)
@@ -241,6 +312,8 @@ def delete_confirmed(press: Press) -> None:
 @on_press(KEEP, moderator=True, needs_open=False)
 def delete_cancelled(press: Press) -> None:
     """Keep the board; the question says so."""
+    if not _answered(press, same_board=False):
+        return
     text = press.messages("deleteboard_cancelled", title=press.board.title)
     _edit(press.out, press.message.message_id, text)
     press.tell("deleteboard_kept_notice")

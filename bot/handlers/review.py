@@ -17,7 +17,7 @@ from bot.handlers.send import ChatGone, edit_html, send_html
 from bot.handlers.turn import Need, Refusal, Turn, handles
 from bot.model.board import BoardStatus
 from bot.render import html
-from bot.store import queries
+from bot.store import confirmations, queries
 from bot.store.tables import Board, CloseQuestion
 from bot.texts import Html, Messages
 
@@ -70,6 +70,7 @@ def close_now(
     assert board.id is not None
     queries.close_board(session, board=board)
     queries.settle_close_questions(session, board_id=board.id)
+    confirmations.settle_board(session, board_id=board.id)  # a /deleteboard asked before
     queries.mark_progress(session, board_id=board.id, now=clock.now())
     out.post(messages("close_done", title=board.title))
     final = Outbox(out.chat_id, out.thread_id)
@@ -102,6 +103,11 @@ def _question(press: Press) -> CloseQuestion:
     return question
 
 
+def _expired(question: CloseQuestion) -> bool:
+    """A `/close` question is answered within ten minutes, like every confirmation."""
+    return clock.now() - question.asked_at > confirmations.CONFIRM_WITHIN
+
+
 def _settle_message(press: Press, text: Html) -> None:
     """Say on the question how it ended, without buttons (after the answer to the tap)."""
     chat, message_id = press.scope.chat_id, press.message.message_id
@@ -125,7 +131,8 @@ def tap_close(press: Press) -> None:
     question = _question(press)
     board = press.board
     fingerprint = queries.board_view(press.session, board).fingerprint()
-    if question.settled or board.status != BoardStatus.OPEN or fingerprint != question.fingerprint:
+    changed = board.status != BoardStatus.OPEN or fingerprint != question.fingerprint
+    if question.settled or changed or _expired(question):
         _stale(press)
         return
     close_now(press.session, press.out, press.messages, board, press.bot)
@@ -137,7 +144,7 @@ def tap_cancel(press: Press) -> None:
     """`Abbrechen`: the board stays open; the question says so."""
     question = _question(press)
     board = press.board
-    if question.settled or board.status != BoardStatus.OPEN:
+    if question.settled or board.status != BoardStatus.OPEN or _expired(question):
         _stale(press)
         return
     queries.settle_close_question(press.session, question=question)
@@ -156,6 +163,7 @@ def reopen(turn: Turn) -> None:
         raise Refusal("reopen_conflict", title=other.title if other else "") from None
     assert board.id is not None
     queries.settle_close_questions(turn.session, board_id=board.id)
+    confirmations.settle_board(turn.session, board_id=board.id)  # a /deleteboard asked before
     queries.mark_progress(turn.session, board_id=board.id, now=clock.now())
     turn.answer("reopen_done", title=board.title)
 

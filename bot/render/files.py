@@ -17,6 +17,7 @@ from bot.render.dates import reader_date, reader_moment
 from bot.render.markdown_text import escape_line, quote_lines, unescape_line
 from bot.render.plan import plan_json
 from bot.texts import Messages
+from bot.unitext import safe_line, safe_text
 
 JSON_FORMAT = "sechs-cluster-board"
 JSON_VERSION = 1
@@ -37,8 +38,8 @@ def _iso(moment: datetime | None) -> str | None:
 def _entry_json(entry: EntryView) -> dict[str, object]:
     return {
         "id": entry.id,
-        "text": entry.text,
-        "author": {"id": entry.author_id, "name": entry.author_name},
+        "text": safe_text(entry.text),
+        "author": {"id": entry.author_id, "name": safe_line(entry.author_name)},
         "created_at": _iso(entry.created_at),
         "edited_at": _iso(entry.edited_at),
     }
@@ -56,7 +57,7 @@ def board_json(
         "version": JSON_VERSION,
         "board": {
             "id": view.id,
-            "title": view.title,
+            "title": safe_line(view.title),
             "language": view.language,
             "status": view.status,
             "created_at": _iso(view.created_at),
@@ -115,7 +116,7 @@ def board_markdown(
     status_word = messages.plain(
         "status_open_word" if view.status == "open" else "status_closed_word"
     )
-    title = _fill(messages.plain("md_title"), title=view.title)
+    title = _fill(messages.plain("md_title"), title=safe_line(view.title))
     lines = [
         f"# {escape_line(title, line_start=False)}",
         "",
@@ -139,7 +140,7 @@ def board_markdown(
             for kind in (Kind.IST, Kind.SOLL):
                 for entry in view.field(number, kind):
                     stamp = reader_moment(entry.created_at, zone, messages)
-                    author = escape_line(entry.author_name, line_start=False)
+                    author = escape_line(safe_line(entry.author_name), line_start=False)
                     lines.append(_byline(messages.plain("kind_" + kind.value), author, stamp))
                     lines.append("")
                     lines += _quote(entry.text)
@@ -158,7 +159,7 @@ def _plan_markdown(model: ModelText, messages: Messages, plan: Sequence[PlanRow]
     for row in plan:
         facts = [
             f"{columns[1]}: {escape_line(model.point(row.point).heading, line_start=False)}",
-            f"{columns[3]}: {escape_line(row.owner, line_start=False) if row.owner else none}",
+            f"{columns[3]}: {escape_line(safe_line(row.owner), line_start=False) if row.owner else none}",
             f"{columns[4]}: {reader_date(row.due, messages) if row.due else none}",
             f"{columns[5]}: {escape_line(row.status, line_start=False)}",
             f"{columns[6]}: {row.step if row.step is not None else none}",

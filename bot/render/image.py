@@ -229,7 +229,10 @@ class Canvas:
         anchor: str | None = None,
     ) -> None:
         face = font(pen.size * self.scale, pen.bold)
-        self._draw.text((x * self.scale, y * self.scale), text, font=face, fill=fill, anchor=anchor)
+        shown = drawable(text)  # whatever the caller passed: no separator the layout fails on
+        self._draw.text(
+            (x * self.scale, y * self.scale), shown, font=face, fill=fill, anchor=anchor
+        )
 
 
 @dataclass(frozen=True)

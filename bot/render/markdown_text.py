@@ -3,14 +3,17 @@
 Escaped: a block marker at the start of a line (`#`, `>`, `-`, `+`, `*`, `=`, `~`, `1.`, `1)`, and
 leading white space, which would make code), backticks, `*` and `_`/`~` where they could emphasise,
 `[` before a later `]` (a link), `<` that could open a tag or autolink, `&` that could start an
-entity, and every backslash. Line breaks that are not `\n` (`\r`,
-`\u2028` …) become numeric character references, so an entry never leaves its quote.
+entity, and every backslash. Within one line, line breaks that are not `\n` (`\x0b`, `\x1c` …)
+become numeric character references, so an entry never leaves its quote; `quote_lines` first turns
+every line or paragraph separator into "\n" and closes open bidi controls (`bot.unitext`).
 `unescape_line` reverses `escape_line` exactly.
 """
 
 from __future__ import annotations
 
 import re
+
+from bot.unitext import close_bidi, safe_text
 
 _PUNCTUATION = r"!-/:-@\[-`{-~"
 _BLOCK_START = re.compile(r"^([#>+*=~-]|\d{1,9}(?=[.)]))")
@@ -30,7 +33,9 @@ def _flanking(text: str, index: int) -> bool:
 
 
 def escape_line(line: str, *, line_start: bool = True) -> str:
-    """One line of a person's text, safe inside a Markdown paragraph or quote (a "\n" too)."""
+    """One line of a person's text, safe inside a Markdown paragraph or quote (a "\n" too);
+    its open bidi controls closed."""
+    line = close_bidi(line)
     shown: list[str] = []
     bracket_closes = [i for i, ch in enumerate(line) if ch == "]"]
     for index, char in enumerate(line):
@@ -75,5 +80,6 @@ def unescape_line(text: str) -> str:
 
 
 def quote_lines(text: str) -> list[str]:
-    """A person's text split at "\n" only, each line escaped (other breaks became references)."""
-    return [escape_line(line) for line in text.split("\n")]
+    """A person's text split into lines at every line or paragraph separator ("\r", U+2028,
+    U+2029, U+0085 too), each line escaped, its open bidi controls closed."""
+    return [escape_line(line) for line in safe_text(text).split("\n")]

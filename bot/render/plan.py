@@ -15,6 +15,7 @@ from bot.render.dates import reader_date
 from bot.render.markdown_text import escape_line
 from bot.render.split import MESSAGE_LIMIT, shorten_plain, telegram_length
 from bot.texts import Html, Messages, escape
+from bot.unitext import safe_line, safe_text
 
 PAGE_SIZE = 8  # measures per page: one status button row each stays easy to hit on a phone
 TEXT_SHOWN = 600  # characters of a measure's text on a page; the files hold it whole
@@ -277,8 +278,8 @@ def plan_json(rows: Sequence[PlanRow]) -> list[dict[str, object]]:
             {
                 "number": row.number,
                 "point": row.point,
-                "text": row.text,
-                "owner": row.owner,
+                "text": safe_text(row.text),
+                "owner": safe_line(row.owner) if row.owner is not None else None,
                 "due": row.due.isoformat() if row.due is not None else None,
                 "status": status.value if status is not None else row.status,
                 "status_label": row.status,

@@ -46,6 +46,7 @@ from bot.render.html import step_links
 from bot.render.image import render_png
 from bot.render.text_fit import FONT_DIR
 from bot.texts import Html, Messages
+from bot.unitext import unify_breaks
 
 REGULAR, BOLD, EMOJI = "DejaVuSans", "DejaVuSans-Bold", "NotoEmoji"
 EMOJI_FILE = "NotoEmoji.ttf"
@@ -78,7 +79,7 @@ def _runs(text: str) -> list[tuple[bool, str]]:
     """A person's text as the fonts can draw it, in runs of (emoji font?, text): invisible
     controls dropped, a character neither font has boxed."""
     glyphs, emoji = _fonts()
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n")
+    text = unify_breaks(text)
     runs: list[tuple[bool, list[str]]] = []
 
     def add(char: str, in_emoji: bool) -> None:
@@ -338,10 +339,12 @@ def render_pdf(
     now: datetime,
     plan: Sequence[PlanRow] | None = None,
     picture: bytes | None = None,
+    draw: bool = True,
 ) -> bytes:
     """The report as PDF bytes; `now` (timezone-aware) gives the date and the reader's time zone.
 
-    `picture` is the board's PNG when the caller has drawn it already (at 2×), else it is drawn.
+    `picture` is the board's PNG when the caller has drawn it already (at 2×), else it is drawn
+    (unless `draw` is false: the image could not be drawn, and the report says so instead).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -358,15 +361,13 @@ def render_pdf(
         author="Sechs-Cluster-Bot",
     )
     story: list[Flowable] = _cover(model, messages, view, now, styles)
-    story += [
-        Paragraph(messages("report_picture"), styles.h1),
-        _picture(
-            picture or render_png(model, messages, view, scale=2, fast=True),
-            document.width,
-            document.height - 20 * mm,
-        ),
-        PageBreak(),
-    ]
+    story.append(Paragraph(messages("report_picture"), styles.h1))
+    if picture is not None or draw:
+        png = picture or render_png(model, messages, view, scale=2, fast=True)
+        story.append(_picture(png, document.width, document.height - 20 * mm))
+    else:
+        story.append(Paragraph(messages("report_picture_failed"), styles.body))
+    story.append(PageBreak())
     for area in model.areas:
         header = Paragraph(messages("report_area", number=area.number, name=area.name), styles.h1)
         for number in area.points:

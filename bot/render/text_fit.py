@@ -10,6 +10,8 @@ from pathlib import Path
 
 from PIL import ImageFont
 
+from bot.unitext import safe_text
+
 FONT_DIR = Path(str(files("bot.render") / "fonts"))
 
 
@@ -21,8 +23,9 @@ def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
 
 
 def drawable(text: str) -> str:
-    """Text the font engine can lay out: control characters become spaces (line breaks stay)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n")
+    """Text the font engine can lay out: every line or paragraph separator a line break, open
+    bidi controls closed, other control characters spaces."""
+    text = safe_text(text)
     return "".join(
         ch if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cs") else " " for ch in text
     )

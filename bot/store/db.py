@@ -49,12 +49,17 @@ def normalise_url(raw: str) -> URL:
     raise DatabaseUrlError(f"uses '{url.drivername}'; only sqlite:/// and postgresql:// work")
 
 
+BUSY_TIMEOUT_MS = 15000
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    # deleted text is overwritten, not left in free pages (SPEC §11, /forgetme and /deleteboard)
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

@@ -14,6 +14,10 @@ PersonEraser = Callable[[Session, int], dict[int, int]]
 # board id → how many rows were removed
 BoardEraser = Callable[[Session, int], int]
 
+# the session's info key: this unit of work erased something (bot/store/scrubbing.py then
+# checkpoints SQLite's write-ahead log after the commit)
+ERASED = "erased"
+
 PERSON_ERASERS: dict[str, PersonEraser] = {}
 BOARD_ERASERS: dict[str, BoardEraser] = {}
 
@@ -43,11 +47,14 @@ def board_eraser(name: str) -> Callable[[BoardEraser], BoardEraser]:
 
 
 def erase_person(session: Session, person_id: int) -> dict[str, dict[int, int]]:
-    """Run every person eraser in the caller's unit of work; the caller commits."""
+    """Run every person eraser in the caller's unit of work; the caller commits (then SQLite's
+    write-ahead log is checkpointed, bot/store/scrubbing.py)."""
+    session.info[ERASED] = True
     return {name: eraser(session, person_id) for name, eraser in PERSON_ERASERS.items()}
 
 
 def erase_board(session: Session, board_id: int) -> dict[str, int]:
     """Run every board eraser in the caller's unit of work; the caller deletes the board row
-    and commits."""
+    and commits (then SQLite's write-ahead log is checkpointed, bot/store/scrubbing.py)."""
+    session.info[ERASED] = True
     return {name: eraser(session, board_id) for name, eraser in BOARD_ERASERS.items()}

@@ -339,3 +339,20 @@ class Measure(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
     gone_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+
+
+class Confirmation(SQLModel, table=True):
+    """A question waiting for a confirming tap (`/deleteboard`, `/forgetme`): what it asked
+    about (the board's state, the person), when, and whether it is answered. A tap on an
+    answered, expired or out-of-date question changes nothing."""
+
+    __tablename__ = "confirmation"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    chat_id: int = Field(sa_column=_big(nullable=False))
+    board_id: int | None = Field(default=None, sa_column=Column(Integer, index=True))
+    person_id: int = Field(sa_column=_big(nullable=False, index=True))
+    fingerprint: str = Field(sa_column=Column(String(64), nullable=False))
+    asked_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    settled: bool = Field(default=False)

@@ -148,14 +148,26 @@ async def _webhook(
     assert settings.webhook_secret is not None  # the settings refuse a webhook without one
     secret = settings.webhook_secret.get_secret_value()
     log.info("starting webhook on %s:%s", settings.webhook_listen, settings.webhook_port)
+
+    def serving() -> bool:
+        return pipeline.application.running and not stop.is_set()
+
     runner = await start_webhook_server(
         pipeline,
         secret=secret,
         host=settings.webhook_listen,
         port=settings.webhook_port,
-        is_serving=lambda: pipeline.application.running and not stop.is_set(),
+        is_serving=serving,
     )
+    monitor: web.AppRunner | None = None
     try:
+        if settings.health_port is not None:  # /metrics lives here, never beside the webhook
+            monitor = await health.start_health_server(
+                engine=pipeline.engine,
+                is_serving=serving,
+                host=settings.health_listen,
+                port=settings.health_port,
+            )
         await pipeline.application.bot.set_webhook(
             url=f"{settings.webhook_url}{PATH}",
             secret_token=secret,
@@ -168,6 +180,8 @@ async def _webhook(
         await asyncio.gather(replay, return_exceptions=True)
     finally:
         await runner.cleanup()  # answers the requests in work first
+        if monitor is not None:
+            await monitor.cleanup()
 
 
 def _purge_job(pipeline: Pipeline) -> Any:

@@ -5,7 +5,11 @@ had accepted. Here `POST /telegram` checks the secret header in constant time, c
 stores the update in the inbox, processes the chat's waiting updates in order (under the chat's
 lock, across processes on PostgreSQL) and only then answers 200. A failure answers 500, so
 Telegram delivers the update again; a redelivered update that is already processed answers 200
-and changes nothing. `GET /healthz` and `GET /metrics` are served beside it.
+and changes nothing. `GET /healthz` is served beside it (`/metrics` is not: it is on HEALTH_PORT).
+
+Refused requests (wrong secret, too large, not an update — also JSON nested too deep to read)
+are counted in `sechscluster_webhook_refused_total{reason}`; a WARNING says how many at most
+once a minute, so a scanner cannot fill the log.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ import asyncio
 import hmac
 import json
 import logging
+import time
 from collections.abc import Callable
 
 from aiohttp import web
 from telegram import Update
 
-from bot import health
+from bot import health, metrics
 from bot.updates.pipeline import Pipeline, chat_key
 
 log = logging.getLogger(__name__)
@@ -29,27 +34,51 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1024 * 1024
 PIPELINE_KEY = web.AppKey("pipeline", Pipeline)
 SECRET_KEY = web.AppKey("secret", bytes)
+REFUSAL_LOG_SECONDS = 60.0
+
+
+class _RefusalLog:
+    """Counts refused requests; a WARNING at most once per `REFUSAL_LOG_SECONDS`."""
+
+    def __init__(self) -> None:
+        self.unreported: dict[str, int] = {}
+        self.last = float("-inf")
+
+    def refused(self, reason: str, status: int) -> web.Response:
+        metrics.webhook_refused(reason)
+        self.unreported[reason] = self.unreported.get(reason, 0) + 1
+        now = time.monotonic()
+        if now - self.last >= REFUSAL_LOG_SECONDS:
+            counts = ", ".join(f"{n} {r}" for r, n in sorted(self.unreported.items()))
+            log.warning("webhook requests refused since the last note: %s", counts)
+            self.unreported.clear()
+            self.last = now
+        return web.Response(status=status)
+
+
+REFUSALS_KEY = web.AppKey("refusals", _RefusalLog)
 
 
 def webhook_app(
     pipeline: Pipeline, *, secret: str, is_serving: Callable[[], bool]
 ) -> web.Application:
-    """The aiohttp application: POST /telegram, GET /healthz, GET /metrics."""
+    """The aiohttp application: POST /telegram and GET /healthz."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[PIPELINE_KEY] = pipeline
     app[SECRET_KEY] = secret.encode()
+    app[REFUSALS_KEY] = _RefusalLog()
     app.router.add_post(PATH, _receive)
-    health.add_routes(app, engine=pipeline.engine, is_serving=is_serving)
+    health.add_routes(app, engine=pipeline.engine, is_serving=is_serving, with_metrics=False)
     return app
 
 
 async def _receive(request: web.Request) -> web.Response:
+    refusals = request.app[REFUSALS_KEY]
     given = request.headers.get(SECRET_HEADER, "").encode()
     if not hmac.compare_digest(given, request.app[SECRET_KEY]):
-        log.warning("webhook request refused: wrong or missing secret token")
-        return web.Response(status=403)
+        return refusals.refused("secret", 403)
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        return web.Response(status=413)
+        return refusals.refused("too_large", 413)
     try:
         body = await request.read()  # aiohttp answers 413 itself beyond client_max_size
         data = json.loads(body)
@@ -57,9 +86,10 @@ async def _receive(request: web.Request) -> web.Response:
             raise ValueError("not an update")
         update = Update.de_json(data, request.app[PIPELINE_KEY].application.bot)
     except web.HTTPRequestEntityTooLarge:
-        return web.Response(status=413)
-    except (ValueError, TypeError, KeyError):  # not JSON, not an update Telegram would send
-        return web.Response(status=400)
+        return refusals.refused("too_large", 413)
+    # not JSON, not an update Telegram would send, or nested deeper than the parser goes
+    except (ValueError, TypeError, KeyError, RecursionError):
+        return refusals.refused("not_an_update", 400)
     # processed to the end even when Telegram hangs up meanwhile: it will ask again anyway
     done = await asyncio.shield(_settle(request.app[PIPELINE_KEY], update, body))
     return web.Response(status=200 if done else 500)

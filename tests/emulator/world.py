@@ -47,9 +47,12 @@ class Person:
     language_code: str = "de"
     is_bot: bool = False
     username: str | None = None
+    last_name: str | None = None
 
     def json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
+        if self.last_name:
+            data["last_name"] = self.last_name
         if self.language_code:
             data["language_code"] = self.language_code
         if self.is_bot:
