@@ -550,9 +550,15 @@ def undo_last(
     ).first()
     if entry is None:
         return None
-    entry.removed_at = utcnow()
-    _update_completion(session, board, point_count)
+    remove_entry(session, board=board, entry=entry, point_count=point_count)
     return entry
+
+
+def remove_entry(session: Session, *, board: Board, entry: Entry, point_count: int = 20) -> None:
+    """Take one entry back (kept, marked removed), as `/undo` and the Mini App do."""
+    entry.removed_at = utcnow()
+    session.add(entry)
+    _update_completion(session, board, point_count)
 
 
 # ---- reminders ---------------------------------------------------------------------------------

@@ -339,3 +339,19 @@ class Measure(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
     gone_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+
+
+# ---- the Mini App (SPEC §13) --------------------------------------------------------------------
+
+
+class BoardLink(SQLModel, table=True):
+    """The opaque token that names one board in the Mini App's links (`startapp=<token>`):
+    random, unguessable, never the board's number."""
+
+    __tablename__ = "board_link"
+
+    board_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("board.id"), primary_key=True, autoincrement=False)
+    )
+    token: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
