@@ -77,15 +77,26 @@ def board_token(session: Session, data: BotData, board: Board) -> str | None:
     return links.token_for(session, board_id=board.id)
 
 
-def open_markup(turn: Turn, board: Board) -> InlineKeyboardMarkup | None:
-    """The "open board" button under a message of this update, or None when the app is off."""
+def board_button(turn: Turn, board: Board, label: str | None = None) -> InlineKeyboardButton | None:
+    """A button that opens `board` in the Mini App, for a message of this update; None when
+    the app is off."""
     token = board_token(turn.session, turn.data, board)
     if token is None:
         return None
     username = turn.update.get_bot().username
-    button = open_button(
-        turn.data.settings, turn.messages, username, token, private=turn.scope.is_private
+    return open_button(
+        turn.data.settings,
+        turn.messages,
+        username,
+        token,
+        private=turn.scope.is_private,
+        label=label,
     )
+
+
+def open_markup(turn: Turn, board: Board) -> InlineKeyboardMarkup | None:
+    """The "open board" button under a message of this update, or None when the app is off."""
+    button = board_button(turn, board)
     return InlineKeyboardMarkup([[button]]) if button is not None else None
 
 
