@@ -160,4 +160,6 @@ def test_web_app_buttons_only_in_private_chats(world: World, call) -> None:
     )
     assert edited.status_code == 400
     private = world.private(anna)
-    assert call("sendMessage", chat_id=private.id, text="x", reply_markup=web_app).status_code == 200
+    assert (
+        call("sendMessage", chat_id=private.id, text="x", reply_markup=web_app).status_code == 200
+    )

@@ -95,14 +95,14 @@ function counts(ctx, number) {
 export function renderPoint(view, ctx, number) {
   const { model, t } = ctx;
   // a refresh keeps what the person is typing: only the counts and entries are redrawn
-  if (view.dataset.point === String(number) && view.querySelector("#point")) {
+  if (view.dataset.shown === String(number) && view.querySelector("#point")) {
     view.querySelector(".counts").replaceWith(counts(ctx, number));
     clear(view.querySelector("#entries")).append(entriesOf(ctx, number));
     view.querySelector("form").hidden = !ctx.board.open;
     return;
   }
   clear(view);
-  view.dataset.point = String(number);
+  view.dataset.shown = String(number);
   const point = model.points.find((p) => p.number === number);
   const area = model.areas.find((a) => a.number === point.area);
   const kind = { value: "ist" };
