@@ -290,3 +290,41 @@ def test_texts_in_the_person_s_language_and_the_page_s_headers(scene: Scene) -> 
     assert "default-src 'none'" in policy
     assert call(port, "GET", "/app/../settings.py", None).status_code == 404
     assert call(port, "GET", "/app/nothing.js", None).status_code == 404
+
+
+def test_boards_in_the_private_chat_opens_each_board_in_the_app(scene: Scene) -> None:
+    world = scene.world
+    private = world.private(scene.anna)
+    world.send(private, scene.anna, "/boards")
+    wait_until(lambda: any(app_buttons(m) for m in world.bot_messages(private)), what="/boards")
+    [message] = [m for m in world.bot_messages(private) if app_buttons(m)]
+    [button] = app_buttons(message)
+    assert button["web_app"]["url"] == (
+        f"http://127.0.0.1:{scene.port}/app/?startapp={scene.token}"
+    )
+    assert "Citybike" in button["text"]
+    assert world.refusals() == []
+
+
+def test_without_the_settings_nothing_changes(
+    emulator: BotApiEmulator, sqlite_url: str, tmp_path: Path
+) -> None:
+    world = emulator.world
+    port = free_port()
+    bot = BotThread(emulator, sqlite_url, tmp_path, health_port=str(port))
+    anna = world.person(301, "Anna")
+    group = world.group("Strategie", owner=anna, supergroup=True)
+    team = Team(world, group)
+    bot.start()
+    try:
+        team.say(anna, "/newboard Citybike")
+        team.say(anna, "/area 1")
+        team.wait_card(1)
+        team.say(anna, "/status")
+        wait_until(lambda: world.pinned.get(group.id), what="the pinned status message")
+        assert not any(app_buttons(m) for m in world.bot_messages(group))
+        assert call(port, "GET", "/healthz", None).status_code == 200
+        assert call(port, "GET", "/app/", None).status_code == 404
+        assert call(port, "GET", "/api/boards/x", None).status_code == 404
+    finally:
+        bot.stop()
