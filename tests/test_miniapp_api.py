@@ -328,3 +328,36 @@ def test_without_the_settings_nothing_changes(
         assert call(port, "GET", "/api/boards/x", None).status_code == 404
     finally:
         bot.stop()
+
+
+def test_webhook_mode_serves_the_app_on_its_port(
+    emulator: BotApiEmulator, sqlite_url: str, tmp_path: Path
+) -> None:
+    world = emulator.world
+    port = free_port()
+    env = {
+        "webhook_url": f"http://127.0.0.1:{port}",
+        "webhook_listen": "127.0.0.1",
+        "webhook_port": str(port),
+        "webhook_secret": "geheim-123",
+        "miniapp_url": f"http://127.0.0.1:{port}/app/",
+        "miniapp_short_name": SHORT_NAME,
+    }
+    bot = BotThread(emulator, sqlite_url, tmp_path, **env)
+    anna = world.person(301, "Anna")
+    group = world.group("Haken", owner=anna, supergroup=True)
+    team = Team(world, group)
+    bot.start(ready_method="setWebhook")
+    try:
+        team.say(anna, "/newboard Webhook")
+        team.say(anna, "/area 1")
+        wait_until(lambda: world.pinned.get(group.id), what="the pinned status message")
+        [button] = app_buttons(status_message(world, group))
+        token = token_of(button)
+        assert call(port, "GET", "/app/", None).status_code == 200
+        board = call(port, "GET", f"/api/boards/{token}", init_data(anna, token))
+        assert board.status_code == 200
+        assert board.json()["title"] == "Webhook"
+    finally:
+        bot.stop()
+    assert bot.tracebacks_while_running() == []
