@@ -23,10 +23,3 @@ if [ ! -f "$STAMP" ]; then
   rm -f "$VENV"/.installed-*
   touch "$STAMP"
 fi
-# The Mini App's browser tests drive Debian's Chromium (Playwright never downloads a browser here):
-# installed quietly, and only when it is missing and this user may install packages.
-if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  { apt-get -o DPkg::Lock::Timeout=300 update -qq &&
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends chromium; } >/dev/null 2>&1 ||
-    echo "Could not install chromium: the Mini App's browser tests will fail." >&2
-fi
