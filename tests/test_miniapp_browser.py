@@ -139,7 +139,7 @@ def test_the_board_in_the_browser_add_an_entry_and_find_it_in_the_chat(
     page.click('[data-kind="ist"]')
     assert page.get_attribute('[data-kind="ist"]', "aria-pressed") == "true"
     page.click("form.add button[type=submit]")
-    page.wait_for_selector("#entries .entry.ist >> text=Wir verkaufen Räder von der Stange")
+    page.wait_for_selector("#entries .entry-ist >> text=Wir verkaufen Räder von der Stange")
     assert "Ben" in page.locator("#entries .entry .meta").first.inner_text()
     assert page.input_value("textarea[name=entry]") == ""
 
@@ -232,6 +232,7 @@ def test_forged_stale_and_foreign_launches_are_refused(scene: Scene, browser: Br
         page, errors = _page(browser)
         page.goto(launch_url(scene.port, data))
         page.wait_for_selector("#refused")
+        assert "Dieses Board ist hier nicht verfügbar" in page.inner_text("#refused"), what
         assert page.locator("[data-point]").count() == 0, what
         assert "Citybike" not in page.content(), what
         assert errors == [], what
@@ -260,8 +261,13 @@ def test_screenshots_light_and_dark_at_360_pixels(
         )
         assert widest <= 360
         assert errors == []
+        page.click('[data-point="1"]')
+        page.wait_for_selector("#entries .entry")
+        point = tmp_path / f"miniapp-point-{theme}.png"
+        page.screenshot(path=str(point), full_page=True)
         out = Path(os.environ.get("MINIAPP_SCREENSHOTS", ""))
-        if out.name:
+        if out.name:  # to look at them: MINIAPP_SCREENSHOTS=<folder> pytest …
             out.mkdir(parents=True, exist_ok=True)
             shutil.copy(target, out / target.name)
+            shutil.copy(point, out / point.name)
         page.context.close()

@@ -9,6 +9,7 @@ another group get the same 404; nothing in an answer says whether a board exists
 
 from __future__ import annotations
 
+import json
 import logging
 import mimetypes
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from bot.miniapp.initdata import InitDataError, WebAppUser, verify
 from bot.render import miniapp as render
 from bot.store import links
 from bot.store.tables import Board
+from bot.texts import Texts
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +63,17 @@ class _State:
     writes: WriteLimit
 
 
-def _load_files() -> dict[str, tuple[bytes, str]]:
-    """The page's files, read once: the names are fixed, nothing else is served."""
-    files: dict[str, tuple[bytes, str]] = {}
+def _load_files(texts: Texts) -> dict[str, tuple[bytes, str]]:
+    """The page's files, read once: the names are fixed, nothing else is served. Beside them,
+    per language, the few sentences the page needs before a launch is checked
+    (`texts-de.json` …), from the prompts like every other sentence."""
+    files: dict[str, tuple[bytes, str]] = {
+        f"texts-{language}.json": (
+            json.dumps(render.open_texts(messages), ensure_ascii=False).encode(),
+            "application/json; charset=utf-8",
+        )
+        for language, messages in texts.languages.items()
+    }
     for path in sorted(WEB_DIR.iterdir()):
         if path.suffix in (".html", ".js", ".css") and path.is_file():
             kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
@@ -77,7 +87,8 @@ def mount(application: BotApplication) -> Callable[[web.Application], None]:
     """Routes for an aiohttp application: call the result with the server's application."""
 
     def add(server: web.Application) -> None:
-        server[STATE_KEY] = _State(application, _load_files(), MemberCache(), WriteLimit())
+        files = _load_files(application.bot_data.texts)
+        server[STATE_KEY] = _State(application, files, MemberCache(), WriteLimit())
         server.router.add_get("/app", _to_app)
         server.router.add_get("/app/", _file)
         server.router.add_get("/app/{name}", _file)

@@ -50,6 +50,7 @@ PAGE_KEYS = (
     "app_refused",
     "app_too_many",
     "app_offline",
+    "app_unavailable",
     "app_review_blocking",
     "app_review_warnings",
     "app_review_steps",
@@ -74,6 +75,15 @@ PAGE_KEYS = (
     "plan_status_doing",
     "plan_status_done",
 )
+
+
+# what the page may say before anyone is known: nothing about any board
+OPEN_KEYS = ("app_title", "app_unavailable", "app_offline")
+
+
+def open_texts(messages: Messages) -> dict[str, str]:
+    """The sentences the page shows when a launch is refused or the bot cannot be reached."""
+    return {key: messages.plain(key) for key in OPEN_KEYS}
 
 
 def page_texts(messages: Messages) -> dict[str, str]:

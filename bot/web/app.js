@@ -204,13 +204,27 @@ async function follow() {
   }
 }
 
-function failed(status) {
+// Refused or unreachable: say so in the person's language (as Telegram says it; the sentences
+// are public, and nothing in them is about a board).
+async function failed(status, initData) {
+  let language = "de";
+  try {
+    const user = JSON.parse(new URLSearchParams(initData).get("user") || "{}");
+    if (String(user.language_code || "").startsWith("en")) language = "en";
+  } catch {
+    // no readable user: the reference language
+  }
+  let texts = {};
+  try {
+    const response = await fetch(`texts-${language}.json`, { cache: "no-store" });
+    if (response.ok) texts = await response.json();
+  } catch {
+    // the bot cannot be reached at all
+  }
+  const key = status === 401 || status === 403 || status === 404 ? "app_unavailable" : "app_offline";
   const view = clear(document.getElementById("view"));
-  const message =
-    status === 401 || status === 403 || status === 404
-      ? "Dieses Board ist hier nicht verfügbar. · This board is not available here."
-      : "Keine Verbindung zum Bot. · No connection to the bot.";
-  view.append(el("p", { class: "notice", id: "refused" }, message));
+  view.append(el("p", { class: "notice", id: "refused" }, texts[key] || key));
+  document.body.dataset.ready = "refused";
 }
 
 let hooked = false;
@@ -238,7 +252,7 @@ async function start() {
   // Telegram's script loads asynchronously (or not at all): hook it once it is there
   window.addEventListener("load", hookTelegram, { once: true });
   if (!initData || !token) {
-    failed(401);
+    await failed(401, initData);
     return;
   }
   state.client = api(token, initData);
@@ -248,7 +262,7 @@ async function start() {
     document.documentElement.lang = state.model.language;
     state.board = await state.client.board();
   } catch (error) {
-    failed(error instanceof ApiError ? error.status : 0);
+    await failed(error instanceof ApiError ? error.status : 0, initData);
     return;
   }
   document.getElementById("tabs").addEventListener("click", async (event) => {

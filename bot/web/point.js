@@ -40,7 +40,7 @@ function entryItem(entry, ctx, number) {
   const { t, language, write, client, board } = ctx;
   const item = el(
     "li",
-    { class: `entry ${entry.kind}`, "data-entry": entry.id, "data-mine": entry.mine ? "yes" : "no" },
+    { class: `entry entry-${entry.kind}`, "data-entry": entry.id, "data-mine": entry.mine ? "yes" : "no" },
     el("span", { class: `badge ${entry.kind}` }, t(`kind_${entry.kind}`)),
     el("p", { class: "text" }, entry.text),
     el(
