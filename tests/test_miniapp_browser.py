@@ -265,9 +265,20 @@ def test_screenshots_light_and_dark_at_360_pixels(
         page.wait_for_selector("#entries .entry")
         point = tmp_path / f"miniapp-point-{theme}.png"
         page.screenshot(path=str(point), full_page=True)
+        page.click('[data-tab="review"]')
+        page.wait_for_selector("#review")
+        assert "2. Kundenkommunikation" in page.inner_text("#review")  # still without Ist
+        review = tmp_path / f"miniapp-review-{theme}.png"
+        page.screenshot(path=str(review), full_page=True)
+        page.click('[data-tab="plan"]')
+        page.wait_for_selector("#plan [data-measure]")
+        assert "Konfigurator" in page.inner_text("#plan")
+        assert page.locator('#plan select[name="status"]').count() == 1  # Anna moderates
+        plan = tmp_path / f"miniapp-plan-{theme}.png"
+        page.screenshot(path=str(plan), full_page=True)
         out = Path(os.environ.get("MINIAPP_SCREENSHOTS", ""))
         if out.name:  # to look at them: MINIAPP_SCREENSHOTS=<folder> pytest …
             out.mkdir(parents=True, exist_ok=True)
-            shutil.copy(target, out / target.name)
-            shutil.copy(point, out / point.name)
+            for shot in (target, point, review, plan):
+                shutil.copy(shot, out / shot.name)
         page.context.close()

@@ -6,8 +6,8 @@ const STATUSES = ["open", "doing", "done"];
 
 function facts(measure, t) {
   return [
-    `👤 ${measure.owner || t("app_plan_nobody")}`,
-    `📅 ${measure.due || t("app_plan_no_due")}`,
+    `${t("app_plan_owner")}: ${measure.owner || t("app_plan_nobody")}`,
+    `${t("app_plan_due")}: ${measure.due || t("app_plan_no_due")}`,
     t(`plan_status_${measure.status}`),
     measure.step ? t("app_plan_step", { step: measure.step }) : null,
   ].filter(Boolean).join(" · ");
