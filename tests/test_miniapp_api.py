@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from tests.emulator import BotApiEmulator, World
 from tests.emulator.world import BOT_USERNAME, Chat, Person
@@ -361,3 +362,20 @@ def test_webhook_mode_serves_the_app_on_its_port(
     finally:
         bot.stop()
     assert bot.tracebacks_while_running() == []
+
+
+def test_a_deleted_board_takes_its_link_along(scene: Scene) -> None:
+    port, world = scene.port, scene.world
+    anna = init_data(scene.anna, scene.token)
+    assert call(port, "GET", scene.path(), anna).status_code == 200
+    scene.team.say(scene.anna, "/deleteboard")
+    ask = world.bot_messages(scene.group)[-1]
+    world.press_label(scene.group, scene.anna, ask, "Löschen")
+    wait_until(lambda: "gelöscht" in (ask.text or ""), what="the board deleted")
+    gone = call(port, "GET", scene.path(), anna)
+    assert gone.status_code == 404
+    assert gone.json() == {"error": "not found"}
+    engine = create_engine(scene.bot.database_url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM board_link")).scalar_one() == 0
+    engine.dispose()
