@@ -4,6 +4,7 @@ would be offline: the page reads its launch parameters from the URL fragment."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -282,3 +283,42 @@ def test_screenshots_light_and_dark_at_360_pixels(
             for shot in (target, point, review, plan):
                 shutil.copy(shot, out / shot.name)
         page.context.close()
+
+
+def test_with_telegram_s_script_back_button_and_haptics(scene: Scene, browser: Browser) -> None:
+    """Inside Telegram the launch comes from `Telegram.WebApp` (no fragment): the page uses its
+    init data and theme, Telegram's BackButton and haptic feedback."""
+    page, errors = _page(browser)
+    web_app = {
+        "initData": init_data(scene.ben, scene.token),
+        "themeParams": DARK,
+        "colorScheme": "dark",
+    }
+    page.add_init_script(
+        "window.__calls = [];"
+        f"window.Telegram = {{ WebApp: Object.assign({json.dumps(web_app)}, {{"
+        "  ready() { __calls.push('ready'); }, expand() {}, onEvent() {},"
+        "  BackButton: { show() { __calls.push('back.show'); },"
+        "                hide() { __calls.push('back.hide'); },"
+        "                onClick(f) { window.__back = f; } },"
+        "  HapticFeedback: { selectionChanged() { __calls.push('tap'); },"
+        "                    notificationOccurred(k) { __calls.push('notify:' + k); } } }) };"
+    )
+    page.goto(f"http://127.0.0.1:{scene.port}/app/")
+    page.wait_for_selector("body[data-ready=yes]")
+    assert page.evaluate("document.documentElement.dataset.scheme") == "dark"
+    assert page.locator("#board [data-point]").count() == 20
+    page.click('[data-point="9"]')
+    page.wait_for_selector("#point")
+    page.fill("textarea[name=entry]", "CNC-Fräse seit 2019")
+    page.click("form.add button[type=submit]")
+    page.wait_for_selector("#entries >> text=CNC-Fräse seit 2019")
+    page.evaluate("window.__back()")  # Telegram's BackButton pressed
+    page.wait_for_selector("#board")
+    calls = page.evaluate("window.__calls")
+    assert calls[0] == "ready"
+    assert "tap" in calls
+    assert "back.show" in calls
+    assert "notify:success" in calls
+    assert calls[-1] == "back.hide"
+    assert errors == []
