@@ -13,20 +13,21 @@ function when(iso, language) {
   });
 }
 
-function kindChoice(t, selected, onPick) {
+// Ist/Soll as two buttons; `data-kind` on the form's (the page's contract), `data-edit-kind`
+// on an entry's edit, so the two never match the same selector.
+function kindChoice(t, selected, attribute = "data-kind") {
   const buttons = ["ist", "soll"].map((kind) =>
     el(
       "button",
       {
         type: "button",
         class: "kind",
-        "data-kind": kind,
+        [attribute]: kind,
         "aria-pressed": String(kind === selected.value),
         on: {
           click: () => {
             selected.value = kind;
-            for (const b of buttons) b.setAttribute("aria-pressed", String(b === buttons[kind === "ist" ? 0 : 1]));
-            if (onPick) onPick(kind);
+            for (const b of buttons) b.setAttribute("aria-pressed", String(b.getAttribute(attribute) === kind));
           },
         },
       },
@@ -59,7 +60,7 @@ function entryItem(entry, ctx, number) {
       area.value = entry.text;
       const save = el("button", { type: "button", class: "primary small", "data-action": "save" }, t("app_save"));
       const cancel = el("button", { type: "button", class: "small" }, t("app_cancel"));
-      const form = el("div", { class: "edit" }, area, kindChoice(t, kind), el("div", { class: "row" }, save, cancel));
+      const form = el("div", { class: "edit" }, area, kindChoice(t, kind, "data-edit-kind"), el("div", { class: "row" }, save, cancel));
       cancel.addEventListener("click", () => form.replaceWith(actions));
       save.addEventListener("click", () => write(() => client.editEntry(entry.id, kind.value, area.value)));
       actions.replaceWith(form);
