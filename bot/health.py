@@ -76,19 +76,33 @@ def add_routes(
         app.router.add_get("/metrics", _metrics)
 
 
-def health_app(*, engine: Engine, is_serving: Callable[[], bool]) -> web.Application:
-    """An application answering only /healthz and /metrics."""
+def health_app(
+    *,
+    engine: Engine,
+    is_serving: Callable[[], bool],
+    extra: Callable[[web.Application], None] | None = None,
+) -> web.Application:
+    """An application answering /healthz and /metrics (and what `extra` mounts: the Mini App)."""
     app = web.Application()
     add_routes(app, engine=engine, is_serving=is_serving)
+    if extra is not None:
+        extra(app)
     return app
 
 
 async def start_health_server(
-    *, engine: Engine, is_serving: Callable[[], bool], host: str, port: int
+    *,
+    engine: Engine,
+    is_serving: Callable[[], bool],
+    host: str,
+    port: int,
+    extra: Callable[[web.Application], None] | None = None,
 ) -> web.AppRunner:
-    """Serve /healthz and /metrics on host:port in the running loop; `await runner.cleanup()`
-    stops it."""
-    runner = web.AppRunner(health_app(engine=engine, is_serving=is_serving), access_log=None)
+    """Serve /healthz and /metrics (and what `extra` mounts) on host:port in the running loop;
+    `await runner.cleanup()` stops it."""
+    runner = web.AppRunner(
+        health_app(engine=engine, is_serving=is_serving, extra=extra), access_log=None
+    )
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

@@ -69,6 +69,13 @@ class Settings(DatabaseSettings):
     # only: /metrics is never beside a public webhook)
     health_port: int | None = Field(default=None, ge=1, le=65535)
     health_listen: str = "127.0.0.1"
+    # the bot's own HTTP server in polling mode (/healthz, /metrics, the Mini App); HEALTH_PORT
+    # and HEALTH_LISTEN are the older names of the same settings
+    http_port: int | None = Field(default=None, ge=1, le=65535)
+    http_listen: str | None = None
+    # the Mini App (SPEC §13): the public HTTPS address of `/app/` and its short name at BotFather
+    miniapp_url: str | None = None
+    miniapp_short_name: str | None = None
     log_format: str = "text"
     reminder_sweep_seconds: float = Field(default=30.0, gt=0, le=60)
     # Telegram's flood limits; raise them only for a self-hosted Bot API server or tests
@@ -116,6 +123,37 @@ class Settings(DatabaseSettings):
             raise ValueError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
         return value.strip().lower()
 
+    @field_validator("miniapp_url")
+    @classmethod
+    def _miniapp_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", value.strip()):
+            raise ValueError("MINIAPP_URL must be an https URL without query or fragment")
+        return value.strip()
+
+    @field_validator("miniapp_short_name")
+    @classmethod
+    def _miniapp_short_name(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_]{3,30}", value.strip()):
+            raise ValueError(
+                "MINIAPP_SHORT_NAME must be the short name given to BotFather's /newapp "
+                "(3 to 30 letters, digits or _)"
+            )
+        return value.strip()
+
+    @field_validator("http_listen", mode="before")
+    @classmethod
+    def _http_listen(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("http_port", mode="before")
+    @classmethod
+    def _http_port(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("health_port", mode="before")
     @classmethod
     def _health_port(cls, value: object) -> object:
@@ -145,6 +183,29 @@ class Settings(DatabaseSettings):
                 "reach the port can send forged updates); generate one with `openssl rand -hex 32`"
             )
         return self
+
+    @model_validator(mode="after")
+    def _miniapp_complete(self) -> Settings:
+        if (self.miniapp_url is None) != (self.miniapp_short_name is None):
+            raise ValueError(
+                "MINIAPP_URL and MINIAPP_SHORT_NAME go together: set both to offer the Mini App, "
+                "or neither"
+            )
+        return self
+
+    @property
+    def miniapp_enabled(self) -> bool:
+        return self.miniapp_url is not None and self.miniapp_short_name is not None
+
+    @property
+    def server_port(self) -> int | None:
+        """The polling mode's HTTP server port: HTTP_PORT, else its older name HEALTH_PORT."""
+        return self.http_port if self.http_port is not None else self.health_port
+
+    @property
+    def server_listen(self) -> str:
+        """The polling mode's HTTP server address: HTTP_LISTEN, else HEALTH_LISTEN."""
+        return self.http_listen if self.http_listen is not None else self.health_listen
 
     def secrets(self) -> list[str]:
         """Values that must never be printed (for the log redaction)."""
@@ -178,6 +239,10 @@ _NAMES = {
     "webhook_listen": "WEBHOOK_LISTEN",
     "health_port": "HEALTH_PORT",
     "health_listen": "HEALTH_LISTEN",
+    "http_port": "HTTP_PORT",
+    "http_listen": "HTTP_LISTEN",
+    "miniapp_url": "MINIAPP_URL",
+    "miniapp_short_name": "MINIAPP_SHORT_NAME",
     "log_format": "LOG_FORMAT",
     "reminder_sweep_seconds": "REMINDER_SWEEP_SECONDS",
     "retention_days": "RETENTION_DAYS",

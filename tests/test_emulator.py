@@ -138,3 +138,28 @@ def test_privacy_mode_delivery(world: World) -> None:
         "/status",
         "/status@SechsClusterTestBot",
     ]
+
+
+def test_web_app_buttons_only_in_private_chats(world: World, call) -> None:
+    """TELEGRAM.md: `web_app` buttons work only in private chats; groups need a `url` button."""
+    anna = world.person(1, "Anna")
+    group = world.group("G", owner=anna)
+    web_app = {"inline_keyboard": [[{"text": "App", "web_app": {"url": "https://x.example/app/"}}]]}
+    link = {"inline_keyboard": [[{"text": "App", "url": "https://t.me/SomeBot/board?startapp=a"}]]}
+    refused = call("sendMessage", chat_id=group.id, text="x", reply_markup=web_app)
+    assert refused.status_code == 400
+    assert "BUTTON_TYPE_INVALID" in _description(refused)
+    assert call("sendMessage", chat_id=group.id, text="x", reply_markup=link).status_code == 200
+    sent = call("sendMessage", chat_id=group.id, text="y").json()["result"]
+    edited = call(
+        "editMessageText",
+        chat_id=group.id,
+        message_id=sent["message_id"],
+        text="z",
+        reply_markup=web_app,
+    )
+    assert edited.status_code == 400
+    private = world.private(anna)
+    assert (
+        call("sendMessage", chat_id=private.id, text="x", reply_markup=web_app).status_code == 200
+    )

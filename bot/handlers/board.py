@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot import clock
 from bot.handlers import pickers
 from bot.handlers.cards import queue_card
+from bot.handlers.miniapp import open_markup
 from bot.handlers.outputs import claim_output, queue_board
 from bot.handlers.pickers import area_picker, point_picker
 from bot.handlers.status import status_text
@@ -124,11 +125,13 @@ def lang(turn: Turn) -> None:
 
 @handles(board=Need.LATEST)
 def status(turn: Turn) -> None:
-    turn.out.answer(status_text(turn.session, turn.open_board, turn.messages, turn.model))
+    board = turn.open_board
+    text = status_text(turn.session, board, turn.messages, turn.model)
+    turn.out.answer(text, markup=open_markup(turn, board))
 
 
 @handles(board=Need.LATEST)
 def board_command(turn: Turn) -> None:
     view = queries.board_view(turn.session, turn.open_board)
     if claim_output(turn, "board", view.fingerprint()):
-        queue_board(turn.out, view)
+        queue_board(turn.out, view, markup=open_markup(turn, turn.open_board))

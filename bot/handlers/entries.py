@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlmodel import Session
 from telegram import Message
 
 from bot import clock, metrics
 from bot.context import Context
+from bot.handlers.outbox import Outbox
 from bot.handlers.outputs import queue_completion
 from bot.handlers.reading import command_word, message_text
 from bot.handlers.turn import Need, Refusal, Turn, handles
@@ -21,7 +23,7 @@ from bot.model.entry_text import (
     parse_entry,
 )
 from bot.store import queries
-from bot.store.tables import Entry
+from bot.store.tables import Board, Entry
 
 UNDO_PREVIEW = 80
 ENTRY_LIMIT = 4000  # characters; longer texts belong in several entries (SPEC §8)
@@ -51,11 +53,17 @@ def _checked(
 ) -> Draft:
     """A draft for an open board, within the length limit; else a refusal."""
     turn.speak(board.language)
+    check_entry(board, text)
+    return Draft(board, point, kind, text, point_had_ist, looked)
+
+
+def check_entry(board: BoardHead, text: str) -> None:
+    """The rules every new or changed entry meets, from the chat or the Mini App: an open
+    board, within the length limit; else a refusal."""
     if board.status != BoardStatus.OPEN:
         raise Refusal("entry_board_closed", title=board.title)
     if len(text) > ENTRY_LIMIT:
         raise Refusal("entry_too_long", length=len(text), limit=ENTRY_LIMIT)
-    return Draft(board, point, kind, text, point_had_ist, looked)
 
 
 @dataclass(frozen=True)
@@ -146,30 +154,79 @@ def draft_from_command(turn: Turn, kind: Kind) -> Draft:
     return _checked(turn, board, point, kind, parsed.text)
 
 
-def _save(turn: Turn, draft: Draft) -> None:
-    person = turn.person
-    assert person is not None
-    board = draft.board
+def store_entry(
+    session: Session,
+    *,
+    draft: Draft,
+    author_id: int,
+    author_name: str,
+    chat_id: int,
+    message_id: int,
+    point_count: int,
+) -> queries.Saved:
+    """Record a checked draft and mark the board changed (its status message and cards are
+    edited by the progress sweep): the one way an entry is stored, from the chat or the app."""
     saved = queries.add_entry(
-        turn.session,
-        board=board,
+        session,
+        board=draft.board,
         point=draft.point,
         kind=draft.kind,
         text=draft.text,
+        author_id=author_id,
+        author_name=author_name,
+        chat_id=chat_id,
+        message_id=message_id,
+        point_count=point_count,
+        point_had_ist=draft.point_had_ist,
+        looked=draft.looked,
+    )
+    if not saved.duplicate:
+        mark_changed(session, draft.board.id, draft.looked)
+    return saved
+
+
+def change_entry(
+    session: Session,
+    *,
+    board: Board,
+    entry: Entry,
+    point: int,
+    kind: Kind,
+    text: str,
+    point_count: int,
+) -> bool:
+    """Replace an entry's point, side and text; True when the board just became complete."""
+    completed = queries.edit_entry(
+        session,
+        board=board,
+        entry=entry,
+        point=point,
+        kind=kind,
+        text=text,
+        point_count=point_count,
+    )
+    assert board.id is not None
+    mark_changed(session, board.id)
+    return completed
+
+
+def _save(turn: Turn, draft: Draft) -> None:
+    person = turn.person
+    assert person is not None
+    saved = store_entry(
+        turn.session,
+        draft=draft,
         author_id=person.id,
         author_name=person.name,
         chat_id=turn.message.chat.id,
         message_id=turn.message.message_id,
         point_count=len(turn.model.points),
-        point_had_ist=draft.point_had_ist,
-        looked=draft.looked,
     )
     if not saved.duplicate:
-        _changed(turn, board.id, draft.looked)
         turn.out.then(_count_entry)
     turn.out.react()
     if saved.completed_now:
-        _announce_completion(turn, board.id)
+        announce_completion(turn.session, turn.out, draft.board.id)
 
 
 async def _count_entry(context: Context) -> None:
@@ -177,15 +234,16 @@ async def _count_entry(context: Context) -> None:
     metrics.entry_saved()
 
 
-def _changed(turn: Turn, board_id: int, looked: queries.Looked | None = None) -> None:
+def mark_changed(session: Session, board_id: int, looked: queries.Looked | None = None) -> None:
     """The board's status message and cards are due for an edit (bot/handlers/progress.py)."""
-    queries.mark_progress(turn.session, board_id=board_id, now=clock.now(), looked=looked)
+    queries.mark_progress(session, board_id=board_id, now=clock.now(), looked=looked)
 
 
-def _announce_completion(turn: Turn, board_id: int) -> None:
-    board = queries.board_by_id(turn.session, board_id)
+def announce_completion(session: Session, out: Outbox, board_id: int) -> None:
+    """The last empty point just got its first Ist entry: say so in the group, once."""
+    board = queries.board_by_id(session, board_id)
     assert board is not None
-    queue_completion(turn.out, queries.board_view(turn.session, board))
+    queue_completion(out, queries.board_view(session, board))
 
 
 def _replies_to_bot(turn: Turn) -> bool:
@@ -252,7 +310,7 @@ def edited(turn: Turn) -> None:
         return
     board = queries.board_by_id(turn.session, draft.board.id)
     assert board is not None
-    completed = queries.edit_entry(
+    completed = change_entry(
         turn.session,
         board=board,
         entry=entry,
@@ -261,7 +319,6 @@ def edited(turn: Turn) -> None:
         text=draft.text,
         point_count=len(turn.model.points),
     )
-    _changed(turn, draft.board.id)
     turn.out.react()
     if completed:
         queue_completion(turn.out, queries.board_view(turn.session, board))
@@ -282,7 +339,7 @@ def undo(turn: Turn) -> None:
     if removed is None:
         raise Refusal("undo_nothing")
     assert board.id is not None
-    _changed(turn, board.id)
+    mark_changed(turn.session, board.id)
     text = removed.text
     preview = text if len(text) <= UNDO_PREVIEW else text[:UNDO_PREVIEW] + "…"
     turn.answer(

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
+from telegram import InlineKeyboardMarkup
 
 from bot import clock
 from bot.context import BotData, Context
 from bot.handlers.outbox import Outbox
 from bot.handlers.plan import plan_rows
-from bot.handlers.send import send_document, send_many, send_photo
+from bot.handlers.send import send_document, send_html, send_many, send_photo
 from bot.handlers.turn import Turn
 from bot.model.board import BoardView
 from bot.model.plan_rows import PlanRow
@@ -33,14 +34,22 @@ from bot.store.tables import Board
 log = logging.getLogger(__name__)
 
 
-def queue_board(out: Outbox, view: BoardView, *, image: bool = True) -> None:
-    """The board as text messages, then as an image."""
+def queue_board(
+    out: Outbox,
+    view: BoardView,
+    *,
+    image: bool = True,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """The board as text messages (`markup` under the last one), then as an image."""
     chat, thread = out.chat_id, out.thread_id
 
     async def step(context: Context) -> None:
         model = context.bot_data.model(view.language)
         messages = context.bot_data.messages(view.language)
-        await send_many(context, chat, thread, list(html.board_text(model, messages, view)))
+        texts: list[str] = list(html.board_text(model, messages, view))
+        await send_many(context, chat, thread, texts[:-1])
+        await send_html(context, chat, thread, texts[-1], markup=markup)
         if not image:
             return
         try:

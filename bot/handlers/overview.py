@@ -29,6 +29,7 @@ from telegram.error import TelegramError
 
 from bot.context import BotData, Context
 from bot.handlers.buttons import Press, button, on_press
+from bot.handlers.miniapp import board_button
 from bot.handlers.outbox import Outbox
 from bot.handlers.outputs import queue_board, queue_export
 from bot.handlers.privacy import delete_question
@@ -193,6 +194,11 @@ def _buttons(turn: Turn, chunk: Iterable[Board]) -> InlineKeyboardMarkup:
                 ),
             ]
         )
+        # the Mini App (SPEC §13), when it is set up: one button per board
+        label = turn.messages.plain_format("miniapp_boards_button", title=title)
+        opener = board_button(turn, board, label)
+        if opener is not None:
+            rows.append([opener])
     return InlineKeyboardMarkup(rows)
 
 

@@ -18,6 +18,7 @@ from telegram.error import TelegramError
 
 from bot.context import BotData, Context
 from bot.handlers.cards import card_markup
+from bot.handlers.miniapp import board_token, open_button
 from bot.handlers.outbox import Outbox
 from bot.handlers.send import edit_html, send_html
 from bot.handlers.sweep import sweeper
@@ -40,9 +41,12 @@ def queue_progress_message(session: Session, out: Outbox, data: BotData, board: 
     view = queries.board_view(session, board)
     text = progress_message(data.model(board.language), data.messages(board.language), view)
     board_id, chat, thread = board.id, out.chat_id, out.thread_id
+    token = board_token(session, data, board)
+    board_language = board.language
 
     async def step(context: Context) -> None:
-        sent = await send_html(context, chat, thread, text)
+        markup = _open_markup(data, board_language, token, context.bot.username)
+        sent = await send_html(context, chat, thread, text, markup=markup)
         with context.bot_data.session() as follow_up:
             queries.set_progress_message(
                 follow_up, board_id=board_id, message_id=sent.message_id, shown=digest(text)
@@ -58,6 +62,16 @@ def queue_progress_message(session: Session, out: Outbox, data: BotData, board: 
     out.then(step)
 
 
+def _open_markup(
+    data: BotData, language: str, token: str | None, bot_username: str
+) -> InlineKeyboardMarkup | None:
+    """The status message's "open board" button (a `url` button: it is a group's message)."""
+    if token is None:
+        return None
+    button = open_button(data.settings, data.messages(language), bot_username, token, private=False)
+    return InlineKeyboardMarkup([[button]]) if button is not None else None
+
+
 @dataclass(frozen=True)
 class _Edit:
     chat_id: int
@@ -69,7 +83,7 @@ class _Edit:
 
 
 def _edits_of(
-    session: Session, data: BotData, board: Board, shown_message: int | None
+    session: Session, data: BotData, board: Board, shown_message: int | None, bot_username: str
 ) -> list[_Edit]:
     """What differs between the board now and what its status message and cards show."""
     assert board.id is not None
@@ -82,7 +96,9 @@ def _edits_of(
         text = progress_message(model, messages, view)
         if digest(text) != row.shown:
             queries.set_progress_shown(session, row=row, shown=digest(text))
-            edits.append(_Edit(board.chat_id, shown_message, text, None, board.id, status=True))
+            token = board_token(session, data, board)
+            markup = _open_markup(data, board.language, token, bot_username)
+            edits.append(_Edit(board.chat_id, shown_message, text, markup, board.id, status=True))
     counts = queries.entry_counts(session, board_id=board.id)
     is_open = board.status == BoardStatus.OPEN
     for card, face in queries.card_faces(session, board_id=board.id):
@@ -111,7 +127,7 @@ async def sweep_progress(context: Context, now: datetime) -> int:
             board = queries.board_by_id(session, row.board_id)
             if board is None:
                 continue
-            edits.extend(_edits_of(session, data, board, message_id))
+            edits.extend(_edits_of(session, data, board, message_id, context.bot.username))
         session.commit()
     for edit in edits:
         edited = await edit_html(context, edit.chat_id, edit.message_id, edit.text, edit.markup)

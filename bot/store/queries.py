@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, text, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql as _postgresql
 from sqlalchemy.dialects import sqlite as _sqlite
 from sqlalchemy.exc import IntegrityError
@@ -216,14 +217,30 @@ def reopen_board(session: Session, *, board: Board) -> None:
     session.add(board)
 
 
+_VIEW_COLUMNS = Entry.__table__.c  # type: ignore[attr-defined]
+_LIVE_ENTRIES = (
+    sa_select(
+        _VIEW_COLUMNS.id,
+        _VIEW_COLUMNS.point,
+        _VIEW_COLUMNS.kind,
+        _VIEW_COLUMNS.text,
+        _VIEW_COLUMNS.author_id,
+        _VIEW_COLUMNS.author_name,
+        _VIEW_COLUMNS.created_at,
+        _VIEW_COLUMNS.edited_at,
+    )
+    .where(_VIEW_COLUMNS.board_id == bindparam("view_board"), _VIEW_COLUMNS.removed_at.is_(None))
+    .order_by(_VIEW_COLUMNS.created_at, _VIEW_COLUMNS.id)
+)
+
+
 def board_view(session: Session, board: Board) -> BoardView:
-    """The board with its live entries, for rules and renderers."""
-    entries = session.exec(
-        select(Entry)
-        .where(Entry.board_id == board.id, col(Entry.removed_at).is_(None))
-        .order_by(col(Entry.created_at), col(Entry.id))
-    ).all()
+    """The board with its live entries, for rules and renderers (read as rows, not as ORM
+    objects: a third of the time for a board of 500 entries, read by /board and the Mini App)."""
     assert board.id is not None
+    session.flush()  # what the unit of work changed so far is part of the view
+    rows = session.connection().execute(_LIVE_ENTRIES, {"view_board": board.id}).all()
+    kinds = {kind.value: kind for kind in Kind}
     return BoardView(
         id=board.id,
         title=board.title,
@@ -232,16 +249,16 @@ def board_view(session: Session, board: Board) -> BoardView:
         created_at=board.created_at,
         entries=tuple(
             EntryView(
-                id=e.id or 0,
-                point=e.point,
-                kind=Kind(e.kind),
-                text=e.text,
-                author_id=e.author_id,
-                author_name=e.author_name,
-                created_at=e.created_at,
-                edited_at=e.edited_at,
+                id=row[0] or 0,
+                point=row[1],
+                kind=kinds[row[2]],
+                text=row[3],
+                author_id=row[4],
+                author_name=row[5],
+                created_at=row[6],
+                edited_at=row[7],
             )
-            for e in entries
+            for row in rows
         ),
     )
 
@@ -563,12 +580,19 @@ def undo_last(
     if entry is None:
         return None
     undone = Undone(entry.point, entry.kind, entry.text, entry.message_id)
+    remove_entry(session, board=board, entry=entry, point_count=point_count)
+    return undone
+
+
+def remove_entry(session: Session, *, board: Board, entry: Entry, point_count: int = 20) -> None:
+    """Take one entry back, as `/undo` and the Mini App do: its text and author are deleted; an
+    empty row stays only so that the plan's numbers and the message's link hold."""
     entry.removed_at = utcnow()
     entry.text = ""
     entry.author_name = ""
     entry.author_id = 0
+    session.add(entry)
     _update_completion(session, board, point_count)
-    return undone
 
 
 # ---- reminders ---------------------------------------------------------------------------------

@@ -356,3 +356,19 @@ class Confirmation(SQLModel, table=True):
     fingerprint: str = Field(sa_column=Column(String(64), nullable=False))
     asked_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
     settled: bool = Field(default=False)
+
+
+# ---- the Mini App (SPEC §13) --------------------------------------------------------------------
+
+
+class BoardLink(SQLModel, table=True):
+    """The opaque token that names one board in the Mini App's links (`startapp=<token>`):
+    random, unguessable, never the board's number."""
+
+    __tablename__ = "board_link"
+
+    board_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("board.id"), primary_key=True, autoincrement=False)
+    )
+    token: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))

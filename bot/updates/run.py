@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -124,15 +124,18 @@ async def _polling(
 ) -> None:
     poller = Poller(pipeline, allowed_updates=allowed_updates)
     runner: web.AppRunner | None = None
-    if settings.health_port is not None:
+    if settings.server_port is not None:
         runner = await health.start_health_server(
             engine=pipeline.engine,
             is_serving=lambda: (
                 pipeline.application.running and not stop.is_set() and poller.fetching()
             ),
-            host=settings.health_listen,
-            port=settings.health_port,
+            host=settings.server_listen,
+            port=settings.server_port,
+            extra=_miniapp(pipeline, settings),
         )
+    elif settings.miniapp_enabled:
+        log.warning("the Mini App is set up, but no HTTP_PORT is set to serve it")
     log.info("starting long polling")
     try:
         await poller.run(stop)
@@ -158,6 +161,7 @@ async def _webhook(
         host=settings.webhook_listen,
         port=settings.webhook_port,
         is_serving=serving,
+        extra=_miniapp(pipeline, settings),
     )
     monitor: web.AppRunner | None = None
     try:
@@ -182,6 +186,15 @@ async def _webhook(
         await runner.cleanup()  # answers the requests in work first
         if monitor is not None:
             await monitor.cleanup()
+
+
+def _miniapp(pipeline: Pipeline, settings: Settings) -> Callable[[web.Application], None] | None:
+    """The Mini App's routes (SPEC §13) when MINIAPP_URL and MINIAPP_SHORT_NAME are set."""
+    if not settings.miniapp_enabled:
+        return None
+    from bot.miniapp.server import mount
+
+    return mount(pipeline.application)
 
 
 def _purge_job(pipeline: Pipeline) -> Any:

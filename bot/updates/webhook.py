@@ -60,15 +60,22 @@ REFUSALS_KEY = web.AppKey("refusals", _RefusalLog)
 
 
 def webhook_app(
-    pipeline: Pipeline, *, secret: str, is_serving: Callable[[], bool]
+    pipeline: Pipeline,
+    *,
+    secret: str,
+    is_serving: Callable[[], bool],
+    extra: Callable[[web.Application], None] | None = None,
 ) -> web.Application:
-    """The aiohttp application: POST /telegram and GET /healthz."""
+    """The aiohttp application: POST /telegram, GET /healthz (and what `extra` mounts: the
+    Mini App); `/metrics` only on the health server."""
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[PIPELINE_KEY] = pipeline
     app[SECRET_KEY] = secret.encode()
     app[REFUSALS_KEY] = _RefusalLog()
     app.router.add_post(PATH, _receive)
     health.add_routes(app, engine=pipeline.engine, is_serving=is_serving, with_metrics=False)
+    if extra is not None:
+        extra(app)
     return app
 
 
@@ -105,12 +112,18 @@ async def _settle(pipeline: Pipeline, update: Update, body: bytes) -> bool:
 
 
 async def start_webhook_server(
-    pipeline: Pipeline, *, secret: str, host: str, port: int, is_serving: Callable[[], bool]
+    pipeline: Pipeline,
+    *,
+    secret: str,
+    host: str,
+    port: int,
+    is_serving: Callable[[], bool],
+    extra: Callable[[web.Application], None] | None = None,
 ) -> web.AppRunner:
     """Serve the webhook on host:port in the running loop; `await runner.cleanup()` stops it
     (after the requests in work are answered)."""
     runner = web.AppRunner(
-        webhook_app(pipeline, secret=secret, is_serving=is_serving),
+        webhook_app(pipeline, secret=secret, is_serving=is_serving, extra=extra),
         access_log=None,
         handle_signals=False,
         shutdown_timeout=10.0,

@@ -231,7 +231,7 @@ class InteractiveMixin:
         message = chat.messages.get(int(params["message_id"]))
         if message is None or not message.sender or not message.sender.is_bot:
             raise ApiError(400, "Bad Request: message to edit not found")
-        self._check_markup(params)  # type: ignore[attr-defined]
+        self._check_markup(params, chat)  # type: ignore[attr-defined]
         markup = parse_markup(params.get("reply_markup"))
         if (markup or None) == (message.reply_markup or None):
             raise ApiError(400, NOT_MODIFIED)

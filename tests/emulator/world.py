@@ -640,7 +640,7 @@ class World(InteractiveMixin):
         shown = self._check_text(text, params.get("parse_mode"), TEXT_LIMIT, "message text")
         del shown
         thread, reply_to = self._placement(chat, params)
-        self._check_markup(params)
+        self._check_markup(params, chat)
         message = self._store(
             chat,
             BOT,
@@ -688,7 +688,7 @@ class World(InteractiveMixin):
             raise ApiError(400, "Bad Request: message to edit not found")
         text = str(params.get("text", ""))
         self._check_text(text, params.get("parse_mode"), TEXT_LIMIT, "message text")
-        self._check_markup(params)
+        self._check_markup(params, chat)
         markup = parse_markup(params.get("reply_markup"))
         if text == message.text and markup == message.reply_markup:
             raise ApiError(400, NOT_MODIFIED)
@@ -774,13 +774,16 @@ class World(InteractiveMixin):
                     thread_id = target.thread_id
         return thread_id, reply_to
 
-    def _check_markup(self, params: dict[str, Any]) -> None:
+    def _check_markup(self, params: dict[str, Any], chat: Chat) -> None:
         raw = params.get("reply_markup")
         if not raw:
             return
         markup = json.loads(raw)
         for row in markup.get("inline_keyboard", []):
             for button in row:
+                # Mini Apps open from `web_app` buttons only in private chats (TELEGRAM.md)
+                if "web_app" in button and chat.type != "private":
+                    raise ApiError(400, "Bad Request: BUTTON_TYPE_INVALID")
                 data = button.get("callback_data")
                 if data is not None and not 1 <= len(data.encode("utf-8")) <= 64:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")

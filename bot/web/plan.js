@@ -1,0 +1,70 @@
+// The plan tab (SPEC §10): every Soll entry is a measure; moderators set owner, due date and
+// status here, as with /measure in the chat.
+import { el } from "./dom.js";
+
+const STATUSES = ["open", "doing", "done"];
+
+function facts(measure, t) {
+  return [
+    `${t("app_plan_owner")}: ${measure.owner || t("app_plan_nobody")}`,
+    `${t("app_plan_due")}: ${measure.due || t("app_plan_no_due")}`,
+    t(`plan_status_${measure.status}`),
+    measure.step ? t("app_plan_step", { step: measure.step }) : null,
+  ].filter(Boolean).join(" · ");
+}
+
+function editor(measure, { t, write, client }) {
+  const owner = el("input", { type: "text", name: "owner", maxlength: 64, "aria-label": t("app_plan_owner") });
+  owner.value = measure.owner || "";
+  const due = el("input", { type: "date", name: "due", "aria-label": t("app_plan_due") });
+  due.value = measure.due || "";
+  const status = el(
+    "select",
+    { name: "status", "aria-label": t("app_plan_status") },
+    STATUSES.map((s) => el("option", { value: s, selected: s === measure.status }, t(`plan_status_${s}`))),
+  );
+  const save = el("button", { type: "button", class: "primary small" }, t("app_plan_save"));
+  save.addEventListener("click", () =>
+    write(async () => {
+      if (owner.value.trim() !== (measure.owner || "")) {
+        await client.setMeasure(measure.number, "owner", owner.value.trim() || "-");
+      }
+      if (due.value !== (measure.due || "")) {
+        await client.setMeasure(measure.number, "due", due.value || "-");
+      }
+      if (status.value !== measure.status) {
+        await client.setMeasure(measure.number, "status", status.value);
+      }
+    }),
+  );
+  return el(
+    "div",
+    { class: "editor" },
+    el("label", {}, t("app_plan_owner"), owner),
+    el("label", {}, t("app_plan_due"), due),
+    el("label", {}, t("app_plan_status"), status),
+    save,
+  );
+}
+
+export function renderPlan(view, ctx) {
+  const { model, board, plan, t } = ctx;
+  const titles = new Map(model.points.map((p) => [p.number, p.title]));
+  const measures = (plan && plan.measures) || [];
+  const root = el("div", { class: "plan", id: "plan" });
+  if (!measures.length) root.append(el("p", { class: "quiet" }, t("app_plan_empty")));
+  if (!board.moderator && measures.length) root.append(el("p", { class: "quiet" }, t("app_plan_hint")));
+  for (const measure of measures) {
+    root.append(
+      el(
+        "section",
+        { class: measure.overdue ? "measure overdue" : "measure", "data-measure": measure.number },
+        el("h3", {}, `${measure.number}. ${titles.get(measure.point)}`),
+        el("p", { class: "text" }, measure.text),
+        el("p", { class: "meta" }, facts(measure, t), measure.overdue ? ` · ⚠ ${t("app_plan_overdue")}` : ""),
+        board.moderator ? editor(measure, ctx) : null,
+      ),
+    );
+  }
+  view.append(root);
+}
