@@ -193,7 +193,7 @@ def test_the_bot_s_own_sentences_about_the_method_are_true() -> None:
     assert "differ" not in en.plain("help")
     assert "Aktionsschritt" not in de.plain("help")
     # a step whose points all have an Ist entry has been worked on, not covered
-    for key in ("review_step_covered", "report_step_covered"):
+    for key in ("review_step_covered", "report_step_covered", "app_step_covered"):
         assert "abgedeckt" not in de.plain(key)
         assert "bearbeitet" in de.plain(key)
         assert "covered" not in en.plain(key)

@@ -160,7 +160,7 @@ def test_the_board_in_the_browser_add_an_entry_and_find_it_in_the_chat(
         lambda: [t for t in scene.world.bot_texts(scene.group)[before:] if "Stand:" in t],
         what="the answer to /status",
     )
-    [empty] = [line for line in answers[-1].splitlines() if "Noch leer" in line]
+    [empty] = [line for line in answers[-1].splitlines() if "Noch ohne Ist" in line]
     assert "1. Kundenbedürfnisse" in empty  # still empty
     assert "Marke/Produkt/Dienstleistung" not in empty  # no longer empty
 
