@@ -155,6 +155,16 @@ def test_the_plan_button_starts_a_vote_for_moderators(world: World, bot: BotThre
         for button in row
     ]
     assert not any("Abstimmen" in label for label in labels)  # one vote at a time
+    team.say(anna, "/close")
+    closing = len(world.bot_texts(group))
+    world.press_label(group, anna, world.bot_messages(group)[-1], "Schließen")
+    wait_until(lambda: len(world.bot_texts(group)) > closing, what="the board closed")
+    before = len(world.bot_texts(group))
+    team.say(anna, "/vote")
+    wait_until(
+        lambda: any("nicht mehr abgestimmt" in t for t in team.texts_since(before)),
+        what="the refusal on a closed board",
+    )
     assert world.refusals() == []
 
 

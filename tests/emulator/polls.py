@@ -2,6 +2,7 @@
 
 A non-anonymous poll tells the bot each person's whole current choice as a `poll_answer`
 (empty `option_ids`: the vote was taken back); an anonymous poll tells it nothing per person.
+Either way the bot, which sent the poll, gets its new state as a `poll` update (counts only).
 A closed poll takes no answers; a poll is stopped once.
 """
 
@@ -136,6 +137,7 @@ class PollsMixin:
             raise ApiError(400, "Bad Request: poll has already been closed")
         poll.is_closed = True
         poll.stops += 1
+        self._push({"poll": poll.json()})  # type: ignore[attr-defined]
         return poll.json()
 
     @staticmethod
@@ -192,6 +194,7 @@ class PollsMixin:
             poll.choices[person.id] = sorted(option_ids)
             if not option_ids:
                 del poll.choices[person.id]
+            self._push({"poll": poll.json()})  # type: ignore[attr-defined]  # the new state
             if poll.is_anonymous:
                 return
             chosen = sorted(option_ids)
