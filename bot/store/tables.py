@@ -377,7 +377,16 @@ class VotePoll(SQLModel, table=True):
     the poll's id and message once Telegram has it."""
 
     __tablename__ = "vote_poll"
-    __table_args__ = (UniqueConstraint("vote_id", "part", name="uq_vote_poll_part"),)
+    __table_args__ = (
+        UniqueConstraint("vote_id", "part", name="uq_vote_poll_part"),
+        # the sweep looks for polls still to stop: few, among all polls ever sent
+        Index(
+            "ix_vote_poll_unstopped",
+            "vote_id",
+            sqlite_where=Column("stopped", Boolean) == False,  # noqa: E712
+            postgresql_where=Column("stopped", Boolean) == False,  # noqa: E712
+        ),
+    )
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
     vote_id: int = Field(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, false, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -162,7 +162,7 @@ def claim_stops(session: Session, *, vote_id: int | None) -> list[tuple[int, int
     statement = (
         select(VotePoll)
         .join(Vote, col(Vote.id) == col(VotePoll.vote_id))
-        .where(col(VotePoll.stopped).is_(False), col(VotePoll.message_id).is_not(None))
+        .where(col(VotePoll.stopped) == false(), col(VotePoll.message_id).is_not(None))
     )
     if vote_id is None:
         statement = statement.where(col(Vote.ended_at).is_not(None))
@@ -172,7 +172,7 @@ def claim_stops(session: Session, *, vote_id: int | None) -> list[tuple[int, int
     for poll in session.exec(statement).all():
         result = session.execute(
             update(VotePoll)
-            .where(col(VotePoll.id) == poll.id, col(VotePoll.stopped).is_(False))
+            .where(col(VotePoll.id) == poll.id, col(VotePoll.stopped) == false())
             .values(stopped=True)
         )
         if int(result.rowcount) == 1 and poll.chat_id is not None and poll.message_id is not None:  # type: ignore[attr-defined]

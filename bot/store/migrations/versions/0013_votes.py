@@ -57,6 +57,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("vote_id", "part", name="uq_vote_poll_part"),
     )
     op.create_index("ix_vote_poll_vote_id", "vote_poll", ["vote_id"])
+    op.create_index(
+        "ix_vote_poll_unstopped",
+        "vote_poll",
+        ["vote_id"],
+        sqlite_where=sa.text("stopped = 0"),
+        postgresql_where=sa.text("stopped = false"),
+    )
     op.create_table(
         "vote_ballot",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -76,6 +83,7 @@ def downgrade() -> None:
     op.drop_index("ix_vote_ballot_person_id", table_name="vote_ballot")
     op.drop_index("ix_vote_ballot_poll_row_id", table_name="vote_ballot")
     op.drop_table("vote_ballot")
+    op.drop_index("ix_vote_poll_unstopped", table_name="vote_poll")
     op.drop_index("ix_vote_poll_vote_id", table_name="vote_poll")
     op.drop_table("vote_poll")
     op.drop_index("uq_vote_running_per_board", table_name="vote")
