@@ -6,6 +6,7 @@ renderings with votes."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -32,6 +33,7 @@ from bot.model.vote import (
     split_polls,
     utf16_length,
 )
+from bot.render.files import board_json, board_markdown
 from bot.render.plan import Grouping, plan_json, plan_markdown, plan_pages
 from bot.render.report import render_pdf
 from bot.store import queries, votes
@@ -333,3 +335,19 @@ def test_the_report_has_a_votes_column_once_the_board_voted() -> None:
     assert "Stimmen" in voted
     assert "7" in voted.split("Stimmen", 1)[1]
     assert "Stimmen" not in last_page([PlanRow(1, 5, "Reifen", None, None, "offen", 4)])
+
+
+def test_the_export_files_carry_the_votes() -> None:
+    view = demo_board(MODEL, "Demo", "de")
+    now = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+    rows = [
+        PlanRow(1, 5, "Reifen", None, None, "offen", 4, votes=7),
+        PlanRow(2, 6, "Sattel", None, None, "offen", 4, votes=0),
+    ]
+    markdown = board_markdown(MODEL, DE, view, now, rows)
+    assert "· Stimmen: 7" in markdown
+    assert "· Stimmen: 0" in markdown
+    assert [m["votes"] for m in json.loads(board_json(MODEL, view, now, rows))["plan"]] == [7, 0]
+    assert "Stimmen" not in board_markdown(
+        MODEL, DE, view, now, [PlanRow(1, 5, "R", None, None, "offen", 4)]
+    )
