@@ -202,8 +202,10 @@ def test_a_vote_survives_a_restart_and_ends_while_the_bot_is_down(
     assert len(results) == 1
     assert "1. <b>Nr. 3</b> (2 Stimmen)" in results[0]
     assert "2. <b>Nr. 2</b> (1 Stimme)" in results[0]
-    team.say(anna, "/plan")
-    assert "🗳 2 Stimmen" in team.last_text()
+    team.say(anna, "/plan stimmen")
+    plan = team.last_text()
+    assert "🗳 2 Stimmen" in plan
+    assert plan.index("Nr. 3</b>") < plan.index("Nr. 2</b>") < plan.index("Nr. 1</b>")
     assert world.refusals() == []
     assert world.violations == []
     assert bot_process.tracebacks_while_running() == []
