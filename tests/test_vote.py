@@ -351,3 +351,15 @@ def test_the_export_files_carry_the_votes() -> None:
     assert "Stimmen" not in board_markdown(
         MODEL, DE, view, now, [PlanRow(1, 5, "R", None, None, "offen", 4)]
     )
+
+
+def test_a_long_result_stays_one_message_and_says_how_many_more() -> None:
+    measures = [
+        MeasureView(n, 1 + n % 20, "x" * 4000, None, None, None, Status.OPEN) for n in range(1, 60)
+    ]
+    board = Board(chat_id=CHAT, title="P", language="de", created_by=1, timezone="UTC")
+    text = result_text(MODEL, DE, board, measures, {5: 3}, 2)
+    assert len(text.encode("utf-16-le")) // 2 <= 4096
+    assert text.splitlines()[2].startswith("1. <b>Nr. 5</b> (3 Stimmen)")
+    assert "… und " in text
+    assert text.endswith("Den Plan nach Stimmen zeigt <code>/plan stimmen</code>.")

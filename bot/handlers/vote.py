@@ -266,19 +266,20 @@ def result_text(
             )
         )
     footer = messages("vote_result_how")
-    kept = len(listed)
-    while kept > 0:
-        tail = (
-            [messages("vote_result_more", count=len(listed) - kept)] if kept < len(listed) else []
-        )
-        text = Html("\n".join([*lines, *listed[:kept], *tail, footer]))
-        if telegram_length(text) <= MESSAGE_LIMIT:
-            return text
-        kept -= 1
-    return Html("\n".join([*lines, footer]))
+    more_room = telegram_length(messages("vote_result_more", count=len(listed))) + 1
+    budget = MESSAGE_LIMIT - telegram_length("\n".join([*lines, footer])) - more_room - 2
+    kept: list[Html] = []
+    for line in listed:  # a long result keeps its head and says how many more there are
+        budget -= telegram_length(line) + 1
+        if budget < 0:
+            break
+        kept.append(line)
+    if len(kept) < len(listed):
+        kept.append(messages("vote_result_more", count=len(listed) - len(kept)))
+    return Html("\n".join([*lines, *kept, footer]))
 
 
-def _end(session: Session, data_model: ModelText, messages: Messages, vote: Vote) -> _Ended | None:
+def _end(session: Session, model: ModelText, messages: Messages, vote: Vote) -> _Ended | None:
     """Claim the end of `vote` (once, in the caller's unit of work) and decide what to send."""
     assert vote.id is not None
     if not votes.claim_end(session, vote_id=vote.id, now=clock.now()):
@@ -292,7 +293,7 @@ def _end(session: Session, data_model: ModelText, messages: Messages, vote: Vote
     tally = votes.tallies(session, vote_id=vote.id)
     voters = votes.voter_count(session, vote_id=vote.id)
     stops = votes.claim_stops(session, vote_id=vote.id)
-    text = result_text(data_model, messages, board, measures, tally, voters)
+    text = result_text(model, messages, board, measures, tally, voters)
     return _Ended(vote.chat_id, vote.thread_id, stops, text)
 
 
