@@ -294,7 +294,7 @@ def _end(session: Session, model: ModelText, messages: Messages, vote: Vote) -> 
     voters = votes.voter_count(session, vote_id=vote.id)
     stops = votes.claim_stops(session, vote_id=vote.id)
     text = result_text(model, messages, board, measures, tally, voters)
-    return _Ended(vote.chat_id, vote.thread_id, stops, text)
+    return _Ended(board.chat_id, board.thread_id, stops, text)  # the group's id now
 
 
 async def _stop_polls(context: Context, polls: Sequence[tuple[int, int]]) -> None:

@@ -364,8 +364,6 @@ class Vote(SQLModel, table=True):
     board_id: int = Field(
         sa_column=Column(Integer, ForeignKey("board.id"), nullable=False, index=True)
     )
-    chat_id: int = Field(sa_column=_big(nullable=False))
-    thread_id: int = Field(default=0, sa_column=_big(nullable=False, default=0))
     started_by: int | None = Field(default=None, sa_column=_big(nullable=True, index=True))
     started_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
     ends_at: datetime = Field(sa_column=_time(nullable=False))

@@ -48,8 +48,6 @@ def start_vote(
     assert board.id is not None
     vote = Vote(
         board_id=board.id,
-        chat_id=board.chat_id,
-        thread_id=board.thread_id,
         started_by=started_by,
         ends_at=ends_at,
     )

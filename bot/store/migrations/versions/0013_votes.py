@@ -21,8 +21,6 @@ def upgrade() -> None:
         "vote",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("board_id", sa.Integer(), nullable=False),
-        sa.Column("chat_id", sa.BigInteger(), nullable=False),
-        sa.Column("thread_id", sa.BigInteger(), nullable=False),
         sa.Column("started_by", sa.BigInteger(), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
