@@ -17,6 +17,7 @@ from telegram.ext import (
     Defaults,
     ExtBot,
     MessageHandler,
+    PollAnswerHandler,
     filters,
 )
 
@@ -41,6 +42,7 @@ from bot.handlers import (
     retention,  # noqa: F401  (registers the retention sweep)
     review,
     sweep,
+    vote,
 )
 from bot.handlers.reading import scope_of
 from bot.handlers.send import ChatGone, send_html
@@ -78,6 +80,7 @@ COMMANDS = {
     "export": review.export,
     "plan": plan.plan_command,
     "measure": plan.measure_command,
+    "vote": vote.vote_command,
     "privacy": privacy.privacy,
     "forgetme": privacy.forgetme,
     "deleteboard": privacy.deleteboard,
@@ -216,6 +219,7 @@ def register_handlers(application: BotApplication) -> None:
         CallbackQueryHandler(privacy.forget_pressed, pattern=privacy.FORGET_PATTERN)
     )
     application.add_handler(CallbackQueryHandler(buttons.pressed))
+    application.add_handler(PollAnswerHandler(vote.poll_answer))
     for name, callback in COMMANDS.items():
         application.add_handler(CommandHandler(name, callback, filters=new_messages))
     application.add_error_handler(on_error)

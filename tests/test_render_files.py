@@ -247,6 +247,7 @@ def test_the_plan_is_in_json_and_markdown() -> None:
         "status": "open",  # a stable code, as in docs/plan.schema.json
         "status_label": "offen",
         "step": 4,
+        "votes": None,  # the board never voted
     }
     assert "plan" not in json.loads(board_json(CATALOGUE["de"], view, START))
     # a board without measures yet says so in its export, rather than leaving the plan out

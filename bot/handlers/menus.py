@@ -50,6 +50,7 @@ MODERATORS = (
     "lang",
     "pace",
     "measure",
+    "vote",
     "deleteboard",
 )
 # administrators see one menu in groups (Telegram takes the narrowest scope), so it holds both

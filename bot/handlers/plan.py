@@ -18,6 +18,7 @@ from bot.handlers.sections import digest_section, status_section
 from bot.handlers.send import ChatGone, edit_html, send_html
 from bot.handlers.sweep import sweeper
 from bot.handlers.turn import Need, Refusal, Turn, handles
+from bot.model.board import BoardStatus
 from bot.model.catalogue import ModelText
 from bot.model.plan import (
     MeasureView,
@@ -50,7 +51,7 @@ from bot.render.plan import (
     status_lines,
     status_word,
 )
-from bot.store import queries
+from bot.store import queries, votes
 from bot.store.tables import Board, Measure
 from bot.texts import Html, Messages
 
@@ -60,6 +61,7 @@ FOLLOWUP = "followup"  # the kind of the claimed post (queries.claim_due)
 DIGEST_DAYS = 7
 STATUS_ACTION = "plst"
 PAGE_ACTION = "plpg"
+VOTE_ACTION = "vote"  # the "Abstimmen" button: bot/handlers/vote.py
 
 _GROUPINGS = {
     "": Grouping.AREA,
@@ -71,6 +73,10 @@ _GROUPINGS = {
     "schritt": Grouping.STEP,
     "steps": Grouping.STEP,
     "step": Grouping.STEP,
+    "stimmen": Grouping.VOTES,
+    "stimme": Grouping.VOTES,
+    "votes": Grouping.VOTES,
+    "vote": Grouping.VOTES,
 }
 _FIELDS = {
     "owner": "owner",
@@ -109,7 +115,10 @@ def plan_rows(
     session: Session, board: Board, messages: Messages, model: ModelText
 ) -> list[PlanRow]:
     """The plan for the files and the report: every live measure, in number order, with its
-    status in the reader's word. Synchronises first (the caller commits)."""
+    status in the reader's word and its votes (once the board voted). Synchronises first (the
+    caller commits)."""
+    assert board.id is not None
+    tally = votes.board_votes(session, board_id=board.id)
     return [
         PlanRow(
             number=m.number,
@@ -119,6 +128,7 @@ def plan_rows(
             due=m.due,
             status=status_word(messages, m.status),
             step=m.step,
+            votes=tally.get(m.number, 0) if tally is not None else None,
         )
         for m in synced_plan(session, board, model)
     ]
@@ -130,8 +140,10 @@ def _markup(
     page: PlanPage,
     grouping: Grouping,
     measures: Sequence[MeasureView],
+    can_vote: bool = False,
 ) -> InlineKeyboardMarkup | None:
-    """One status button per measure on the page (moderators), and ◀ ▶ when there are pages."""
+    """One status button per measure on the page (moderators), ◀ ▶ when there are pages, and
+    "Abstimmen" (moderators) when a vote could start."""
     by_number = {m.number: m for m in measures}
     rows: list[list[InlineKeyboardButton]] = []
     for number in page.numbers:
@@ -154,6 +166,8 @@ def _markup(
         paging.append(button(label, PAGE_ACTION, board_id, f"{page.index + 1}.{grouping.value}"))
     if paging:
         rows.append(paging)
+    if can_vote:
+        rows.append([button(messages.plain("vote_plan_button"), VOTE_ACTION, board_id)])
     return InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -176,17 +190,24 @@ def show_page(
     """Page `index` of the plan (the last one if the plan has fewer pages now)."""
     assert board.id is not None
     measures = synced_plan(session, board, model)
-    pages = plan_pages(model, messages, board.title, measures, board_today(board), grouping)
+    tally = votes.board_votes(session, board_id=board.id)
+    pages = plan_pages(model, messages, board.title, measures, board_today(board), grouping, tally)
     page = pages[max(0, min(index, len(pages) - 1))]
-    return Shown(page, _markup(messages, board.id, page, grouping, measures))
+    can_vote = (
+        board.status == BoardStatus.OPEN.value
+        and any(m.status is Status.OPEN for m in measures)
+        and votes.running_vote(session, board_id=board.id) is None
+    )
+    return Shown(page, _markup(messages, board.id, page, grouping, measures, can_vote))
 
 
 @handles(board=Need.LATEST)
 def plan_command(turn: Turn) -> None:
-    """`/plan` (by area) or `/plan schritte` (by action step); anyone, also on a closed board."""
+    """`/plan` (by area), `/plan schritte` (by action step) or `/plan stimmen` (by votes);
+    anyone, also on a closed board."""
     grouping = _GROUPINGS.get(turn.argument().strip().casefold())
     if grouping is None:
-        raise Refusal("plan_usage")
+        raise Refusal("vote_plan_usage")
     shown = show_page(turn.session, turn.open_board, turn.messages, turn.model, grouping, 0)
     turn.out.answer(shown.page.text, markup=shown.markup)
 

@@ -14,6 +14,7 @@ from telegram import (
     ForceReply,
     InlineKeyboardMarkup,
     InputFile,
+    InputPollOption,
     Message,
     ReactionTypeEmoji,
     ReplyParameters,
@@ -170,5 +171,42 @@ async def edit_html(
         return False
     except (NetworkError, ChatMigrated, RetryAfter) as exc:
         log.info("message %s in %s not edited: %s", message_id, chat_id, exc)
+        return False
+    return True
+
+
+async def send_poll(
+    context: Context, chat_id: int, thread_id: int, question: str, options: list[str]
+) -> Message:
+    """Post a poll that is not anonymous and allows several answers (a vote on the plan):
+    the bot hears each person's choice as a `poll_answer`."""
+
+    async def make(target: int) -> Message:
+        return await context.bot.send_poll(
+            chat_id=target,
+            question=question,
+            # plain text: a person's "<" in a measure is no tag (the app's default is HTML)
+            options=[InputPollOption(option, text_parse_mode=None) for option in options],
+            question_parse_mode=None,
+            explanation_parse_mode=None,
+            is_anonymous=False,
+            allows_multiple_answers=True,
+            message_thread_id=_thread(thread_id),
+            api_kwargs={"parse_mode": None},  # sendPoll has none; the default would add it
+        )
+
+    return await _deliver(context, chat_id, make)
+
+
+async def stop_poll(context: Context, chat_id: int, message_id: int) -> bool:
+    """Close a poll of the bot's; False when Telegram no longer has it to close (deleted,
+    closed already, the chat gone). Best effort, like an edit."""
+    try:
+        await context.bot.stop_poll(chat_id=chat_id, message_id=message_id)
+    except Forbidden:
+        _mark_inactive(context.bot_data, chat_id)
+        return False
+    except (BadRequest, NetworkError, ChatMigrated, RetryAfter) as exc:
+        log.info("poll %s in %s not stopped: %s", message_id, chat_id, exc)
         return False
     return True

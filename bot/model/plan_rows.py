@@ -17,3 +17,4 @@ class PlanRow:
     due: date | None
     status: str  # as the reader reads it, e.g. "offen", "läuft", "erledigt"
     step: int | None  # the action step (Handlungsschritt) it serves
+    votes: int | None = None  # its votes in the board's last vote (SPEC §15); None: no vote yet

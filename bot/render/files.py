@@ -164,6 +164,8 @@ def _plan_markdown(model: ModelText, messages: Messages, plan: Sequence[PlanRow]
             f"{columns[5]}: {escape_line(row.status, line_start=False)}",
             f"{columns[6]}: {row.step if row.step is not None else none}",
         ]
+        if row.votes is not None:
+            facts.append(f"{messages.plain('vote_votes_column')}: {row.votes}")
         lines += [f"- **{row.number}** · " + " · ".join(facts), ""]
         lines += _quote(row.text)
         lines.append("")

@@ -3,7 +3,7 @@ the plan's lines in the follow-up, the digest and `/status`. Every person's text
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -29,6 +29,7 @@ class Grouping(StrEnum):
 
     AREA = "a"
     STEP = "s"
+    VOTES = "v"  # by the votes of the board's last vote (SPEC §15), ties in area order
 
 
 @dataclass(frozen=True)
@@ -69,20 +70,58 @@ def _facts(messages: Messages, measure: MeasureView, today: date) -> Html:
     return facts
 
 
-def measure_block(model: ModelText, messages: Messages, measure: MeasureView, today: date) -> Html:
-    """A measure: number and point, its text (cut visibly at TEXT_SHOWN), owner, due, status."""
+def votes_shown(messages: Messages, votes: int) -> str:
+    """`1 Stimme`, `3 Stimmen` (or vote, votes)."""
+    if votes == 1:
+        return messages.plain("vote_votes_one")
+    return messages.plain_format("vote_votes_many", votes=votes)
+
+
+def measure_block(
+    model: ModelText,
+    messages: Messages,
+    measure: MeasureView,
+    today: date,
+    votes: Mapping[int, int] | None = None,
+) -> Html:
+    """A measure: number and point, its text (cut visibly at TEXT_SHOWN), owner, due, status;
+    with `votes` (a vote was held), its votes."""
     heading = messages(
         "plan_measure_heading",
         number=measure.number,
         point=model.point(measure.point).heading,
     )
+    if votes is not None:
+        mark = messages("vote_plan_mark", votes=votes_shown(messages, votes.get(measure.number, 0)))
+        heading = Html(f"{heading} · {mark}")
     text = shorten_plain(measure.text, TEXT_SHOWN)
     return Html(f"{heading}\n{text}\n{_facts(messages, measure, today)}")
 
 
+def in_area_order(model: ModelText, measures: Sequence[MeasureView]) -> list[MeasureView]:
+    """The measures as the plan lists them by area: area, then point, then number."""
+    area_of = {point: area.number for area in model.areas for point in area.points}
+    return sorted(measures, key=lambda m: (area_of.get(m.point, 0), m.point, m.number))
+
+
+def by_votes(
+    model: ModelText, measures: Sequence[MeasureView], votes: Mapping[int, int]
+) -> list[MeasureView]:
+    """The measures by votes, most first; ties in area order."""
+    ordered = in_area_order(model, measures)
+    position = {m.number: index for index, m in enumerate(ordered)}
+    return sorted(ordered, key=lambda m: (-votes.get(m.number, 0), position[m.number]))
+
+
 def _groups(
-    model: ModelText, messages: Messages, measures: Sequence[MeasureView], grouping: Grouping
+    model: ModelText,
+    messages: Messages,
+    measures: Sequence[MeasureView],
+    grouping: Grouping,
+    votes: Mapping[int, int] | None,
 ) -> list[tuple[Html, list[MeasureView]]]:
+    if grouping is Grouping.VOTES:
+        return [(messages("vote_plan_heading"), by_votes(model, measures, votes or {}))]
     if grouping is Grouping.AREA:
         return [
             (
@@ -126,14 +165,18 @@ def plan_pages(
     measures: Sequence[MeasureView],
     today: date,
     grouping: Grouping = Grouping.AREA,
+    votes: Mapping[int, int] | None = None,
 ) -> list[PlanPage]:
     """The plan as pages of one message each (within 4096 characters, at most PAGE_SIZE
-    measures); a group's heading is repeated on the page where the group goes on."""
+    measures); a group's heading is repeated on the page where the group goes on. With
+    `votes` (the board held a vote) every measure shows its votes."""
     tally = counts(measures, today)
-    heading = messages(
-        "plan_title" if grouping is Grouping.AREA else "plan_title_steps",
-        title=shorten_plain(title, 200),
-    )
+    titles = {
+        Grouping.AREA: "plan_title",
+        Grouping.STEP: "plan_title_steps",
+        Grouping.VOTES: "vote_plan_title",
+    }
+    heading = messages(titles[grouping], title=shorten_plain(title, 200))
     if not measures:
         text = Html(f"{heading}\n{messages('plan_empty')}")
         return [PlanPage(text, (), 0, 1)]
@@ -142,10 +185,10 @@ def plan_pages(
     page: list[tuple[Html, list[tuple[int, Html]]]] = []
     used = 0
     listed = 0
-    for group_heading, members in _groups(model, messages, measures, grouping):
+    for group_heading, members in _groups(model, messages, measures, grouping, votes):
         current: list[tuple[int, Html]] | None = None
         for measure in members:
-            block = measure_block(model, messages, measure, today)
+            block = measure_block(model, messages, measure, today, votes)
             cost = telegram_length(block) + 2
             opening = telegram_length(group_heading) + 2 if current is None else 0
             if page and (listed >= PAGE_SIZE or used + cost + opening > budget):
@@ -248,6 +291,9 @@ def plan_markdown(rows: Sequence[PlanRow], messages: Messages, model: ModelText)
     """The plan as a Markdown section with a table (number, point, measure, owner, due,
     status, step); an empty plan says so."""
     columns = messages.plain("report_plan_columns").split("|")
+    voted = any(row.votes is not None for row in rows)
+    if voted:
+        columns.append(messages.plain("vote_votes_column"))
     none = messages.plain("report_plan_none")
     lines = [f"## {escape_line(messages.plain('report_plan'), line_start=False)}", ""]
     if not rows:
@@ -264,6 +310,8 @@ def plan_markdown(rows: Sequence[PlanRow], messages: Messages, model: ModelText)
             _cell(row.status),
             str(row.step) if row.step is not None else none,
         ]
+        if voted:
+            cells.append(str(row.votes or 0))
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     return "\n".join(lines)
@@ -284,6 +332,7 @@ def plan_json(rows: Sequence[PlanRow]) -> list[dict[str, object]]:
                 "status": status.value if status is not None else row.status,
                 "status_label": row.status,
                 "step": row.step,
+                "votes": row.votes,
             }
         )
     return listed

@@ -300,6 +300,9 @@ def _plan(
         return [PageBreak(), Paragraph(messages("report_plan"), styles.h1), empty]
     none = messages.plain("report_plan_none")
     columns = messages.plain("report_plan_columns").split("|")
+    voted = any(row.votes is not None for row in plan)
+    if voted:
+        columns.append(messages.plain("vote_votes_column"))
     rows: list[list[Flowable]] = [[Paragraph(escape(c), styles.cell) for c in columns]]
     for row in plan:
         cells = [
@@ -311,8 +314,12 @@ def _plan(
             row.status,
             str(row.step) if row.step is not None else none,
         ]
+        if voted:
+            cells.append(str(row.votes or 0))
         rows.append([Paragraph(_markup(cell), styles.cell) for cell in cells])
-    shares = (0.05, 0.16, 0.29, 0.17, 0.13, 0.10, 0.10)
+    shares: tuple[float, ...] = (0.05, 0.16, 0.29, 0.17, 0.13, 0.10, 0.10)
+    if voted:  # the votes' column takes from the measure's text
+        shares = (0.05, 0.16, 0.22, 0.17, 0.13, 0.10, 0.08, 0.09)
     # a measure as long as an entry may be (4,000 characters) continues on the next page
     table = Table(rows, colWidths=[width * s for s in shares], repeatRows=1, splitInRow=1)
     table.setStyle(

@@ -372,3 +372,79 @@ class BoardLink(SQLModel, table=True):
     )
     token: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+
+
+# ---- voting on the plan (SPEC §15) ---------------------------------------------------------------
+
+
+class Vote(SQLModel, table=True):
+    """A vote of a board's team on its open measures: one or more Telegram polls, ended by the
+    bot at `ends_at` (or at `/vote stop`); `ended_at` is the claim that ends it once."""
+
+    __tablename__ = "vote"
+    __table_args__ = (
+        Index(
+            "uq_vote_running_per_board",
+            "board_id",
+            unique=True,
+            sqlite_where=Column("ended_at", UtcDateTime()).is_(None),
+            postgresql_where=Column("ended_at", UtcDateTime()).is_(None),
+        ),
+        Index("ix_vote_ends_at", "ends_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    board_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("board.id"), nullable=False, index=True)
+    )
+    started_by: int | None = Field(default=None, sa_column=_big(nullable=True, index=True))
+    started_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    ends_at: datetime = Field(sa_column=_time(nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+
+
+class VotePoll(SQLModel, table=True):
+    """One Telegram poll of a vote: the measure numbers of its options, in option order, and
+    the poll's id and message once Telegram has it."""
+
+    __tablename__ = "vote_poll"
+    __table_args__ = (
+        UniqueConstraint("vote_id", "part", name="uq_vote_poll_part"),
+        # the sweep looks for polls still to stop: few, among all polls ever sent
+        Index(
+            "ix_vote_poll_unstopped",
+            "vote_id",
+            sqlite_where=Column("stopped", Boolean) == False,  # noqa: E712
+            postgresql_where=Column("stopped", Boolean) == False,  # noqa: E712
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    vote_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("vote.id"), nullable=False, index=True)
+    )
+    part: int = Field(sa_column=Column(Integer, nullable=False))  # 1-based
+    numbers: str = Field(sa_column=Column(Text, nullable=False))  # "3,5,9": option i → measure
+    poll_id: str | None = Field(
+        default=None, sa_column=Column(String(64), nullable=True, unique=True)
+    )
+    chat_id: int | None = Field(default=None, sa_column=_big(nullable=True))
+    message_id: int | None = Field(default=None, sa_column=_big(nullable=True))
+    stopped: bool = Field(default=False)
+
+
+class VoteBallot(SQLModel, table=True):
+    """A person's pick in a poll: one row per chosen measure (their whole current choice)."""
+
+    __tablename__ = "vote_ballot"
+    __table_args__ = (
+        UniqueConstraint("poll_row_id", "person_id", "number", name="uq_vote_ballot_pick"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    poll_row_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("vote_poll.id"), nullable=False, index=True)
+    )
+    person_id: int = Field(sa_column=_big(nullable=False, index=True))
+    number: int = Field(sa_column=Column(Integer, nullable=False))
+    chosen_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.emulator.interactive import NOT_MODIFIED, InteractiveMixin, parse_markup
+from tests.emulator.polls import PollsMixin
 from tests.emulator.spec import check_request, load_spec
 from tests.emulator.telegram_html import EntityError, check_html, utf16_length
 
@@ -208,7 +209,7 @@ class Request:
     description: str = ""
 
 
-class World(InteractiveMixin):
+class World(InteractiveMixin, PollsMixin):
     """Everything the emulated Telegram knows; thread-safe."""
 
     def __init__(self) -> None:
@@ -234,6 +235,7 @@ class World(InteractiveMixin):
         self.webhook_posts: list[tuple[int, str, int]] = []  # update_id, url, status (0: none)
         self.allowed_reactions = _allowed_reactions()
         self._init_interactive()
+        self._init_polls()
         self._next_group_id = itertools.count(400000001)
 
     # ---- setting the scene -----------------------------------------------------------------
