@@ -379,3 +379,26 @@ def test_a_deleted_board_takes_its_link_along(scene: Scene) -> None:
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM board_link")).scalar_one() == 0
     engine.dispose()
+
+
+def test_the_plan_tab_carries_the_votes(scene: Scene) -> None:
+    """After `/vote` (SPEC §15) the app's plan gives each measure its votes, and a pick changes
+    the version the page follows."""
+    port, team, world = scene.port, scene.team, scene.world
+    ben = init_data(scene.ben, scene.token)
+    for said in ("Shop", "Konfigurator"):
+        call(port, "POST", scene.path("/entries"), ben, {"point": 6, "kind": "soll", "text": said})
+    plan = call(port, "GET", scene.path("/plan"), ben).json()
+    assert plan["voted"] is False
+    assert [m["votes"] for m in plan["measures"]] == [None, None]
+    team.say(scene.anna, "/vote")
+    [poll] = wait_until(lambda: world.polls_in(scene.group), what="the poll")
+    before = call(port, "GET", scene.path("/version"), ben).json()["version"]
+    world.answer_poll(scene.ben, poll, [1])  # Nr. 2
+    wait_until(
+        lambda: call(port, "GET", scene.path("/version"), ben).json()["version"] != before,
+        what="the version after a pick",
+    )
+    plan = call(port, "GET", scene.path("/plan"), ben).json()
+    assert plan["voted"] is True
+    assert [(m["number"], m["votes"]) for m in plan["measures"]] == [(1, 0), (2, 1)]

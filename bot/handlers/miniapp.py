@@ -36,6 +36,7 @@ from bot.render.dates import reader_date
 from bot.settings import Settings
 from bot.store import links, queries
 from bot.store.tables import Board, Entry
+from bot.store.votes import board_votes
 from bot.texts import Messages
 
 # ---- the buttons in the chat ------------------------------------------------------------------
@@ -136,7 +137,9 @@ def read_board(session: Session, data: BotData, board: Board, visitor: Visitor) 
 
 def read_plan(session: Session, data: BotData, board: Board) -> Done:
     measures = synced_plan(session, board, data.model(board.language))  # synchronised first
-    return Done(render.plan_data(measures, board_today(board)))
+    assert board.id is not None
+    votes = board_votes(session, board_id=board.id)
+    return Done(render.plan_data(measures, board_today(board), votes))
 
 
 def _outbox(board: Board) -> Outbox:

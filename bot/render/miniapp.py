@@ -6,7 +6,7 @@ Knows no database and no Telegram: it is given views, as the other renderers are
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -68,6 +68,9 @@ PAGE_KEYS = (
     "app_plan_overdue",
     "app_plan_save",
     "app_plan_hint",
+    "app_plan_votes",
+    "app_plan_by_votes",
+    "app_plan_by_number",
     "app_not_allowed",
     "kind_ist",
     "kind_soll",
@@ -169,9 +172,13 @@ def board_data(
     }
 
 
-def plan_data(measures: Sequence[MeasureView], today: date) -> dict[str, Any]:
-    """The plan's measures with owner, due date, status and action step."""
+def plan_data(
+    measures: Sequence[MeasureView], today: date, votes: Mapping[int, int] | None = None
+) -> dict[str, Any]:
+    """The plan's measures with owner, due date, status, action step and, once the board has
+    voted (SPEC §15), each measure's votes in its last vote."""
     return {
+        "voted": votes is not None,
         "measures": [
             {
                 "number": m.number,
@@ -182,7 +189,8 @@ def plan_data(measures: Sequence[MeasureView], today: date) -> dict[str, Any]:
                 "status": m.status.value,
                 "step": m.step,
                 "overdue": m.overdue(today),
+                "votes": None if votes is None else votes.get(m.number, 0),
             }
             for m in measures
-        ]
+        ],
     }

@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.store.erasure import board_eraser
-from bot.store.tables import Board, BoardLink, Entry, Measure
+from bot.store.tables import Board, BoardLink, Entry, Measure, Vote, VoteBallot, VotePoll
 
 TOKEN_BYTES = 18  # 144 random bits, 24 URL-safe characters
 
@@ -38,7 +38,8 @@ def board_by_token(session: Session, *, token: str) -> Board | None:
 
 def board_version(session: Session, *, board: Board) -> str:
     """A short fingerprint that changes whenever the page would show something else: an entry
-    added, edited or taken back, a measure changed, the board closed, reopened or renamed."""
+    added, edited or taken back, a measure changed, a vote started or a pick changed, the board
+    closed, reopened or renamed."""
     entries = session.exec(
         select(
             func.count(col(Entry.id)),
@@ -52,7 +53,14 @@ def board_version(session: Session, *, board: Board) -> str:
             Measure.board_id == board.id
         )
     ).one()
-    parts = (*entries, *measures, board.status, board.title, board.language)
+    ballots = session.exec(
+        select(func.count(col(VoteBallot.id)), func.max(col(VoteBallot.id)), func.max(col(Vote.id)))
+        .select_from(Vote)
+        .join(VotePoll, col(VotePoll.vote_id) == col(Vote.id), isouter=True)
+        .join(VoteBallot, col(VoteBallot.poll_row_id) == col(VotePoll.id), isouter=True)
+        .where(Vote.board_id == board.id)
+    ).one()
+    parts = (*entries, *measures, *ballots, board.status, board.title, board.language)
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 

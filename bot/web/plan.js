@@ -10,6 +10,7 @@ function facts(measure, t) {
     `${t("app_plan_due")}: ${measure.due || t("app_plan_no_due")}`,
     t(`plan_status_${measure.status}`),
     measure.step ? t("app_plan_step", { step: measure.step }) : null,
+    measure.votes === null || measure.votes === undefined ? null : t("app_plan_votes", { votes: measure.votes }),
   ].filter(Boolean).join(" · ");
 }
 
@@ -47,11 +48,37 @@ function editor(measure, { t, write, client }) {
   );
 }
 
+// after a vote (SPEC §15) the plan can be ordered by votes; ties keep the plan's own order
+let byVotes = false;
+
+function ordered(measures) {
+  if (!byVotes) return measures;
+  return measures
+    .map((m, index) => ({ m, index }))
+    .sort((a, b) => (b.m.votes || 0) - (a.m.votes || 0) || a.index - b.index)
+    .map(({ m }) => m);
+}
+
 export function renderPlan(view, ctx) {
   const { model, board, plan, t } = ctx;
   const titles = new Map(model.points.map((p) => [p.number, p.title]));
-  const measures = (plan && plan.measures) || [];
   const root = el("div", { class: "plan", id: "plan" });
+  const voted = Boolean(plan && plan.voted);
+  if (!voted) byVotes = false;
+  const measures = ordered((plan && plan.measures) || []);
+  if (voted && measures.length) {
+    const order = el(
+      "button",
+      { type: "button", class: "small", "data-order": byVotes ? "votes" : "number" },
+      byVotes ? t("app_plan_by_number") : t("app_plan_by_votes"),
+    );
+    order.addEventListener("click", () => {
+      byVotes = !byVotes;
+      view.replaceChildren();
+      renderPlan(view, ctx);
+    });
+    root.append(order);
+  }
   if (!measures.length) root.append(el("p", { class: "quiet" }, t("app_plan_empty")));
   if (!board.moderator && measures.length) root.append(el("p", { class: "quiet" }, t("app_plan_hint")));
   for (const measure of measures) {

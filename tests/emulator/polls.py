@@ -108,7 +108,7 @@ class PollsMixin:
         if not is_anonymous and chat.type == "channel":
             raise ApiError(400, "Bad Request: non-anonymous polls can't be sent to channel chats")
         thread, reply_to = self._placement(chat, params)  # type: ignore[attr-defined]
-        self._check_markup(params)  # type: ignore[attr-defined]
+        self._check_markup(params, chat)  # type: ignore[attr-defined]
         message = self._store(  # type: ignore[attr-defined]
             chat, BOT, kind="poll", thread_id=thread, reply_to=reply_to
         )
