@@ -86,6 +86,7 @@ def queue_card(
                         ),
                     )
                     for old, face in older
+                    if old.chat_id == sent.chat.id  # not in a group that became a supergroup
                 ]
                 follow_up.commit()
             # older cards lose `Weiter ▶` (best effort: a deleted card is no failure)
@@ -149,6 +150,7 @@ def _ask(press: Press, kind: Kind) -> None:
                 point=point,
                 kind=kind,
                 person_id=person_id,
+                chat_id=sent.chat.id,  # the message's own chat (it may have moved)
                 message_id=sent.message_id,
             )
             follow_up.commit()

@@ -22,7 +22,7 @@ from telegram.constants import ChatType
 from bot.context import BotData, Context, Recently
 from bot.handlers.outbox import Outbox
 from bot.handlers.reading import Person, Scope, command_arguments, person_of, scope_of
-from bot.handlers.rights import administrators, is_anonymous_admin, may_moderate
+from bot.handlers.rights import is_anonymous_admin, may_moderate, rights_of
 from bot.model.catalogue import ModelText
 from bot.store import queries
 from bot.store.tables import Board
@@ -204,7 +204,7 @@ async def run_turn(
     admins: frozenset[int] = frozenset()
     asks_rights = moderator and scope.is_group and person is not None
     if asks_rights and person is not None and not is_anonymous_admin(person, scope):
-        admins = await administrators(context, scope.chat_id)
+        admins = await rights_of(context, scope.chat_id, person.id)
     out = Outbox(scope.chat_id, scope.thread_id, message.message_id)
     bot_id = context.bot.id
 
