@@ -62,6 +62,19 @@ AUTOPILOT = Counter(
 )
 
 
+SET_ASIDE = Counter(
+    "updates_set_aside",
+    "Updates set aside as dead letters, by reason (unparsable, failed three times).",
+    ["reason"],
+    namespace=NAMESPACE,
+    registry=REGISTRY,
+)
+
+
+def update_set_aside(reason: str) -> None:
+    SET_ASIDE.labels(reason=reason).inc()
+
+
 def observe_update(kind: str, seconds: float, *, failed: bool = False) -> None:
     """One update of this kind was processed in `seconds` (failed: it raised and was not done)."""
     UPDATES.labels(kind=kind, outcome="failed" if failed else "ok").inc()

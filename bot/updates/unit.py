@@ -35,6 +35,8 @@ class UnitOfWork:
     # sends that need not hold up the chat's next update (reactions), handed to the pipeline
     # to run before the update is finished; None: send everything in line
     deferred: list[Callable[[], Awaitable[None]]] | None = None
+    # whether a failure is to be told to the person: once per update, on its first failure
+    tell_failure: bool = True
 
 
 _current: ContextVar[UnitOfWork | None] = ContextVar("update_unit_of_work", default=None)
@@ -42,13 +44,23 @@ _current: ContextVar[UnitOfWork | None] = ContextVar("update_unit_of_work", defa
 
 @contextmanager
 def unit_of_work(
-    update_id: int, *, resumed: bool = False, defer_reactions: bool = False
+    update_id: int,
+    *,
+    resumed: bool = False,
+    defer_reactions: bool = False,
+    tell_failure: bool = True,
 ) -> Iterator[UnitOfWork]:
     """Make `update_id` the update being processed in this task (and tasks it starts).
 
     `defer_reactions`: reactions are collected in `deferred` instead of sent in line.
+    `tell_failure`: False when the person was told already that this update failed.
     """
-    unit = UnitOfWork(update_id, resumed=resumed, deferred=[] if defer_reactions else None)
+    unit = UnitOfWork(
+        update_id,
+        resumed=resumed,
+        deferred=[] if defer_reactions else None,
+        tell_failure=tell_failure,
+    )
     token = _current.set(unit)
     try:
         yield unit
@@ -101,3 +113,13 @@ def note_failure(error: object) -> None:
         return
     if unit.failure is None:
         unit.failure = error if isinstance(error, BaseException) else RuntimeError(str(error))
+
+
+def take_failure_notice() -> bool:
+    """Whether the person is to be told that the current update failed: True once per update
+    (its first failed attempt; the tries after it say nothing), True outside the pipeline."""
+    unit = _current.get()
+    if unit is None:
+        return True
+    tell, unit.tell_failure = unit.tell_failure, False
+    return tell

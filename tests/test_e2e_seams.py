@@ -1,0 +1,75 @@
+"""End-to-end at Telegram's seams (SPEC §12): updates the library cannot parse, handlers that
+keep failing — set aside, and the chat goes on."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.dbtools import rows
+from tests.emulator import World
+from tests.emulator.world import StoredMessage
+from tests.harness import BotProcess, wait_until
+from tests.scenario import Team, plain
+
+pytestmark = pytest.mark.e2e
+
+WENT_WRONG = "etwas schiefgegangen"
+
+
+def _poison_reply(world: World, team: Team, person: object, asked: StoredMessage) -> int:
+    """A reply whose `reply_to_message` carries a ForceReply markup: Telegram never sends that
+    shape, and python-telegram-bot cannot parse it (KeyError: 'inline_keyboard')."""
+    with world.lock:
+        reply = world.send(team.chat, person, "kaputt", reply_to=asked.message_id)  # type: ignore[arg-type]
+        update = world.updates[-1]
+        assert update["message"]["message_id"] == reply.message_id
+        update["message"]["reply_to_message"]["reply_markup"] = {"force_reply": True}
+        return int(update["update_id"])
+
+
+def test_an_unparsable_update_in_a_burst_is_set_aside_and_its_chat_goes_on(
+    world: World, bot_process: BotProcess
+) -> None:
+    people = [world.person(2000 + i, f"P{i}") for i in range(10)]
+    teams = [
+        Team(world, world.group(f"G{i}", owner=p, supergroup=True)) for i, p in enumerate(people)
+    ]
+    bot_process.start()
+    for index, (team, person) in enumerate(zip(teams, people, strict=True)):
+        team.say(person, f"/newboard Brett {index}")
+    asked = {id(team): team.world.bot_messages(team.chat)[-1] for team in teams}
+    # a burst of 200 updates for 10 chats, round robin; the poison is chat 3's tenth
+    poison_id = 0
+    sent: list[tuple[Team, StoredMessage]] = []
+    for round_ in range(20):
+        for index, (team, person) in enumerate(zip(teams, people, strict=True)):
+            if index == 3 and round_ == 9:
+                poison_id = _poison_reply(world, team, person, asked[id(team)])
+                continue
+            message = world.send(team.chat, person, f"/ist {round_ + 1} Eintrag {round_}")
+            sent.append((team, message))
+    assert len(sent) == 199
+    wait_until(lambda: all(m.reactions == ["👍"] for _, m in sent), timeout=90, what="199 entries")
+    assert rows(bot_process.database_url, "select count(*) from entry") == [(199,)]
+    dead = rows(bot_process.database_url, "select update_id, chat_id, error from dead_letter")
+    assert dead == [(poison_id, teams[3].chat.id, "KeyError")]
+    # its chat went on: the entries after it in chat 3 were kept in order
+    later = [m for team, m in sent if team is teams[3]][9:]
+    assert len(later) == 10
+    assert all(m.reactions == ["👍"] for m in later)
+    # the person heard once that something went wrong; in other chats nothing was said
+    wait_until(
+        lambda: sum(WENT_WRONG in plain(t) for t in world.bot_texts(teams[3].chat)) == 1,
+        what="the one notice",
+    )
+    for team in teams[:3] + teams[4:]:
+        assert not any(WENT_WRONG in plain(t) for t in world.bot_texts(team.chat))
+    # the log names the update and the error's class, not the person's text
+    assert "set aside" in bot_process.log()
+    assert "kaputt" not in bot_process.log()
+    # no loop after a restart: nothing is fetched or tried again, the chat answers
+    bot_process.restart()
+    teams[3].entry(people[3], "/soll 1 nach dem Neustart")
+    assert sum(WENT_WRONG in plain(t) for t in world.bot_texts(teams[3].chat)) == 1
+    assert rows(bot_process.database_url, "select count(*) from dead_letter") == [(1,)]
+    assert rows(bot_process.database_url, "select count(*) from entry") == [(200,)]
