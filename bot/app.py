@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 
@@ -33,6 +34,7 @@ from bot.handlers import (
     membership,
     menus,
     onboarding,
+    outbox,
     overview,
     pickers,  # noqa: F401  (registers the moderator pickers)
     plan,
@@ -166,6 +168,7 @@ def build_application(
     )
     application.bot_data.updates_request = updates_request
     application.bot_data.set_aside_notice = failure.set_aside_notice(application)
+    application.bot_data.deliver_unsent = functools.partial(outbox.deliver_unsent, application)
     register_handlers(application)
     job_queue = application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"

@@ -81,6 +81,8 @@ class BotData:
     updates_request: UpdatesRequest | None = None  # keeps getUpdates' JSON for the inbox
     # tells the person of an update set aside unparsed (bot/handlers/failure.py)
     set_aside_notice: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+    # sends the durable outbox's rows left unsent before a stop (bot/handlers/outbox.py)
+    deliver_unsent: Callable[[], Awaitable[int]] | None = None
     seen_members: Recently
 
     def configure(

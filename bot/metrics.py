@@ -71,6 +71,18 @@ SET_ASIDE = Counter(
 )
 
 
+OUTBOX_DROPPED = Counter(
+    "outbox_sends_dropped",
+    "Decided sends dropped from the outbox: older than 12 hours when they could go out.",
+    namespace=NAMESPACE,
+    registry=REGISTRY,
+)
+
+
+def outbox_dropped() -> None:
+    OUTBOX_DROPPED.inc()
+
+
 def update_set_aside(reason: str) -> None:
     SET_ASIDE.labels(reason=reason).inc()
 

@@ -3,10 +3,14 @@ keep failing — set aside, and the chat goes on."""
 
 from __future__ import annotations
 
+import signal
+import time
+from pathlib import Path
+
 import pytest
 
 from tests.dbtools import rows
-from tests.emulator import World
+from tests.emulator import BotApiEmulator, World
 from tests.emulator.world import StoredMessage
 from tests.harness import BotProcess, wait_until
 from tests.scenario import Team, plain
@@ -73,3 +77,43 @@ def test_an_unparsable_update_in_a_burst_is_set_aside_and_its_chat_goes_on(
     assert sum(WENT_WRONG in plain(t) for t in world.bot_texts(teams[3].chat)) == 1
     assert rows(bot_process.database_url, "select count(*) from dead_letter") == [(1,)]
     assert rows(bot_process.database_url, "select count(*) from entry") == [(200,)]
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "kill-9"])
+def test_posts_held_behind_the_group_limit_appear_once_after_a_restart(
+    world: World, emulator: BotApiEmulator, sqlite_url: str, tmp_path: Path, stop: int
+) -> None:
+    """Cards decided but held back by the bot's pacing (here 4 posts a minute in the group)
+    when the process stops are sent after the restart — each exactly once."""
+    anna = world.person(2101, "Anna")
+    team = Team(world, world.group("Team", owner=anna, supergroup=True))
+    slow = BotProcess(emulator, sqlite_url, tmp_path, TELEGRAM_GROUP_MESSAGES_PER_MINUTE="4")
+    slow.start()
+    team.say(anna, "/newboard Flut")
+    for point in range(1, 9):
+        world.send(team.chat, anna, f"/point {point}")
+
+    def cards() -> list[int]:
+        return [
+            int(plain(m.text or "").split(".")[0])
+            for m in world.bot_messages(team.chat)
+            if (m.text or "").startswith("<b>") and plain(m.text or "").split(".")[0].isdigit()
+        ]
+
+    wait_until(lambda: len(cards()) >= 3, what="the first cards")
+    time.sleep(1.0)  # the next card is decided and committed, and waits for its slot
+    held = len(cards())
+    assert held < 8
+    assert slow.stop(stop) in (0, -signal.SIGKILL, -signal.SIGTERM)
+    assert len(cards()) < 8
+    fast = BotProcess(emulator, sqlite_url, tmp_path)  # the usual limits again
+    try:
+        fast.start()
+        wait_until(lambda: sorted(cards()) == list(range(1, 9)), what="every card once")
+        time.sleep(1.5)  # nothing more comes
+        assert sorted(cards()) == list(range(1, 9))
+        unsent = rows(fast.database_url, "select count(*) from outbox_send where sent_at is null")
+        assert unsent == [(0,)]
+    finally:
+        fast.stop()
+    assert fast.tracebacks_while_running() == []

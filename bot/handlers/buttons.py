@@ -240,6 +240,7 @@ async def _decide(query: CallbackQuery, context: Context) -> Decision:
                 mark_current_processed(session)
                 session.commit()
                 return press.messages.plain_format(refusal.key, **refusal.values), True, None
+            out.persist(session)  # the decided sends, with the effects (SPEC §12)
             session.commit()
         return press.notice, press.alert, out
 

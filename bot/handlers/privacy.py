@@ -10,8 +10,6 @@ from __future__ import annotations
 from sqlmodel import Session
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 
-import bot.store.deadletters
-import bot.store.erasers  # noqa: F401  (registers the core erasers)
 from bot.context import BotData, Context
 from bot.handlers.buttons import (
     Decision,

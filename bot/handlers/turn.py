@@ -249,6 +249,7 @@ async def run_turn(
                         _note_presence(session, data, scope, person)
                     out.steps.clear()
                     out.answer(turn.messages(refusal.key, **refusal.values))
+            out.persist(session)  # the decided sends, with the effects (SPEC §12)
             session.commit()
             for recently, key in noted:
                 recently.note(key)

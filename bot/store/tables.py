@@ -235,6 +235,33 @@ class DeadLetter(SQLModel, table=True):
     set_aside_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
 
 
+class OutboxSend(SQLModel, table=True):
+    """A send a unit of work decided (SPEC §12), stored with its effects in one transaction and
+    delivered after the commit, in order per chat; `sent_at` once Telegram took it. Rows not
+    sent when the process stopped are delivered on the next start (or dropped past 12 hours:
+    `outcome` "dropped")."""
+
+    __tablename__ = "outbox_send"
+    __table_args__ = (
+        Index(
+            "ix_outbox_send_unsent",
+            "chat_id",
+            "id",
+            sqlite_where=Column("sent_at", UtcDateTime()).is_(None),
+            postgresql_where=Column("sent_at", UtcDateTime()).is_(None),
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    chat_id: int = Field(sa_column=_big(nullable=False))
+    update_id: int | None = Field(default=None, sa_column=_big(nullable=True))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    outcome: str = Field(default="", sa_column=Column(String(16), nullable=False, default=""))
+
+
 # ---- privacy (SPEC §11) ------------------------------------------------------------------------
 # Retention looks for boards closed long ago on every sweep: by the closing time, through an index.
 Index("ix_board_closed_at", Board.__table__.c.closed_at)  # type: ignore[attr-defined]

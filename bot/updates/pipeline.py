@@ -29,6 +29,7 @@ from telegram.ext import Application
 
 from bot import metrics
 from bot.store import deadletters, queries
+from bot.store import outbox as outbox_rows
 from bot.store.db import session_scope
 from bot.store.lanes import DatabaseLanes
 from bot.store.tables import InboxUpdate, utcnow
@@ -284,6 +285,7 @@ class Pipeline:
                 before = utcnow() - KEEP_PROCESSED
                 removed = queries.purge_processed_updates(session, before=before)
                 deadletters.purge_dead_letters(session, before=before)  # kept a week too
+                outbox_rows.purge_sent(session, before=utcnow() - timedelta(days=1))
                 session.commit()
                 return removed
 

@@ -1,4 +1,5 @@
-"""seams: prompts know their chat (message ids are per chat), updates set aside (dead letters)
+"""seams: prompts know their chat (message ids are per chat), updates set aside (dead letters),
+the durable outbox
 
 Revision ID: 0009
 Revises: 0008
@@ -40,9 +41,36 @@ def upgrade() -> None:
     with op.batch_alter_table("dead_letter", schema=None) as batch_op:
         batch_op.create_index("ix_dead_letter_chat_id", ["chat_id"], unique=False)
         batch_op.create_index("ix_dead_letter_person_id", ["person_id"], unique=False)
+    op.create_table(
+        "outbox_send",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("chat_id", sa.BigInteger(), nullable=False),
+        sa.Column("update_id", sa.BigInteger(), nullable=True),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("outbox_send", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_outbox_send_unsent",
+            ["chat_id", "id"],
+            unique=False,
+            sqlite_where=sa.text("sent_at IS NULL"),
+            postgresql_where=sa.text("sent_at IS NULL"),
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox_send", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_outbox_send_unsent",
+            sqlite_where=sa.text("sent_at IS NULL"),
+            postgresql_where=sa.text("sent_at IS NULL"),
+        )
+    op.drop_table("outbox_send")
     with op.batch_alter_table("dead_letter", schema=None) as batch_op:
         batch_op.drop_index("ix_dead_letter_person_id")
         batch_op.drop_index("ix_dead_letter_chat_id")
