@@ -117,3 +117,44 @@ def test_posts_held_behind_the_group_limit_appear_once_after_a_restart(
     finally:
         fast.stop()
     assert fast.tracebacks_while_running() == []
+
+
+def test_one_member_does_not_stall_the_group(
+    world: World, emulator: BotApiEmulator, sqlite_url: str, tmp_path: Path
+) -> None:
+    """Telegram takes 20 posts a minute in a group (enforced here). While a moderator's cards
+    wait for their slots, another member's entry is acknowledged within seconds, and a person
+    who repeats /status while its answer waits gets only the newest answer."""
+    world.flood.enforced = True
+    anna = world.person(2201, "Anna")
+    ben = world.person(2202, "Ben")
+    team = Team(world, world.group("Team", owner=anna, supergroup=True))
+    bot = BotProcess(emulator, sqlite_url, tmp_path, TELEGRAM_GROUP_MESSAGES_PER_MINUTE="20")
+    try:
+        bot.start()
+        team.say(anna, "/newboard Andrang")
+        for point in range(1, 21):  # 20 cards: past the minute's allowance with the rest
+            world.send(team.chat, anna, f"/point {point}")
+        wait_until(lambda: len(world.bot_messages(team.chat)) >= 19, what="a minute's posts")
+        statuses = [world.send(team.chat, anna, "/status") for _ in range(5)]
+        started = time.monotonic()
+        entry = world.send(team.chat, ben, "/ist 1 mitten im Andrang")
+        wait_until(lambda: entry.reactions == ["👍"], timeout=10, what="Ben's acknowledgement")
+        assert time.monotonic() - started < 5
+        assert len(world.bot_messages(team.chat)) < 22  # the cards still wait for their slots
+        # the newest /status is answered, once; the ones it replaced are not
+        answers = lambda: [  # noqa: E731
+            m
+            for m in world.bot_messages(team.chat)
+            if m.reply_to in {s.message_id for s in statuses}
+        ]
+        wait_until(
+            lambda: any(m.reply_to == statuses[-1].message_id for m in answers()),
+            timeout=90,
+            what="the newest status",
+        )
+        assert len(answers()) < len(statuses)
+        assert [m.reply_to for m in answers()][-1] == statuses[-1].message_id
+        assert world.refusals() == []  # never past Telegram's limit
+    finally:
+        bot.stop()

@@ -122,7 +122,7 @@ def lang(turn: Turn) -> None:
     turn.answer("lang_set")
 
 
-@handles(board=Need.LATEST)
+@handles(board=Need.LATEST, read_only=True)
 def status(turn: Turn) -> None:
     turn.out.answer(status_text(turn.session, turn.open_board, turn.messages, turn.model))
 

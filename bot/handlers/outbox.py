@@ -19,7 +19,7 @@ import asyncio
 import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -31,10 +31,11 @@ from telegram.ext import Application, CallbackContext
 from bot import metrics
 from bot.context import Context
 from bot.handlers.send import ChatGone, ReplyMarkup, acknowledge, send_html
+from bot.ratelimit import PostingRateLimiter
 from bot.store import outbox as rows
 from bot.store.tables import OutboxSend, utcnow
 from bot.texts import Html
-from bot.updates.unit import current_update_id, defer_send
+from bot.updates.unit import current_update_id, defer_send, send_later, sending_later
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,8 @@ class Outbox:
     steps: list[Step] = field(default_factory=list)
     _reactions: set[Step] = field(default_factory=set, init=False, repr=False)  # deferrable
     _planned: dict[Step, _Planned] = field(default_factory=dict, init=False, repr=False)
+    # a read-only answer: while one with the same key still waits, only the newest goes out
+    coalesce: Hashable | None = None
 
     def answer(
         self, text: Html, markup: ReplyMarkup | None = None, then: Later | None = None
@@ -230,10 +233,45 @@ class Outbox:
         """Send in order. A reaction may be handed to the pipeline instead (bot/updates/unit.py):
         it only marks the person's message, so the chat's next update need not wait for
         Telegram's answer to it."""
-        for step in self.steps:
-            if step in self._reactions and defer_send(functools.partial(step, context)):
-                continue
+        # reactions first: they only mark the person's message, whatever else waits
+        steps = [
+            step
+            for step in self.steps
+            if not (step in self._reactions and defer_send(functools.partial(step, context)))
+        ]
+        for index, step in enumerate(steps):
+            planned = self._planned.get(step)
+            stored = planned is not None and planned.row_id is not None
+            if sending_later(self.chat_id) or (stored and _post_waits(context, self.chat_id)):
+                # held back by the group's limit, a stored post (and what follows it) goes out
+                # behind the chat's waiting posts while the chat's next update goes on (in order
+                # per chat; a stop leaves them in the outbox); while the chat's sender is busy,
+                # any other send queues behind it, to keep the order
+                rest = steps[index:]
+                run = functools.partial(_in_order, rest, context)
+                drop = functools.partial(self._superseded, rest, context)
+                if send_later(self.chat_id, run, key=self.coalesce, drop=drop):
+                    return
             await step(context)
+
+    def _superseded(self, steps: list[Step], context: Context) -> None:
+        """A newer answer to the same read-only command replaces these waiting ones."""
+        for step in steps:
+            planned = self._planned.get(step)
+            if planned is not None:
+                planned._settle(context, rows.SUPERSEDED)
+
+
+def _post_waits(context: Context, chat_id: int) -> bool:
+    """Whether the pacing layer would hold a post to the chat back now (else it goes in line,
+    and what its continuation remembers is there before the chat's next update)."""
+    limiter = getattr(context.bot, "rate_limiter", None)
+    return isinstance(limiter, PostingRateLimiter) and limiter.post_waits(chat_id)
+
+
+async def _in_order(steps: list[Step], context: Context) -> None:
+    for step in steps:
+        await step(context)
 
 
 # ---- after a restart --------------------------------------------------------------------------

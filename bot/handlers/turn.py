@@ -169,9 +169,16 @@ def _refusal(turn: Turn, where: Where, need: Need, moderator: bool) -> str | Non
 
 
 def handles(
-    *, where: Where = Where.ANYWHERE, board: Need = Need.NONE, moderator: bool = False
+    *,
+    where: Where = Where.ANYWHERE,
+    board: Need = Need.NONE,
+    moderator: bool = False,
+    read_only: bool = False,
 ) -> Callable[[Decide], Callback]:
-    """Make `decide(turn)` a python-telegram-bot callback with the preamble above."""
+    """Make `decide(turn)` a python-telegram-bot callback with the preamble above.
+
+    `read_only`: the command only shows something; repeated by the same person while the answer
+    still waits behind the group's limit, only the newest answer goes out."""
 
     def wrap(decide: Decide) -> Callback:
         @functools.wraps(decide)
@@ -181,6 +188,13 @@ def handles(
                 return
             out = await run_turn(update, context, message, decide, where, board, moderator)
             if out is not None:
+                if read_only and message.from_user is not None:
+                    out.coalesce = (
+                        decide.__name__,
+                        out.chat_id,
+                        out.thread_id,
+                        message.from_user.id,
+                    )
                 await out.deliver(context)
 
         return callback

@@ -14,6 +14,7 @@ from bot.store.tables import Board, OutboxSend, utcnow
 SENT = "sent"
 DROPPED = "dropped"  # too old when it could finally go out
 REFUSED = "refused"  # Telegram refused it for good (the chat is gone, a bad request)
+SUPERSEDED = "superseded"  # a newer answer to the same read-only command went out instead
 
 
 def add_sends(

@@ -34,6 +34,7 @@ from bot.store.db import session_scope
 from bot.store.lanes import DatabaseLanes
 from bot.store.tables import InboxUpdate, utcnow
 from bot.updates.locks import ChatLocks
+from bot.updates.senders import ChatSenders
 from bot.updates.unit import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -210,6 +211,7 @@ class Pipeline:
         self.locks = ChatLocks(engine, slots=lock_slots)
         self.finisher = Finisher(engine, self.lanes)
         self._failed: Counter[int] = Counter()  # failed attempts of updates in work here
+        self.senders = ChatSenders()  # stored posts sent in the background, in order per chat
         self._tails: set[asyncio.Task[None]] = set()
         self._tails_per_chat: Counter[int | None] = Counter()
 
@@ -354,6 +356,7 @@ class Pipeline:
             resumed=received.resumed,
             defer_reactions=defer_reactions,
             tell_failure=untold,
+            senders=self.senders if defer_reactions else None,
         ) as unit:
             await self.application.process_update(received.update)
             in_unit = contextvars.copy_context()  # for the deferred sends' log lines
@@ -413,10 +416,15 @@ class Pipeline:
         """Return once every deferred send under way now is through (its update finished)."""
         while self._tails:
             await asyncio.gather(*self._tails, return_exceptions=True)
+        await self.senders.join()
 
     async def settle_deferred(self, grace: float) -> None:
         """Let deferred sends finish for `grace` seconds (at a stop), then cancel them: their
-        updates stay unfinished and are replayed on the next start."""
+        updates stay unfinished and are replayed on the next start; posts waiting in the chats'
+        senders stay in the outbox and go out on the next start."""
+        await asyncio.gather(self._settle_tails(grace), self.senders.settle(grace))
+
+    async def _settle_tails(self, grace: float) -> None:
         tails = list(self._tails)
         if not tails:
             return

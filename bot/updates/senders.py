@@ -68,6 +68,11 @@ class ChatSenders:
             self._workers[chat_id] = asyncio.create_task(self._work(chat_id))
         return True
 
+    def busy(self, chat_id: int | None) -> bool:
+        """Whether the chat has sends waiting or under way."""
+        worker = self._workers.get(chat_id)
+        return worker is not None and not worker.done()
+
     def waiting(self, chat_id: int | None) -> int:
         return len(self._queues.get(chat_id, ()))
 

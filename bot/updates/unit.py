@@ -14,7 +14,7 @@ repeat (a reaction on the person's message) and nothing else (never a second pos
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from bot.store import queries
+from bot.updates.senders import ChatSenders
 
 
 @dataclass
@@ -37,6 +38,8 @@ class UnitOfWork:
     deferred: list[Callable[[], Awaitable[None]]] | None = None
     # whether a failure is to be told to the person: once per update, on its first failure
     tell_failure: bool = True
+    # where stored posts may go to be sent in the background, in order per chat; None: in line
+    senders: ChatSenders | None = None
 
 
 _current: ContextVar[UnitOfWork | None] = ContextVar("update_unit_of_work", default=None)
@@ -49,6 +52,7 @@ def unit_of_work(
     resumed: bool = False,
     defer_reactions: bool = False,
     tell_failure: bool = True,
+    senders: ChatSenders | None = None,
 ) -> Iterator[UnitOfWork]:
     """Make `update_id` the update being processed in this task (and tasks it starts).
 
@@ -60,6 +64,7 @@ def unit_of_work(
         resumed=resumed,
         deferred=[] if defer_reactions else None,
         tell_failure=tell_failure,
+        senders=senders,
     )
     token = _current.set(unit)
     try:
@@ -104,6 +109,29 @@ def defer_send(send: Callable[[], Awaitable[None]]) -> bool:
         return False
     unit.deferred.append(send)
     return True
+
+
+def send_later(
+    chat_id: int | None,
+    run: Callable[[], Awaitable[None]],
+    *,
+    key: Hashable | None = None,
+    drop: Callable[[], None] | None = None,
+) -> bool:
+    """Hand sends whose rows are in the outbox to the chat's background sender (in order per
+    chat), so the chat's next update need not wait for them; False: send in line (no pipeline,
+    or one that keeps every send in line, or too many waiting)."""
+    unit = _current.get()
+    if unit is None or unit.senders is None:
+        return False
+    return unit.senders.put(chat_id, run, key=key, drop=drop)
+
+
+def sending_later(chat_id: int | None) -> bool:
+    """Whether the chat's background sender still has sends to make (then any send of the
+    chat queues behind them, to keep the chat's order)."""
+    unit = _current.get()
+    return unit is not None and unit.senders is not None and unit.senders.busy(chat_id)
 
 
 def note_failure(error: object) -> None:
