@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 
@@ -29,10 +30,12 @@ from bot.handlers import (
     cards,  # noqa: F401  (registers the card buttons)
     digest,
     entries,
+    failure,
     help,
     membership,
     menus,
     onboarding,
+    outbox,
     overview,
     pickers,  # noqa: F401  (registers the moderator pickers)
     plan,
@@ -45,13 +48,13 @@ from bot.handlers import (
     vote,
 )
 from bot.handlers.reading import scope_of
-from bot.handlers.send import ChatGone, send_html
+from bot.handlers.send import ChatGone
 from bot.model.catalogue import Catalogue
 from bot.ratelimit import PostingRateLimiter
 from bot.request import AiohttpRequest, UpdatesRequest
 from bot.settings import Settings
 from bot.texts import Texts
-from bot.updates.unit import note_failure
+from bot.updates.unit import note_failure, take_failure_notice
 
 log = logging.getLogger(__name__)
 
@@ -103,21 +106,22 @@ async def on_error(update: object, context: Context) -> None:
         log.warning("update not handled, Telegram refused: %s", str(error)[:300])
         return
     note_failure(error)
-    log.error("update failed: %s", repr(error)[:500], exc_info=error)
-    if isinstance(update, Update) and update.effective_message is not None:
-        message = update.effective_message
-        scope = scope_of(message)
-        data = context.bot_data
-        try:
-            await send_html(
-                context,
-                scope.chat_id,
-                scope.thread_id,
-                data.messages(data.settings.bot_language)("unknown_error"),
-                reply_to=message.message_id,
-            )
-        except Exception:  # the error handler itself must never raise
-            log.exception("could not report a failed update")
+    log.error("update failed: %s", type(error).__name__, exc_info=error)
+    if not isinstance(update, Update) or update.effective_message is None:
+        return
+    if not take_failure_notice():  # told on its first failure; the retries say nothing
+        return
+    message = update.effective_message
+    scope = scope_of(message)
+    sender = update.effective_user
+    where = failure.Where(
+        chat_id=scope.chat_id,
+        thread_id=scope.thread_id,
+        chat_type=scope.chat_type,
+        message_id=message.message_id,
+        person_language=((sender.language_code if sender else None) or "")[:2].casefold(),
+    )
+    await failure.tell(context, where)
 
 
 def build_application(
@@ -166,6 +170,8 @@ def build_application(
         settings=settings, engine=engine, catalogue=catalogue, texts=texts
     )
     application.bot_data.updates_request = updates_request
+    application.bot_data.set_aside_notice = failure.set_aside_notice(application)
+    application.bot_data.deliver_unsent = functools.partial(outbox.deliver_unsent, application)
     register_handlers(application)
     job_queue = application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -78,6 +79,10 @@ class BotData:
     active_chats: Recently
     lanes: DatabaseLanes
     updates_request: UpdatesRequest | None = None  # keeps getUpdates' JSON for the inbox
+    # tells the person of an update set aside unparsed (bot/handlers/failure.py)
+    set_aside_notice: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+    # sends the durable outbox's rows left unsent before a stop (bot/handlers/outbox.py)
+    deliver_unsent: Callable[[], Awaitable[int]] | None = None
     seen_members: Recently
 
     def configure(

@@ -70,6 +70,31 @@ WEBHOOK_REFUSED = Counter(
 )
 
 
+SET_ASIDE = Counter(
+    "updates_set_aside",
+    "Updates set aside as dead letters, by reason (unparsable, failed three times).",
+    ["reason"],
+    namespace=NAMESPACE,
+    registry=REGISTRY,
+)
+
+
+OUTBOX_DROPPED = Counter(
+    "outbox_sends_dropped",
+    "Decided sends dropped from the outbox: older than 12 hours when they could go out.",
+    namespace=NAMESPACE,
+    registry=REGISTRY,
+)
+
+
+def outbox_dropped() -> None:
+    OUTBOX_DROPPED.inc()
+
+
+def update_set_aside(reason: str) -> None:
+    SET_ASIDE.labels(reason=reason).inc()
+
+
 def observe_update(kind: str, seconds: float, *, failed: bool = False) -> None:
     """One update of this kind was processed in `seconds` (failed: it raised and was not done)."""
     UPDATES.labels(kind=kind, outcome="failed" if failed else "ok").inc()

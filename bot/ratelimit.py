@@ -304,6 +304,19 @@ class PostingRateLimiter(BaseRateLimiter[int]):
             self._overall.record(now, weight)
             chat_lane.window.record(now, weight)
 
+    def post_waits(self, chat: int) -> bool:
+        """Whether a post to the chat would wait now: its window is full, it is paused, or
+        another of its posts is under way or waiting."""
+        chat_lane = self._lanes.get((chat, Lane.POST))
+        if chat_lane is None:
+            return False
+        now = _now()
+        return (
+            chat_lane.users > 0
+            or chat_lane.paused_until > now
+            or chat_lane.window.wait_time(now, 1) > 0
+        )
+
     def _lane(self, chat: int | str | None, lane: Lane) -> _ChatLane:
         key = (chat, lane)
         found = self._lanes.get(key)

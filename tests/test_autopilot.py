@@ -335,6 +335,7 @@ async def test_the_autopilot_opening_an_area_brings_the_status_message(
     scene: tuple[World, Person, Chat],
 ) -> None:
     world, anna, group = scene
+    group.bot_admin = True  # with the right to pin
     Clock(monkeypatch, _utc(2026, 11, 23, 6, 0))
     async with inprocess_bot(emulator, tmp_path) as bot:
         await _say(bot, group, anna, "/newboard Von selbst")

@@ -24,6 +24,7 @@ def test_group_upgraded_to_supergroup_keeps_everything(world: World, bot: BotThr
     team.say(anna, "/newboard Umzug")
     card = team.open_card(anna, 1)
     team.entry(ben, "vor dem Umzug", reply_to=card.message_id)
+    wait_until(lambda: card.edits > 0, what="the card's count shown")  # then the upgrade
     old_id = group.id
     world.migrate(group)
     team.refresh()
@@ -32,16 +33,73 @@ def test_group_upgraded_to_supergroup_keeps_everything(world: World, bot: BotThr
         lambda: rows(bot.database_url, "select chat_id from board") == [(team.chat.id,)],
         what="board moved",
     )
-    team.entry(ben, "nach dem Umzug", reply_to=card.message_id)  # a card from before the upgrade
     team.entry(anna, "/soll 1 im Supergroup")
     team.say(anna, "/next")  # the board's creator is still a moderator
     assert team.has_card(2)
-    assert {r[3] for r in live_entries(bot.database_url)} == {team.chat.id}
-    assert len(live_entries(bot.database_url)) == 3
+    # each entry keeps the chat it was written in
+    assert [r[3] for r in live_entries(bot.database_url)] == [old_id, team.chat.id]
     # the move was confirmed by asking Telegram about the old chat: "upgraded", as expected
     refused = world.refusals()
     assert {r.method for r in refused} <= {"getChat"}
     assert all("upgraded to a supergroup" in r.description for r in refused)
+
+
+def test_an_upgrade_with_colliding_message_ids_loses_nothing(world: World, bot: BotThread) -> None:
+    """The new supergroup's message ids start again at 1: message 7 of the new chat is not
+    message 7 of the old one — every entry is kept and every reply finds its own card."""
+    anna = world.person(1161, "Anna")
+    ben = world.person(1162, "Ben")
+    group = world.group("Team", owner=anna)
+    team = Team(world, group)
+    bot.start()
+    team.say(anna, "/newboard Umzug")
+    old_cards = {}
+    for number in (1, 2, 3):
+        card = team.open_card(anna, number)
+        old_cards[number] = card.message_id
+        team.entry(ben, f"alt {number}", reply_to=card.message_id)
+    team.say(anna, "/board")
+    wait_until(lambda: any(m.kind == "photo" for m in world.bot_messages(team.chat)), what="board")
+    old_id = group.id
+    old_messages = set(world.chats[old_id].messages)
+    world.migrate(group)
+    team.refresh()
+    wait_until(
+        lambda: rows(bot.database_url, "select chat_id from board") == [(team.chat.id,)],
+        what="board moved",
+    )
+    typed = team.entry(anna, "/ist 6 nach dem Umzug")
+    new_cards = {}
+    for number in (4, 5, 6):
+        card = team.open_card(anna, number)
+        new_cards[number] = card.message_id
+        team.entry(ben, f"neu {number}", reply_to=card.message_id)
+    new_messages = set(world.chats[team.chat.id].messages)
+    assert typed.message_id in old_messages  # the ids did collide
+    assert set(new_cards.values()) & old_messages
+    entries = live_entries(bot.database_url)
+    assert sorted((r[0], r[2]) for r in entries) == [
+        (1, "alt 1"),
+        (2, "alt 2"),
+        (3, "alt 3"),
+        (4, "neu 4"),
+        (5, "neu 5"),
+        (6, "nach dem Umzug"),
+        (6, "neu 6"),
+    ]
+    assert {(r[3], r[4]) for r in entries if str(r[2]).startswith("alt")} <= {
+        (old_id, m) for m in old_messages
+    }
+    assert {(r[3], r[4]) for r in entries if not str(r[2]).startswith("alt")} <= {
+        (team.chat.id, m) for m in new_messages
+    }
+    before = len(world.bot_messages(team.chat))
+    team.say(anna, "/board")  # the board changed: drawn again, not refused as unchanged
+    wait_until(
+        lambda: any(m.kind == "photo" for m in world.bot_messages(team.chat)[before:]),
+        what="a new board",
+    )
+    assert not any("nicht geändert" in t for t in team.texts_since(before))
 
 
 def test_a_forged_migration_moves_nothing(world: World, bot: BotThread) -> None:

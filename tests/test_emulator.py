@@ -163,3 +163,138 @@ def test_web_app_buttons_only_in_private_chats(world: World, call) -> None:
     assert (
         call("sendMessage", chat_id=private.id, text="x", reply_markup=web_app).status_code == 200
     )
+
+
+# ---- Telegram's seams (../shared/TELEGRAM.md): each of these fails against a kinder emulator --
+
+
+def test_an_upgrade_starts_the_message_ids_again_and_refuses_the_old_chat(
+    world: World, call
+) -> None:
+    anna = world.person(1, "Anna")
+    group = world.group("G", owner=anna)
+    for _ in range(5):
+        call("sendMessage", chat_id=group.id, text="alt")
+    new = world.migrate(group)
+    updates = [u["message"] for u in world.updates]
+    assert updates[0]["chat"]["id"] == group.id
+    assert updates[0]["migrate_to_chat_id"] == new.id
+    assert updates[1]["chat"]["id"] == new.id
+    assert updates[1]["migrate_from_chat_id"] == group.id
+    assert updates[1]["message_id"] == 1  # the new chat's first message
+    first = call("sendMessage", chat_id=new.id, text="neu").json()["result"]
+    assert first["message_id"] == 2  # the same id as a message of the old chat
+    assert group.messages[2].text == "alt"
+    assert new.messages[2].text == "neu"
+    calls: list[tuple[str, dict[str, Any]]] = [
+        ("getChat", {}),
+        ("sendMessage", {"text": "x"}),
+        ("getChatMember", {"user_id": anna.id}),
+        ("setMessageReaction", {"message_id": 1, "reaction": []}),
+    ]
+    for method, params in calls:
+        refused = call(method, chat_id=group.id, **params)
+        assert refused.status_code == 400, method
+        assert "upgraded to a supergroup" in _description(refused)
+        assert refused.json()["parameters"] == {"migrate_to_chat_id": new.id}
+
+
+def test_only_inline_keyboards_are_echoed(world: World, call) -> None:
+    anna = world.person(1, "Anna")
+    group = world.group("G", owner=anna)
+    asked = call(
+        "sendMessage", chat_id=group.id, text="Frage", reply_markup={"force_reply": True}
+    ).json()["result"]
+    assert "reply_markup" not in asked
+    keyboard = {"keyboard": [[{"text": "ja"}]], "one_time_keyboard": True}
+    shown = call("sendMessage", chat_id=group.id, text="Tasten", reply_markup=keyboard)
+    assert "reply_markup" not in shown.json()["result"]
+    world.send(group, anna, "Antwort", reply_to=asked["message_id"])
+    reply = world.updates[-1]["message"]
+    assert reply["reply_to_message"]["message_id"] == asked["message_id"]
+    assert "reply_markup" not in reply["reply_to_message"]
+    buttons = {"inline_keyboard": [[{"text": "b", "callback_data": "x"}]]}
+    card = call("sendMessage", chat_id=group.id, text="Karte", reply_markup=buttons)
+    assert card.json()["result"]["reply_markup"] == buttons
+
+
+def test_an_edit_without_markup_removes_the_buttons(world: World, call) -> None:
+    anna = world.person(1, "Anna")
+    group = world.group("G", owner=anna)
+    buttons = {"inline_keyboard": [[{"text": "b", "callback_data": "x"}]]}
+    sent = call("sendMessage", chat_id=group.id, text="a", reply_markup=buttons).json()["result"]
+    kept = call(
+        "editMessageText",
+        chat_id=group.id,
+        message_id=sent["message_id"],
+        text="b",
+        reply_markup=buttons,
+    ).json()["result"]
+    assert kept["reply_markup"] == buttons
+    bare = call("editMessageText", chat_id=group.id, message_id=sent["message_id"], text="c")
+    assert "reply_markup" not in bare.json()["result"]
+    assert group.messages[sent["message_id"]].reply_markup is None
+
+
+def test_twenty_posts_a_minute_per_group_and_edits_count_too(world: World, call) -> None:
+    anna = world.person(1, "Anna")
+    group = world.group("G", owner=anna)
+    other = world.group("H", owner=anna)
+    world.flood.enforced = True
+    world.flood.overall_limit = 1000
+    sent = [call("sendMessage", chat_id=group.id, text=str(i)) for i in range(20)]
+    assert all(r.status_code == 200 for r in sent)
+    refused = call("sendMessage", chat_id=group.id, text="21")
+    assert refused.status_code == 429
+    assert refused.json()["parameters"]["retry_after"] >= 1
+    assert call("sendMessage", chat_id=other.id, text="other group").status_code == 200
+    # edits have a budget of their own, looser, but a budget
+    message_id = sent[0].json()["result"]["message_id"]
+    edits = [
+        call("editMessageText", chat_id=group.id, message_id=message_id, text=f"e{i}")
+        for i in range(world.flood.group_edit_limit + 1)
+    ]
+    assert [r.status_code for r in edits[:-1]] == [200] * world.flood.group_edit_limit
+    assert edits[-1].status_code == 429
+    world.flood.overall_limit = 3
+    world.flood.overall_window = 60.0
+    world.flood.group_limit = 1000
+    fresh = world.group("I", owner=anna)
+    codes = [call("sendMessage", chat_id=fresh.id, text="x").status_code for _ in range(2)]
+    assert 429 in codes  # the overall budget (already used) holds for every chat
+
+
+def test_chat_member_updates_only_for_an_administrator_bot(world: World) -> None:
+    anna = world.person(1, "Anna")
+    ben = world.person(2, "Ben")
+    plain = world.group("G", owner=anna, admins=(ben,))
+    world.demote(plain, ben, by=anna)
+    assert world.updates == []  # a plain member learns nothing
+    assert ben.id not in plain.admins
+    ruled = world.group("H", owner=anna, admins=(ben,), bot_admin=True)
+    world.demote(ruled, ben, by=anna)
+    assert [list(u)[1] for u in world.updates] == ["chat_member"]
+
+
+def test_pinning_needs_the_right(world: World, call) -> None:
+    anna = world.person(1, "Anna")
+    group = world.group("G", owner=anna)
+    group.members_can_pin = False
+    sent = call("sendMessage", chat_id=group.id, text="a").json()["result"]
+    refused = call("pinChatMessage", chat_id=group.id, message_id=sent["message_id"])
+    assert refused.status_code == 400
+    assert "not enough rights" in _description(refused)
+    group.members_can_pin = True
+    assert (
+        call("pinChatMessage", chat_id=group.id, message_id=sent["message_id"]).status_code == 200
+    )
+    admin = world.group("H", owner=anna, bot_admin=True)
+    admin.members_can_pin = False
+    sent = call("sendMessage", chat_id=admin.id, text="a").json()["result"]
+    assert (
+        call("pinChatMessage", chat_id=admin.id, message_id=sent["message_id"]).status_code == 200
+    )
+    admin.bot_can_pin = False
+    assert (
+        call("pinChatMessage", chat_id=admin.id, message_id=sent["message_id"]).status_code == 400
+    )

@@ -24,13 +24,16 @@ def _texts_since(world: object, group: object, before: int) -> list[str]:
     return [plain(t) for t in world.bot_texts(group)[before:]]  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("bot_admin", [False, True])
 async def test_a_demoted_administrator_loses_moderator_rights_at_once(
-    emulator: BotApiEmulator, tmp_path: Path
+    emulator: BotApiEmulator, tmp_path: Path, bot_admin: bool
 ) -> None:
+    """As a plain member the bot is not told of the demotion (no `chat_member` update): the
+    rights are asked live for each moderator action, either way."""
     world = emulator.world
     anna = world.person(1401, "Anna")
     ben = world.person(1402, "Ben")
-    group = world.group("Team", owner=anna, admins=(ben,), supergroup=True)
+    group = world.group("Team", owner=anna, admins=(ben,), supergroup=True, bot_admin=bot_admin)
     async with inprocess_bot(emulator, tmp_path) as bot:
         world.send(group, anna, "/newboard Rechte")
         world.send(group, ben, "/point 2")  # an administrator: allowed (and now cached)

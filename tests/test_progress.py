@@ -32,7 +32,7 @@ async def test_the_status_message_is_edited_at_most_once_a_minute(
     world = emulator.world
     anna = world.person(1601, "Anna")
     ben = world.person(1602, "Ben")
-    group = world.group("Team", owner=anna)
+    group = world.group("Team", owner=anna, bot_admin=True)  # with the right to pin
     now = [T0]
     monkeypatch.setattr(clock, "now", lambda: now[0])
     async with inprocess_bot(emulator, tmp_path, database_url=url) as bot:
@@ -97,7 +97,7 @@ async def test_without_the_right_to_pin_the_status_message_stays_unpinned(
     world = emulator.world
     anna = world.person(1701, "Anna")
     group = world.group("Team", owner=anna)
-    group.bot_can_pin = False
+    group.members_can_pin = False  # and the bot is no administrator
     async with inprocess_bot(emulator, tmp_path) as bot:
         world.send(group, anna, "/newboard Ohne Pin")
         world.send(group, anna, "/area 2")

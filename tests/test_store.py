@@ -39,6 +39,7 @@ def _add(
     message_id: int,
     kind: Kind = Kind.IST,
     author: int = BIG_USER,
+    chat_id: int | None = None,
 ) -> queries.Saved:
     saved = queries.add_entry(
         session,
@@ -48,7 +49,7 @@ def _add(
         text=f"Eintrag {message_id}",
         author_id=author,
         author_name="Anna",
-        chat_id=board.chat_id,
+        chat_id=board.chat_id if chat_id is None else chat_id,
         message_id=message_id,
     )
     session.commit()
@@ -163,7 +164,9 @@ def test_undo_takes_only_the_authors_latest(engine: Engine) -> None:
         assert queries.undo_last(session, board=board, author_id=3) is None
 
 
-def test_migration_moves_board_cards_and_entries(engine: Engine) -> None:
+def test_migration_moves_the_board_and_leaves_messages_in_their_chat(engine: Engine) -> None:
+    """Message ids start again at 1 in the new chat: what was written in the old chat keeps
+    the old chat's id, so message 10 of either chat is not mistaken for the other."""
     with Session(engine, expire_on_commit=False) as session:
         board = _board(session, chat_id=-4001)
         assert board.id is not None
@@ -172,9 +175,16 @@ def test_migration_moves_board_cards_and_entries(engine: Engine) -> None:
         queries.migrate_chat(session, old_chat_id=-4001, new_chat_id=BIG_CHAT)
         session.commit()
         assert queries.open_board(session, chat_id=BIG_CHAT, thread_id=0) is not None
-        assert queries.card_by_message(session, chat_id=BIG_CHAT, message_id=10) is not None
-        assert queries.entry_by_message(session, chat_id=BIG_CHAT, message_id=11) is not None
         assert queries.open_board(session, chat_id=-4001, thread_id=0) is None
+        assert queries.card_by_message(session, chat_id=-4001, message_id=10) is not None
+        assert queries.entry_by_message(session, chat_id=-4001, message_id=11) is not None
+        assert queries.card_by_message(session, chat_id=BIG_CHAT, message_id=10) is None
+        assert queries.entry_by_message(session, chat_id=BIG_CHAT, message_id=11) is None
+        # the new chat's message 10 and 11 are new messages
+        queries.add_card(session, board_id=board.id, point=2, chat_id=BIG_CHAT, message_id=10)
+        _add(session, board, 2, 11, chat_id=BIG_CHAT)
+        session.commit()
+        assert len(queries.board_view(session, board).entries) == 2
 
 
 def test_times_come_back_aware_in_utc(engine: Engine) -> None:

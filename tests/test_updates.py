@@ -23,7 +23,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.store import queries
+from bot.store import deadletters, queries
 from bot.store.db import make_engine, normalise_url, session_scope, upgrade_schema
 from bot.updates import pipeline as pipeline_module
 from bot.updates.pipeline import Outcome, Pipeline, Received
@@ -153,7 +153,11 @@ async def test_a_failing_update_is_retried_then_given_up(
     assert await pipeline.process(received[0]) is Outcome.DONE  # second try goes through
     outcomes = [await pipeline.process(received[1]) for _ in range(3)]
     assert outcomes == [Outcome.RETRY, Outcome.RETRY, Outcome.GAVE_UP]
-    assert _inbox(sqlite_engine) == {1: ("handled", 1, True), 2: ("failed", 3, True)}
+    assert _inbox(sqlite_engine) == {1: ("handled", 1, True), 2: ("dead", 3, True)}
+    with session_scope(sqlite_engine) as session:  # set aside with its error's class
+        [dead] = deadletters.dead_letters(session)
+    assert (dead.update_id, dead.chat_id, dead.error) == (2, -100, "RuntimeError")
+    assert await pipeline.unprocessed(all_chats=True) == []  # nothing comes back
 
 
 async def test_unprocessed_updates_come_back_in_order(app: AnyApp, sqlite_engine: Engine) -> None:

@@ -123,7 +123,7 @@ def lang(turn: Turn) -> None:
     turn.answer("lang_set")
 
 
-@handles(board=Need.LATEST)
+@handles(board=Need.LATEST, read_only=True)
 def status(turn: Turn) -> None:
     board = turn.open_board
     text = status_text(turn.session, board, turn.messages, turn.model)

@@ -22,7 +22,7 @@ from telegram.error import TelegramError
 from bot.context import BotData, Context
 from bot.handlers.outbox import Outbox
 from bot.handlers.reading import Person, Scope, scope_of
-from bot.handlers.rights import administrators, may_moderate
+from bot.handlers.rights import may_moderate, rights_of
 from bot.handlers.turn import Refusal
 from bot.model.board import BoardStatus
 from bot.model.catalogue import ModelText
@@ -213,7 +213,7 @@ async def _decide(query: CallbackQuery, context: Context) -> Decision:
     scope = scope_of(message)
     admins: frozenset[int] = frozenset()
     if action.moderator and scope.is_group and person.id != scope.chat_id:
-        admins = await administrators(context, scope.chat_id)
+        admins = await rights_of(context, scope.chat_id, person.id)
     out = Outbox(scope.chat_id, scope.thread_id)
 
     def unit_of_work() -> Decision:
@@ -257,6 +257,7 @@ async def _decide(query: CallbackQuery, context: Context) -> Decision:
                 mark_current_processed(session)
                 session.commit()
                 return press.messages.plain_format(refusal.key, **refusal.values), True, None
+            out.persist(session)  # the decided sends, with the effects (SPEC §12)
             session.commit()
         return press.notice, press.alert, out
 

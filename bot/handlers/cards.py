@@ -10,6 +10,7 @@ remembered like a card, so a reply to it becomes an entry also after a restart.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import Session
 from telegram import ForceReply, InlineKeyboardMarkup, Message
@@ -17,7 +18,7 @@ from telegram import ForceReply, InlineKeyboardMarkup, Message
 from bot import clock
 from bot.context import BotData, Context
 from bot.handlers.buttons import Press, button, on_press, whole_number
-from bot.handlers.outbox import Outbox, Step
+from bot.handlers.outbox import Outbox, Then, continuation
 from bot.handlers.send import edit_html, send_html
 from bot.handlers.turn import Refusal
 from bot.model.entry_text import Kind
@@ -64,41 +65,47 @@ def queue_card(
     board_id = board.id
     ist, soll = queries.entry_counts(session, board_id=board_id).get(point, (0, 0))
 
-    def remember(sent: Message) -> Step:
-        async def step(context: Context) -> None:
-            with context.bot_data.session() as follow_up:
-                card = queries.add_card(
-                    follow_up,
-                    board_id=board_id,
-                    point=point,
-                    chat_id=sent.chat.id,
-                    message_id=sent.message_id,
-                )
-                follow_up.flush()
-                older = queries.add_card_face(follow_up, card=card, ist=ist, soll=soll)
-                edits = [
-                    (
-                        old.chat_id,
-                        old.message_id,
-                        html.card(model, messages, face.point),
-                        card_markup(
-                            messages, board_id, face.point, face.ist, face.soll, with_next=False
-                        ),
-                    )
-                    for old, face in older
-                ]
-                follow_up.commit()
-            # older cards lose `Weiter ▶` (best effort: a deleted card is no failure)
-            for chat_id, message_id, text, markup in edits:
-                await edit_html(context, chat_id, message_id, text, markup)
-
-        return step
-
     out.post(
         html.card(model, messages, point),
-        then=remember,
+        then=Then(
+            "card_posted",
+            {"board": board_id, "point": point, "ist": ist, "soll": soll, "lang": board.language},
+        ),
         markup=card_markup(messages, board_id, point, ist, soll, with_next=True),
     )
+
+
+@continuation("card_posted")
+async def card_posted(context: Context, sent: Message, args: dict[str, Any]) -> None:
+    """Remember the card Telegram posted; older cards lose `Weiter ▶` (best effort: a deleted
+    card is no failure)."""
+    board_id, point, language = int(args["board"]), int(args["point"]), str(args["lang"])
+    model, messages = context.bot_data.model(language), context.bot_data.messages(language)
+    with context.bot_data.session() as follow_up:
+        card = queries.add_card(
+            follow_up,
+            board_id=board_id,
+            point=point,
+            chat_id=sent.chat.id,
+            message_id=sent.message_id,
+        )
+        follow_up.flush()
+        older = queries.add_card_face(
+            follow_up, card=card, ist=int(args["ist"]), soll=int(args["soll"])
+        )
+        edits = [
+            (
+                old.chat_id,
+                old.message_id,
+                html.card(model, messages, face.point),
+                card_markup(messages, board_id, face.point, face.ist, face.soll, with_next=False),
+            )
+            for old, face in older
+            if old.chat_id == sent.chat.id  # not in a group that became a supergroup
+        ]
+        follow_up.commit()
+    for chat_id, message_id, text, markup in edits:
+        await edit_html(context, chat_id, message_id, text, markup)
 
 
 def point_of(press: Press) -> int:
@@ -149,6 +156,7 @@ def _ask(press: Press, kind: Kind) -> None:
                 point=point,
                 kind=kind,
                 person_id=person_id,
+                chat_id=sent.chat.id,  # the message's own chat (it may have moved)
                 message_id=sent.message_id,
             )
             follow_up.commit()

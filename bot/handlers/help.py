@@ -9,12 +9,12 @@ from bot.model.demo import demo_board
 from bot.render import html
 
 
-@handles()
+@handles(read_only=True)
 def help_command(turn: Turn) -> None:
     turn.answer("help")
 
 
-@handles()
+@handles(read_only=True)
 def example(turn: Turn) -> None:
     board = turn.board
     argument = turn.argument().strip()

@@ -10,7 +10,6 @@ from __future__ import annotations
 from sqlmodel import Session
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 
-import bot.store.erasers  # noqa: F401  (registers the core erasers)
 from bot import clock
 from bot.context import BotData, Context
 from bot.handlers.buttons import (

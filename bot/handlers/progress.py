@@ -102,6 +102,8 @@ def _edits_of(
     counts = queries.entry_counts(session, board_id=board.id)
     is_open = board.status == BoardStatus.OPEN
     for card, face in queries.card_faces(session, board_id=board.id):
+        if card.chat_id != board.chat_id:
+            continue  # left behind in a group that became a supergroup: no longer editable
         ist, soll = counts.get(face.point, (0, 0))
         with_next = face.newest and is_open
         if (face.ist, face.soll, face.with_next) == (ist, soll, with_next):

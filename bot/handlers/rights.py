@@ -36,6 +36,22 @@ async def administrators(context: Context, chat_id: int) -> frozenset[int]:
     return admins
 
 
+async def rights_of(context: Context, chat_id: int, person_id: int) -> frozenset[int]:
+    """`{person_id}` if the person is the group's creator or an administrator now, else empty.
+
+    Asked live from Telegram (`getChatMember`) for every moderator action: a bot that is not an
+    administrator is never told of a demotion (no `chat_member` updates), so a cached list of
+    administrators would keep a demoted person's rights for as long as it is kept (SPEC §12).
+    When Telegram cannot be asked, the person counts as no administrator (a refusal is safer).
+    """
+    try:
+        member = await context.bot.get_chat_member(chat_id, person_id)
+    except TelegramError as exc:
+        log.warning("could not ask for a member's rights in %s: %s", chat_id, exc)
+        return frozenset()
+    return frozenset({person_id}) if member.status in _RULERS else frozenset()
+
+
 def is_anonymous_admin(person: Person, scope: Scope) -> bool:
     """An administrator writing as the group itself."""
     return person.id == scope.chat_id

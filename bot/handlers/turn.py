@@ -22,7 +22,7 @@ from telegram.constants import ChatType
 from bot.context import BotData, Context, Recently
 from bot.handlers.outbox import Outbox
 from bot.handlers.reading import Person, Scope, command_arguments, person_of, scope_of
-from bot.handlers.rights import administrators, is_anonymous_admin, may_moderate
+from bot.handlers.rights import is_anonymous_admin, may_moderate, rights_of
 from bot.model.catalogue import ModelText
 from bot.store import queries
 from bot.store.tables import Board
@@ -169,9 +169,16 @@ def _refusal(turn: Turn, where: Where, need: Need, moderator: bool) -> str | Non
 
 
 def handles(
-    *, where: Where = Where.ANYWHERE, board: Need = Need.NONE, moderator: bool = False
+    *,
+    where: Where = Where.ANYWHERE,
+    board: Need = Need.NONE,
+    moderator: bool = False,
+    read_only: bool = False,
 ) -> Callable[[Decide], Callback]:
-    """Make `decide(turn)` a python-telegram-bot callback with the preamble above."""
+    """Make `decide(turn)` a python-telegram-bot callback with the preamble above.
+
+    `read_only`: the command only shows something; repeated by the same person while the answer
+    still waits behind the group's limit, only the newest answer goes out."""
 
     def wrap(decide: Decide) -> Callback:
         @functools.wraps(decide)
@@ -181,6 +188,13 @@ def handles(
                 return
             out = await run_turn(update, context, message, decide, where, board, moderator)
             if out is not None:
+                if read_only and message.from_user is not None:
+                    out.coalesce = (
+                        decide.__name__,
+                        out.chat_id,
+                        out.thread_id,
+                        message.from_user.id,
+                    )
                 await out.deliver(context)
 
         return callback
@@ -204,7 +218,7 @@ async def run_turn(
     admins: frozenset[int] = frozenset()
     asks_rights = moderator and scope.is_group and person is not None
     if asks_rights and person is not None and not is_anonymous_admin(person, scope):
-        admins = await administrators(context, scope.chat_id)
+        admins = await rights_of(context, scope.chat_id, person.id)
     out = Outbox(scope.chat_id, scope.thread_id, message.message_id)
     bot_id = context.bot.id
 
@@ -249,6 +263,7 @@ async def run_turn(
                         _note_presence(session, data, scope, person)
                     out.steps.clear()
                     out.answer(turn.messages(refusal.key, **refusal.values))
+            out.persist(session)  # the decided sends, with the effects (SPEC §12)
             session.commit()
             for recently, key in noted:
                 recently.note(key)

@@ -109,13 +109,38 @@ def note_member(session: Session, *, chat_id: int, person_id: int, name: str) ->
 
 
 def migrate_chat(session: Session, *, old_chat_id: int, new_chat_id: int) -> int:
-    """Move boards, cards and entries of a basic group to its new supergroup id."""
+    """Move the boards and members of a basic group to its new supergroup id.
+
+    What was written in the old chat keeps its chat: cards, entries and prompts are messages of
+    the old chat, and the new chat's message ids start again at 1, so rewriting their chat id
+    would make an old message and a new one the same. A status message of the old chat cannot
+    be edited any more: the next change posts a new one in the new chat.
+    """
     moved = 0
-    for table in (Board, Card, Entry, GroupMember):
-        result = session.execute(
-            update(table).where(col(table.chat_id) == old_chat_id).values(chat_id=new_chat_id)
+    boards = select(Board.id).where(col(Board.chat_id) == old_chat_id)
+    session.execute(
+        update(ProgressMessage)
+        .where(col(ProgressMessage.board_id).in_(boards.scalar_subquery()))
+        .values(message_id=None, shown="")
+    )
+    result = session.execute(
+        update(Board).where(col(Board.chat_id) == old_chat_id).values(chat_id=new_chat_id)
+    )
+    moved += result.rowcount  # type: ignore[attr-defined]
+    # members seen in both chats (the new chat's updates may come first) are kept once
+    seen_in_new = select(GroupMember.person_id).where(col(GroupMember.chat_id) == new_chat_id)
+    session.execute(
+        delete(GroupMember).where(
+            col(GroupMember.chat_id) == old_chat_id,
+            col(GroupMember.person_id).in_(seen_in_new.scalar_subquery()),
         )
-        moved += result.rowcount  # type: ignore[attr-defined]
+    )
+    result = session.execute(
+        update(GroupMember)
+        .where(col(GroupMember.chat_id) == old_chat_id)
+        .values(chat_id=new_chat_id)
+    )
+    moved += result.rowcount  # type: ignore[attr-defined]
     old = session.get(GroupChat, old_chat_id)
     if old is not None:
         old.active = False
@@ -1263,11 +1288,23 @@ def newest_card(session: Session, *, board_id: int) -> Card | None:
 
 
 def add_prompt(
-    session: Session, *, board_id: int, point: int, kind: Kind, person_id: int, message_id: int
+    session: Session,
+    *,
+    board_id: int,
+    point: int,
+    kind: Kind,
+    person_id: int,
+    chat_id: int,
+    message_id: int,
 ) -> Prompt:
     """Remember a ForceReply question, so a reply to it becomes an entry (also after a restart)."""
     prompt = Prompt(
-        board_id=board_id, point=point, kind=kind.value, person_id=person_id, message_id=message_id
+        board_id=board_id,
+        point=point,
+        kind=kind.value,
+        person_id=person_id,
+        chat_id=chat_id,
+        message_id=message_id,
     )
     session.add(prompt)
     return prompt
@@ -1276,9 +1313,7 @@ def add_prompt(
 def prompt_by_message(session: Session, *, chat_id: int, message_id: int) -> Prompt | None:
     """The prompt that is message `message_id` of this chat, if it is one."""
     return session.exec(
-        select(Prompt)
-        .join(Board, col(Board.id) == col(Prompt.board_id))
-        .where(Board.chat_id == chat_id, Prompt.message_id == message_id)
+        select(Prompt).where(Prompt.chat_id == chat_id, Prompt.message_id == message_id)
     ).first()
 
 

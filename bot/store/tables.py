@@ -220,6 +220,48 @@ class InboxUpdate(SQLModel, table=True):
     outcome: str = Field(default="", sa_column=Column(String(16), nullable=False, default=""))
 
 
+class DeadLetter(SQLModel, table=True):
+    """An update set aside (SPEC §12): it could not be parsed, or its handling failed three
+    times. Kept a week with its error class, so the chat goes on and nothing loops; the inbox
+    row is finished ("dead")."""
+
+    __tablename__ = "dead_letter"
+
+    update_id: int = Field(sa_column=_big(primary_key=True, autoincrement=False))
+    chat_id: int | None = Field(default=None, sa_column=_big(nullable=True, index=True))
+    person_id: int | None = Field(default=None, sa_column=_big(nullable=True, index=True))
+    error: str = Field(sa_column=Column(String(120), nullable=False))
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    set_aside_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+
+
+class OutboxSend(SQLModel, table=True):
+    """A send a unit of work decided (SPEC §12), stored with its effects in one transaction and
+    delivered after the commit, in order per chat; `sent_at` once Telegram took it. Rows not
+    sent when the process stopped are delivered on the next start (or dropped past 12 hours:
+    `outcome` "dropped")."""
+
+    __tablename__ = "outbox_send"
+    __table_args__ = (
+        Index(
+            "ix_outbox_send_unsent",
+            "chat_id",
+            "id",
+            sqlite_where=Column("sent_at", UtcDateTime()).is_(None),
+            postgresql_where=Column("sent_at", UtcDateTime()).is_(None),
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    chat_id: int = Field(sa_column=_big(nullable=False))
+    update_id: int | None = Field(default=None, sa_column=_big(nullable=True))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    outcome: str = Field(default="", sa_column=Column(String(16), nullable=False, default=""))
+
+
 # ---- privacy (SPEC §11) ------------------------------------------------------------------------
 # Retention looks for boards closed long ago on every sweep: by the closing time, through an index.
 Index("ix_board_closed_at", Board.__table__.c.closed_at)  # type: ignore[attr-defined]
@@ -249,13 +291,16 @@ class Prompt(SQLModel, table=True):
     a reply to it becomes an entry of its point and kind."""
 
     __tablename__ = "prompt"
-    __table_args__ = (UniqueConstraint("board_id", "message_id", name="uq_prompt_message"),)
+    # a message is identified by its chat and its id there (ids start again at 1 in a
+    # supergroup that was a basic group before)
+    __table_args__ = (UniqueConstraint("chat_id", "message_id", name="uq_prompt_message"),)
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
     board_id: int = Field(foreign_key="board.id")
     point: int
     kind: str = Field(sa_column=Column(String(4), nullable=False))
     person_id: int = Field(sa_column=_big(nullable=False))
+    chat_id: int = Field(sa_column=_big(nullable=False))
     message_id: int = Field(sa_column=_big(nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
 

@@ -4,7 +4,8 @@ Every update is stored in the inbox (`inbox_update`) before Telegram is told it 
 then run through `Application.process_update` inside a unit of work (bot/updates/unit.py); the
 handler that writes claims it in its own transaction, and afterwards the pipeline marks it
 processed in a short session of its own (updates no handler wrote for). A failed update is
-counted and tried again a bounded number of times, then given up as "failed" (logged).
+counted and tried again a bounded number of times, then set aside (bot/store/deadletters.py);
+so is an update that cannot be parsed. Either way its chat goes on with the next update.
 """
 
 from __future__ import annotations
@@ -20,17 +21,20 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from telegram import Update
 from telegram.ext import Application
 
 from bot import metrics
-from bot.store import queries
+from bot.store import deadletters, queries
+from bot.store import outbox as outbox_rows
 from bot.store.db import session_scope
 from bot.store.lanes import DatabaseLanes
 from bot.store.tables import InboxUpdate, utcnow
 from bot.updates.locks import ChatLocks
+from bot.updates.senders import ChatSenders
 from bot.updates.unit import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -59,7 +63,63 @@ async def _send_all(sends: list[Callable[[], Awaitable[None]]]) -> None:
 class Outcome(enum.Enum):
     DONE = "done"  # processed now, or found processed already
     RETRY = "retry"  # a handler failed; not processed, try again
-    GAVE_UP = "gave_up"  # failed too often; marked "failed"
+    GAVE_UP = "gave_up"  # failed too often; set aside (a dead letter)
+
+
+@dataclass(frozen=True)
+class Poison:
+    """An update that cannot be parsed: its id, its JSON as it came, the error's class."""
+
+    update_id: int
+    payload: str
+    error: str
+
+
+def parse_each(payloads: Sequence[str], bot: Any) -> tuple[list[Update], list[str], list[Poison]]:
+    """Parse updates one by one: those that parse (with their JSON), and those that do not."""
+    updates: list[Update] = []
+    kept: list[str] = []
+    poison: list[Poison] = []
+    for payload in payloads:
+        try:
+            data = json.loads(payload)
+        except ValueError as exc:
+            log.error("an update that is not JSON was dropped: %s", type(exc).__name__)
+            continue
+        try:
+            update = Update.de_json(data, bot)
+            if update is None:
+                raise ValueError("empty update")
+        except Exception as exc:  # whatever the library raises on a shape it does not know
+            if isinstance(data, dict) and isinstance(data.get("update_id"), int):
+                poison.append(Poison(data["update_id"], payload, type(exc).__name__))
+            else:
+                log.error("an update without an id was dropped: %s", type(exc).__name__)
+            continue
+        updates.append(update)
+        kept.append(payload)
+    return updates, kept, poison
+
+
+def raw_identity(payload: str) -> tuple[int | None, int | None]:
+    """The chat and the person a stored update names (None where it names none)."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return None, None
+    chat_id = person_id = None
+    if isinstance(data, dict):
+        for value in data.values():
+            if not isinstance(value, dict):
+                continue
+            chat = value.get("chat") or (value.get("message") or {}).get("chat")
+            if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+                chat_id = chat["id"]
+            sender = value.get("from") or value.get("user")
+            if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+                person_id = sender["id"]
+            break
+    return chat_id, person_id
 
 
 def chat_key(update: Update) -> int | None:
@@ -83,6 +143,7 @@ class Received:
     update: Update
     chat_id: int | None
     resumed: bool = False  # claimed with its effects before, never finished (the process died)
+    failures_before: int = 0  # failed attempts counted in the inbox before this one was read
 
     @property
     def update_id(self) -> int:
@@ -149,6 +210,8 @@ class Pipeline:
         self.max_attempts = max_attempts
         self.locks = ChatLocks(engine, slots=lock_slots)
         self.finisher = Finisher(engine, self.lanes)
+        self._failed: Counter[int] = Counter()  # failed attempts of updates in work here
+        self.senders = ChatSenders()  # stored posts sent in the background, in order per chat
         self._tails: set[asyncio.Task[None]] = set()
         self._tails_per_chat: Counter[int | None] = Counter()
 
@@ -193,25 +256,87 @@ class Pipeline:
                     return queries.all_unfinished_updates(session, limit=limit)
                 return queries.unfinished_updates(session, chat_id=chat_id, up_to=up_to)
 
-        return [self.decode(row, known) for row in await self.lanes.run(None, read)]
+        received: list[Received] = []
+        poison: list[Poison] = []
+        for row in await self.lanes.run(None, read):
+            try:
+                received.append(self.decode(row, known))
+            except Exception as exc:  # stored before, no longer parsed (a library upgrade)
+                poison.append(Poison(row.update_id, row.payload, type(exc).__name__))
+        if poison:
+            await self.set_aside(poison)
+        return received
 
     def decode(self, row: InboxUpdate, known: Update | None = None) -> Received:
         if known is not None and known.update_id == row.update_id:
             update = known
         else:
             update = Update.de_json(json.loads(row.payload), self.application.bot)
-        return Received(update, row.chat_id, resumed=row.outcome == queries.UPDATE_HANDLED)
+        return Received(
+            update,
+            row.chat_id,
+            resumed=row.outcome == queries.UPDATE_HANDLED,
+            failures_before=row.attempts,
+        )
 
     async def purge(self) -> int:
         """Forget processed updates older than a week."""
 
         def delete() -> int:
             with session_scope(self.engine) as session:
-                removed = queries.purge_processed_updates(session, before=utcnow() - KEEP_PROCESSED)
+                before = utcnow() - KEEP_PROCESSED
+                removed = queries.purge_processed_updates(session, before=before)
+                deadletters.purge_dead_letters(session, before=before)  # kept a week too
+                outbox_rows.purge_sent(session, before=utcnow() - timedelta(days=1))
                 session.commit()
                 return removed
 
         return await self.lanes.run(None, delete)
+
+    async def set_aside(self, poison: Sequence[Poison]) -> int:
+        """Keep updates that cannot be parsed as dead letters, finished in the inbox (one
+        transaction), and tell each person once that something went wrong; how many were new.
+        Never the person's text in the log: the update id, the chat and the error's class."""
+
+        def store() -> list[Poison]:
+            fresh: list[Poison] = []
+            with session_scope(self.engine) as session:
+                for item in poison:
+                    chat_id, person_id = raw_identity(item.payload)
+                    if deadletters.set_aside(
+                        session,
+                        update_id=item.update_id,
+                        chat_id=chat_id,
+                        person_id=person_id,
+                        error=item.error,
+                        payload=item.payload,
+                    ):
+                        fresh.append(item)
+                session.commit()
+            return fresh
+
+        fresh = await self.lanes.run(None, store)
+        for item in fresh:
+            chat_id, _ = raw_identity(item.payload)
+            log.error(
+                "update %s (chat %s) set aside: it cannot be parsed (%s)",
+                item.update_id,
+                chat_id,
+                item.error,
+            )
+            metrics.update_set_aside("unparsable")
+            await self._tell(item.payload)
+        return len(fresh)
+
+    async def _tell(self, payload: str) -> None:
+        """Tell the person that something went wrong (never raises)."""
+        notice = getattr(self.application.bot_data, "set_aside_notice", None)
+        if notice is None:
+            return
+        try:
+            await notice(json.loads(payload))
+        except Exception as exc:
+            log.warning("could not tell of an update set aside: %s", type(exc).__name__)
 
     # ---- processing -----------------------------------------------------------------------
 
@@ -225,8 +350,13 @@ class Pipeline:
         replays it, and a replayed update repeats only its reaction).
         """
         started = time.monotonic()
+        untold = received.failures_before == 0 and not self._failed[received.update_id]
         with unit_of_work(
-            received.update_id, resumed=received.resumed, defer_reactions=defer_reactions
+            received.update_id,
+            resumed=received.resumed,
+            defer_reactions=defer_reactions,
+            tell_failure=untold,
+            senders=self.senders if defer_reactions else None,
         ) as unit:
             await self.application.process_update(received.update)
             in_unit = contextvars.copy_context()  # for the deferred sends' log lines
@@ -246,6 +376,12 @@ class Pipeline:
         else:
             settle = functools.partial(self._settle, received, unit.failure)
             outcome = await self.lanes.run(None, settle)
+            if outcome is Outcome.RETRY:
+                self._failed[received.update_id] += 1
+            else:
+                self._failed.pop(received.update_id, None)
+            if outcome is Outcome.GAVE_UP:
+                metrics.update_set_aside("failed")
         self._observe(received, started, outcome)
         return outcome
 
@@ -280,10 +416,15 @@ class Pipeline:
         """Return once every deferred send under way now is through (its update finished)."""
         while self._tails:
             await asyncio.gather(*self._tails, return_exceptions=True)
+        await self.senders.join()
 
     async def settle_deferred(self, grace: float) -> None:
         """Let deferred sends finish for `grace` seconds (at a stop), then cancel them: their
-        updates stay unfinished and are replayed on the next start."""
+        updates stay unfinished and are replayed on the next start; posts waiting in the chats'
+        senders stay in the outbox and go out on the next start."""
+        await asyncio.gather(self._settle_tails(grace), self.senders.settle(grace))
+
+    async def _settle_tails(self, grace: float) -> None:
         tails = list(self._tails)
         if not tails:
             return
@@ -323,17 +464,25 @@ class Pipeline:
                     received.chat_id,
                     attempts,
                     self.max_attempts,
-                    repr(failure)[:200],
+                    type(failure).__name__,
                 )
                 return Outcome.RETRY
-            queries.finish_update(session, update_id=update_id, outcome=queries.UPDATE_FAILED)
+            _, person_id = raw_identity(row.payload)
+            deadletters.set_aside(
+                session,
+                update_id=update_id,
+                chat_id=received.chat_id,
+                person_id=person_id,
+                error=type(failure).__name__,
+                payload=row.payload,
+            )
             session.commit()
         log.error(
-            "update %s (chat %s) given up after %s failed attempts: %s",
+            "update %s (chat %s) set aside after %s failed attempts: %s",
             update_id,
             received.chat_id,
             attempts,
-            repr(failure)[:200],
+            type(failure).__name__,
         )
         return Outcome.GAVE_UP
 

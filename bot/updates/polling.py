@@ -14,18 +14,25 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.ratelimit import retry_after_seconds
-from bot.updates.pipeline import REPLAY_AT_ONCE, Outcome, Pipeline, Received
+from bot.updates.pipeline import (
+    REPLAY_AT_ONCE,
+    Outcome,
+    Pipeline,
+    Poison,
+    Received,
+    parse_each,
+)
 from bot.updates.queues import ChatQueues
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-Fetched = tuple[tuple[Update, ...], list[str]] | tuple[()]  # a batch and its JSON, or nothing
 
 POLL_TIMEOUT_SECONDS = 20
 BATCH_LIMIT = 100
@@ -37,6 +44,29 @@ SHUTDOWN_GRACE_SECONDS = 10.0
 # its database hop and for Telegram's answer to its reaction — so this bounds throughput: at
 # 32, with Telegram answering in 50 ms, a burst of replies stalled near 350/s with CPU to spare.
 IN_WORK = 128
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A batch of getUpdates: the updates with their JSON as Telegram sent it, those that could
+    not be parsed, and the newest id of all (None: nothing came)."""
+
+    updates: Sequence[Update] = ()
+    payloads: Sequence[str] = ()
+    poison: Sequence[Poison] = ()
+    newest: int | None = None
+
+
+class _NoUpdateDump(logging.Filter):
+    """python-telegram-bot logs a batch it cannot parse whole, people's texts and all, with a
+    traceback; the poller sets that update aside and logs its id and error class instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Error while parsing updates")
+
+
+for _name in ("telegram.ext.ExtBot", "telegram.Bot"):
+    logging.getLogger(_name).addFilter(_NoUpdateDump())
 
 
 class Poller:
@@ -117,17 +147,18 @@ class Poller:
                     break
                 self._fetched_at = time.monotonic()
                 backoff = 1.0
-                if not fetched:
+                if fetched.newest is None:
                     continue
-                updates, payloads = fetched
                 try:
-                    fresh = await self.pipeline.receive(updates, payloads=payloads)
+                    fresh = await self.pipeline.receive(fetched.updates, payloads=fetched.payloads)
+                    if fetched.poison:  # kept and finished, so its chat goes on
+                        await self.pipeline.set_aside(fetched.poison)
                 except Exception as exc:  # the database is away: keep the offset, fetch later
-                    log.error("could not store updates in the inbox: %s", repr(exc)[:300])
+                    log.error("could not store updates in the inbox: %s", type(exc).__name__)
                     await _sleep(backoff, stop)
                     backoff = min(backoff * 2, FETCH_BACKOFF_MOST_SECONDS)
                     continue
-                self._offset = updates[-1].update_id + 1  # confirmed by the next getUpdates
+                self._offset = fetched.newest + 1  # confirmed by the next getUpdates
                 # Ask for the next batch before this one's work starts: its request then goes
                 # out at once instead of behind a hundred updates' work, and Telegram's
                 # round trip overlaps with the work (in a burst, fetching was what the
@@ -153,23 +184,40 @@ class Poller:
 
     async def _fetch(self) -> Fetched:
         """A batch of updates with their JSON as Telegram sent it (kept for the inbox: encoding
-        the parsed objects again would cost more than the rest of an update's work)."""
+        the parsed objects again would cost more than the rest of an update's work).
+
+        When the library cannot parse the batch (one update of a shape it does not know), the
+        updates are parsed one by one from their JSON: the others go on, that one is set aside.
+        """
         application = self.pipeline.application
-        updates = await application.bot.get_updates(
-            offset=self._offset,
-            limit=BATCH_LIMIT,
-            timeout=self.poll_timeout,
-            allowed_updates=self.allowed_updates,
-            read_timeout=self.poll_timeout + 10,
-        )
-        if not updates:
-            return ()
         request = application.bot_data.updates_request
+        try:
+            updates = await application.bot.get_updates(
+                offset=self._offset,
+                limit=BATCH_LIMIT,
+                timeout=self.poll_timeout,
+                allowed_updates=self.allowed_updates,
+                read_timeout=self.poll_timeout + 10,
+            )
+        except TelegramError:
+            raise
+        except Exception as exc:
+            kept = request.take_payloads() if request is not None else {}
+            if not kept:
+                raise
+            log.warning(
+                "a batch of updates could not be parsed (%s): one by one", type(exc).__name__
+            )
+            ordered = [kept[update_id] for update_id in sorted(kept)]
+            parsed, payloads, poison = parse_each(ordered, application.bot)
+            return Fetched(tuple(parsed), payloads, poison, newest=max(kept))
+        if not updates:
+            return Fetched()
         kept = request.take_payloads() if request is not None else {}
         payloads = [
             kept.get(u.update_id) or json.dumps(u.to_dict(), ensure_ascii=False) for u in updates
         ]
-        return updates, payloads
+        return Fetched(updates, payloads, newest=updates[-1].update_id)
 
     async def _confirm(self) -> None:
         """Tell Telegram the stored updates arrived (they are in the inbox)."""

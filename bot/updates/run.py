@@ -103,12 +103,18 @@ async def serve(
             application.job_queue.run_repeating(
                 _purge_job(pipeline), interval=PURGE_EVERY, first=60, name="inbox-purge"
             )
+        # what the outbox holds unsent from before a stop or a crash goes out now (SPEC §12)
+        unsent = getattr(data, "deliver_unsent", None)
+        left_over = asyncio.create_task(unsent(), name="outbox") if unsent is not None else None
         try:
             if settings.webhook_url:
                 await _webhook(pipeline, settings, allowed_updates, stop)
             else:
                 await _polling(pipeline, settings, allowed_updates, stop)
         finally:
+            if left_over is not None:  # what is not sent by now stays for the next start
+                left_over.cancel()
+                await asyncio.gather(left_over, return_exceptions=True)
             await application.stop()
             if application.post_stop is not None:
                 await application.post_stop(application)

@@ -14,7 +14,7 @@ repeat (a reaction on the person's message) and nothing else (never a second pos
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from bot.store import queries
+from bot.updates.senders import ChatSenders
 
 
 @dataclass
@@ -35,6 +36,10 @@ class UnitOfWork:
     # sends that need not hold up the chat's next update (reactions), handed to the pipeline
     # to run before the update is finished; None: send everything in line
     deferred: list[Callable[[], Awaitable[None]]] | None = None
+    # whether a failure is to be told to the person: once per update, on its first failure
+    tell_failure: bool = True
+    # where stored posts may go to be sent in the background, in order per chat; None: in line
+    senders: ChatSenders | None = None
 
 
 _current: ContextVar[UnitOfWork | None] = ContextVar("update_unit_of_work", default=None)
@@ -42,13 +47,25 @@ _current: ContextVar[UnitOfWork | None] = ContextVar("update_unit_of_work", defa
 
 @contextmanager
 def unit_of_work(
-    update_id: int, *, resumed: bool = False, defer_reactions: bool = False
+    update_id: int,
+    *,
+    resumed: bool = False,
+    defer_reactions: bool = False,
+    tell_failure: bool = True,
+    senders: ChatSenders | None = None,
 ) -> Iterator[UnitOfWork]:
     """Make `update_id` the update being processed in this task (and tasks it starts).
 
     `defer_reactions`: reactions are collected in `deferred` instead of sent in line.
+    `tell_failure`: False when the person was told already that this update failed.
     """
-    unit = UnitOfWork(update_id, resumed=resumed, deferred=[] if defer_reactions else None)
+    unit = UnitOfWork(
+        update_id,
+        resumed=resumed,
+        deferred=[] if defer_reactions else None,
+        tell_failure=tell_failure,
+        senders=senders,
+    )
     token = _current.set(unit)
     try:
         yield unit
@@ -94,6 +111,29 @@ def defer_send(send: Callable[[], Awaitable[None]]) -> bool:
     return True
 
 
+def send_later(
+    chat_id: int | None,
+    run: Callable[[], Awaitable[None]],
+    *,
+    key: Hashable | None = None,
+    drop: Callable[[], None] | None = None,
+) -> bool:
+    """Hand sends whose rows are in the outbox to the chat's background sender (in order per
+    chat), so the chat's next update need not wait for them; False: send in line (no pipeline,
+    or one that keeps every send in line, or too many waiting)."""
+    unit = _current.get()
+    if unit is None or unit.senders is None:
+        return False
+    return unit.senders.put(chat_id, run, key=key, drop=drop)
+
+
+def sending_later(chat_id: int | None) -> bool:
+    """Whether the chat's background sender still has sends to make (then any send of the
+    chat queues behind them, to keep the chat's order)."""
+    unit = _current.get()
+    return unit is not None and unit.senders is not None and unit.senders.busy(chat_id)
+
+
 def note_failure(error: object) -> None:
     """Record that a handler of the current update failed (the error handler calls this)."""
     unit = _current.get()
@@ -101,3 +141,13 @@ def note_failure(error: object) -> None:
         return
     if unit.failure is None:
         unit.failure = error if isinstance(error, BaseException) else RuntimeError(str(error))
+
+
+def take_failure_notice() -> bool:
+    """Whether the person is to be told that the current update failed: True once per update
+    (its first failed attempt; the tries after it say nothing), True outside the pipeline."""
+    unit = _current.get()
+    if unit is None:
+        return True
+    tell, unit.tell_failure = unit.tell_failure, False
+    return tell

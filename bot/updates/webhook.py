@@ -25,7 +25,7 @@ from aiohttp import web
 from telegram import Update
 
 from bot import health, metrics
-from bot.updates.pipeline import Pipeline, chat_key
+from bot.updates.pipeline import Pipeline, Poison, chat_key
 
 log = logging.getLogger(__name__)
 
@@ -86,19 +86,29 @@ async def _receive(request: web.Request) -> web.Response:
         return refusals.refused("secret", 403)
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         return refusals.refused("too_large", 413)
+    pipeline = request.app[PIPELINE_KEY]
     try:
         body = await request.read()  # aiohttp answers 413 itself beyond client_max_size
         data = json.loads(body)
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             raise ValueError("not an update")
-        update = Update.de_json(data, request.app[PIPELINE_KEY].application.bot)
     except web.HTTPRequestEntityTooLarge:
         return refusals.refused("too_large", 413)
     # not JSON, not an update Telegram would send, or nested deeper than the parser goes
     except (ValueError, TypeError, KeyError, RecursionError):
         return refusals.refused("not_an_update", 400)
+    try:
+        update = Update.de_json(data, pipeline.application.bot)
+    except Exception as exc:  # a shape the library does not know: set aside, the chat goes on
+        poison = Poison(data["update_id"], body.decode(), type(exc).__name__)
+        try:
+            await asyncio.shield(pipeline.set_aside([poison]))
+        except Exception:
+            log.exception("webhook update %s could not be set aside", poison.update_id)
+            return web.Response(status=500)
+        return web.Response(status=200)
     # processed to the end even when Telegram hangs up meanwhile: it will ask again anyway
-    done = await asyncio.shield(_settle(request.app[PIPELINE_KEY], update, body))
+    done = await asyncio.shield(_settle(pipeline, update, body))
     return web.Response(status=200 if done else 500)
 
 

@@ -178,10 +178,13 @@ class InteractiveMixin:
             return query.id
 
     def demote(self, chat: Chat, person: Person, *, by: Person) -> None:
-        """An administrator loses the rights; Telegram sends a `chat_member` update (bots that
-        are administrators receive them when they ask for them in allowed_updates)."""
+        """An administrator loses the rights; Telegram sends a `chat_member` update only to a bot
+        that is an administrator itself (and asked for them in allowed_updates)."""
         with self.lock:
-            self.chats[chat.id].admins.discard(person.id)
+            current = self.chats[chat.id]
+            current.admins.discard(person.id)
+            if not current.bot_admin:
+                return  # a bot that is a plain member is told nothing
             self._push(  # type: ignore[attr-defined]
                 {
                     "chat_member": {
@@ -243,7 +246,7 @@ class InteractiveMixin:
         from tests.emulator.world import ApiError
 
         chat = self._writable_chat(params)  # type: ignore[attr-defined]
-        if not chat.bot_can_pin:
+        if not ((chat.bot_admin and chat.bot_can_pin) or chat.members_can_pin):
             raise ApiError(
                 400, "Bad Request: not enough rights to manage pinned messages in the chat"
             )

@@ -101,7 +101,10 @@ class Chat:
     migrated_to: int | None = None
     reactions_enabled: bool = True
     can_send: bool = True
-    bot_can_pin: bool = True
+    bot_admin: bool = False  # the bot is an administrator (chat_member updates, its rights)
+    bot_can_pin: bool = True  # as an administrator: the right to pin
+    # the chat's permissions let every member pin (Telegram's default for a new group)
+    members_can_pin: bool = True
     topics: set[int] = field(default_factory=set)
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     next_id: int = 1
@@ -139,23 +142,32 @@ def _is_post(method: str) -> bool:
     return name.startswith(("send", "copy", "forward")) and name != "sendchataction"
 
 
+def _is_edit(method: str) -> bool:
+    return method.lower().startswith("edit")
+
+
 @dataclass
 class FloodControl:
-    """Telegram's flood limits on posts: per group, per bot, and chats told to wait.
+    """Telegram's flood limits: per group, per bot, and chats told to wait.
 
-    Enforcement of the limits is off unless a test turns it on (`enforced = True`), and a test
-    may shorten `group_window` to see a minute's behaviour in seconds. Flooded chats (from a
-    Fault for one chat) are refused either way.
+    Posts count against 20 a minute per group and 30 a second overall; edits count too, against
+    the overall budget and a looser one per group (`group_edit_limit`). Enforcement of the
+    limits is off unless a test turns it on (`enforced = True`), and a test may shorten
+    `group_window` to see a minute's behaviour in seconds. Flooded chats (from a Fault for one
+    chat) are refused either way.
     """
 
     enforced: bool = False
     group_limit: int = 20
+    group_edit_limit: int = 60
     group_window: float = 60.0
     overall_limit: int = 30
     overall_window: float = 1.0
     flooded_until: dict[int, float] = field(default_factory=dict)
     posts: list[tuple[float, int]] = field(default_factory=list)  # (monotonic time, chat id)
+    edits: list[tuple[float, int]] = field(default_factory=list)
     _group_sent: dict[int, deque[float]] = field(default_factory=dict)
+    _group_edited: dict[int, deque[float]] = field(default_factory=dict)
     _overall_sent: deque[float] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -164,8 +176,9 @@ class FloodControl:
             self.flooded_until[chat_id] = time.monotonic() + seconds
 
     def check(self, method: str, params: dict[str, Any]) -> None:
-        """Count a post, or refuse it with 429 and retry_after as Telegram would."""
-        if not _is_post(method):
+        """Count a post or an edit, or refuse it with 429 and retry_after as Telegram would."""
+        post, edit = _is_post(method), _is_edit(method)
+        if not (post or edit):
             return
         try:
             chat_id = int(params["chat_id"])
@@ -173,13 +186,18 @@ class FloodControl:
             return
         with self._lock:
             now = time.monotonic()
-            if (wait := self.flooded_until.get(chat_id, 0.0) - now) > 0:
+            if post and (wait := self.flooded_until.get(chat_id, 0.0) - now) > 0:
                 raise _too_many(wait)
             if self.enforced:
                 limits = [(self._overall_sent, self.overall_limit, self.overall_window)]
                 if chat_id < 0:
-                    group = self._group_sent.setdefault(chat_id, deque())
-                    limits.append((group, self.group_limit, self.group_window))
+                    per_group, limit = (
+                        (self._group_sent, self.group_limit)
+                        if post
+                        else (self._group_edited, self.group_edit_limit)
+                    )
+                    group = per_group.setdefault(chat_id, deque())
+                    limits.append((group, limit, self.group_window))
                 for sent, limit, window in limits:
                     while sent and sent[0] <= now - window:
                         sent.popleft()
@@ -187,13 +205,21 @@ class FloodControl:
                         raise _too_many(sent[0] + window - now)
                 for sent, _, _ in limits:
                     sent.append(now)
-            self.posts.append((now, chat_id))
+            (self.posts if post else self.edits).append((now, chat_id))
 
     def most_per_window(self, chat_id: int, window: float) -> int:
         """The most posts to the chat that arrived within any `window` seconds."""
         with self._lock:
             times = [t for t, chat in self.posts if chat == chat_id]
         return max((sum(1 for t in times if s <= t < s + window) for s in times), default=0)
+
+
+def _upgraded(chat: Chat) -> ApiError:
+    return ApiError(
+        400,
+        "Bad Request: group chat was upgraded to a supergroup chat",
+        {"migrate_to_chat_id": chat.migrated_to},
+    )
 
 
 def _too_many(wait: float) -> ApiError:
@@ -256,6 +282,7 @@ class World(InteractiveMixin, PollsMixin):
         *,
         supergroup: bool = False,
         forum: bool = False,
+        bot_admin: bool = False,
     ) -> Chat:
         with self.lock:
             if supergroup or forum:
@@ -265,7 +292,13 @@ class World(InteractiveMixin, PollsMixin):
                 chat_id = -next(self._next_group_id)
                 kind = "group"
             chat = Chat(
-                chat_id, kind, title, owner=owner, admins={a.id for a in admins}, is_forum=forum
+                chat_id,
+                kind,
+                title,
+                owner=owner,
+                admins={a.id for a in admins},
+                is_forum=forum,
+                bot_admin=bot_admin,
             )
             self.chats[chat_id] = chat
             return chat
@@ -368,9 +401,12 @@ class World(InteractiveMixin, PollsMixin):
             self.chats[chat.id].messages.pop(message_id, None)
 
     def migrate(self, chat: Chat, *, notify: bool = True) -> Chat:
-        """Upgrade a basic group to a supergroup: a new id, the history kept.
+        """Upgrade a basic group to a supergroup: a new chat whose message ids start again at 1.
 
-        With notify=False the bot learns of it only from the error of its next send.
+        As Telegram does: the old chat keeps its messages (and ends with `migrate_to_chat_id`),
+        the new one begins with `migrate_from_chat_id` as its message 1, and every later call
+        to the old id is refused with `migrate_to_chat_id`. With notify=False the bot learns of
+        it only from the error of its next call.
         """
         with self.lock:
             new = Chat(
@@ -379,17 +415,17 @@ class World(InteractiveMixin, PollsMixin):
                 chat.title,
                 owner=chat.owner,
                 admins=set(chat.admins),
-                messages=dict(chat.messages),
-                next_id=chat.next_id,
+                bot_admin=chat.bot_admin,
+                bot_can_pin=chat.bot_can_pin,
+                members_can_pin=chat.members_can_pin,
+                reactions_enabled=chat.reactions_enabled,
             )
-            for message in new.messages.values():
-                message.chat_id = new.id
             self.chats[new.id] = new
+            old_note = self._store(chat, chat.owner, service={"migrate_to_chat_id": new.id})
+            new_note = self._store(new, chat.owner, service={"migrate_from_chat_id": chat.id})
             chat.migrated_to = new.id
             if notify:
-                old_note = self._store(chat, chat.owner, service={"migrate_to_chat_id": new.id})
                 self._push({"message": self.message_json(chat, old_note)})
-                new_note = self._store(new, chat.owner, service={"migrate_from_chat_id": chat.id})
                 self._push({"message": self.message_json(new, new_note)})
             return new
 
@@ -600,12 +636,6 @@ class World(InteractiveMixin, PollsMixin):
 
     def api_getchat(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
         chat = self._chat(params)
-        if chat.migrated_to is not None:
-            raise ApiError(
-                400,
-                "Bad Request: group chat was upgraded to a supergroup chat",
-                {"migrate_to_chat_id": chat.migrated_to},
-            )
         return {**chat.json(), "accent_color_id": 0, "max_reaction_count": 11}
 
     def api_getchatadministrators(self, params: dict[str, Any], files: Any) -> list[dict[str, Any]]:
@@ -721,16 +751,12 @@ class World(InteractiveMixin, PollsMixin):
         chat = self.chats.get(chat_id)
         if chat is None:
             raise ApiError(400, "Bad Request: chat not found")
+        if chat.migrated_to is not None:
+            raise _upgraded(chat)
         return chat
 
     def _writable_chat(self, params: dict[str, Any]) -> Chat:
         chat = self._chat(params)
-        if chat.migrated_to is not None:
-            raise ApiError(
-                400,
-                "Bad Request: group chat was upgraded to a supergroup chat",
-                {"migrate_to_chat_id": chat.migrated_to},
-            )
         if not chat.bot_member:
             raise ApiError(403, "Forbidden: bot was kicked from the group chat")
         if not chat.can_send:

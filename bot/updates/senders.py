@@ -1,0 +1,110 @@
+"""Posts that need not hold up their chat's next update: sent in the background, in order per
+chat (SPEC §12, issue 25 "one member stalls the group").
+
+A post held back by Telegram's limit of 20 a minute per group used to keep its chat's next
+update waiting behind it, so in a busy minute another member's entry was acknowledged only
+after everyone's answers had gone out. Posts stored in the durable outbox may instead be handed
+to the chat's sender: the update is finished at once (its posts are in the outbox; a stop
+before they go out sends them on the next start) and the chat goes on, while the sender sends
+them in order. A person who repeats a read-only command while the answer to the last one still
+waits gets only the newest answer (`key`): the waiting one is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+# Posts waiting per chat at most; past that an update sends in line again (memory stays bounded
+# and a chat that floods itself waits for itself).
+WAITING_PER_CHAT = 64
+
+
+@dataclass
+class _Item:
+    run: Callable[[], Awaitable[None]]
+    key: Hashable | None
+    drop: Callable[[], None] | None
+
+
+class ChatSenders:
+    """A FIFO of sends per chat, each worked by a task of its own while it has work."""
+
+    def __init__(self) -> None:
+        self._queues: dict[int | None, deque[_Item]] = {}
+        self._workers: dict[int | None, asyncio.Task[None]] = {}
+
+    def put(
+        self,
+        chat_id: int | None,
+        run: Callable[[], Awaitable[None]],
+        *,
+        key: Hashable | None = None,
+        drop: Callable[[], None] | None = None,
+    ) -> bool:
+        """Queue `run` behind the chat's waiting sends; False when the chat has too many waiting
+        (then the caller sends in line). With `key`, a waiting send of the same key (not yet
+        begun) is dropped (its `drop` called): only the newest goes out."""
+        queue = self._queues.setdefault(chat_id, deque())
+        if key is not None:
+            for item in [i for i in queue if i.key == key]:
+                queue.remove(item)
+                if item.drop is not None:
+                    try:
+                        item.drop()
+                    except Exception as exc:
+                        log.warning("a superseded send was not settled: %s", type(exc).__name__)
+        if len(queue) >= WAITING_PER_CHAT:
+            return False
+        queue.append(_Item(run, key, drop))
+        worker = self._workers.get(chat_id)
+        if worker is None or worker.done():
+            self._workers[chat_id] = asyncio.create_task(self._work(chat_id))
+        return True
+
+    def busy(self, chat_id: int | None) -> bool:
+        """Whether the chat has sends waiting or under way."""
+        worker = self._workers.get(chat_id)
+        return worker is not None and not worker.done()
+
+    def waiting(self, chat_id: int | None) -> int:
+        return len(self._queues.get(chat_id, ()))
+
+    async def _work(self, chat_id: int | None) -> None:
+        queue = self._queues[chat_id]
+        try:
+            while queue:
+                item = queue.popleft()
+                try:
+                    await item.run()
+                except Exception as exc:  # a send reports its own refusals; log the rest
+                    log.warning("a send in %s failed: %s", chat_id, type(exc).__name__)
+        finally:
+            if not queue:
+                self._queues.pop(chat_id, None)
+            if self._workers.get(chat_id) is asyncio.current_task():
+                del self._workers[chat_id]
+
+    async def join(self) -> None:
+        """Return once every chat's waiting sends are through."""
+        while self._workers:
+            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+
+    async def settle(self, grace: float) -> None:
+        """At a stop: let the sends finish for `grace` seconds, then cancel them (their rows
+        stay unsent in the outbox and go out on the next start)."""
+        workers = list(self._workers.values())
+        if workers:
+            _, late = await asyncio.wait(workers, timeout=grace)
+            for worker in late:
+                worker.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.gather(*late, return_exceptions=True)
+        self._queues.clear()
+        self._workers.clear()
