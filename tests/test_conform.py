@@ -276,3 +276,32 @@ async def test_the_add_to_group_button_gets_one_short_welcome(
         await bot.deliver()
         assert "/newboard" in plain(world.bot_texts(group)[-1])
         assert len(world.bot_texts(group)) == 2
+
+
+async def test_the_plan_digest_of_a_complete_board_names_the_vote_s_top_measures(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    """Teams vote after the review, when the board is complete: the plan-only digest (SPEC §7)
+    names the top open measures of the vote too (SPEC §15)."""
+    world = emulator.world
+    anna = world.person(2110, "Anna")
+    group = world.group("Team", owner=anna)
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, anna, "/newboard Citybike")
+        world.send(group, anna, "/soll 2 Chat einführen")
+        world.send(group, anna, "/soll 6 Konfigurator bauen")
+        for point in range(1, 21):
+            world.send(group, anna, f"/ist {point} Stand {point}")
+        world.send(group, anna, "/plan")
+        await bot.deliver()
+        world.send(group, anna, "/vote")
+        await bot.deliver()
+        [poll] = world.polls_in(group)
+        world.answer_poll(anna, poll, [1])  # Nr. 2 – Konfigurator bauen
+        await bot.deliver()
+        digest = plain((await _digest(bot, group)).text or "")
+        assert "Maßnahmenplan – Citybike" in digest
+        top = digest[digest.index("Abstimmung") :]
+        assert "Nr. 2" in top
+        assert "Konfigurator bauen" in top
+        assert "Chat einführen" not in top  # no votes, not among the top

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from bot.context import BotData
 from bot.handlers.plan import DIGEST_DAYS
+from bot.handlers.sections import PLAN_DIGEST_SECTIONS, lines_of
 from bot.model.plan import MeasureView, Status, due_within, local_today
 from bot.render.plan import LIST_SHOWN, digest_lines
 from bot.render.reminder import since_date
@@ -53,5 +54,6 @@ def plan_only_digest(
             section.append(messages("plan_more", count=len(done) - DONE_LISTED))
     if not section:
         section.append(messages("plan_digest_quiet", since=when))
-    lines += ["", *section, "", messages("plan_digest_how")]
+    extra = lines_of(PLAN_DIGEST_SECTIONS, session, board, messages, model, now)
+    lines += ["", *section, *(["", *extra] if extra else []), "", messages("plan_digest_how")]
     return Html("\n".join(lines))

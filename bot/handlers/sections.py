@@ -18,6 +18,7 @@ from bot.texts import Html, Messages
 Section = Callable[[Session, Board, Messages, ModelText, datetime], list[Html]]
 STATUS_SECTIONS: dict[str, Section] = {}
 DIGEST_SECTIONS: dict[str, Section] = {}
+PLAN_DIGEST_SECTIONS: dict[str, Section] = {}
 
 
 def status_section(name: str) -> Callable[[Section], Section]:
@@ -28,6 +29,11 @@ def status_section(name: str) -> Callable[[Section], Section]:
 def digest_section(name: str) -> Callable[[Section], Section]:
     """Register lines for the weekly digest (e.g. measures due in the coming week)."""
     return _register(DIGEST_SECTIONS, name)
+
+
+def plan_digest_section(name: str) -> Callable[[Section], Section]:
+    """Register lines for the plan-only digest of a complete board (SPEC §7), too."""
+    return _register(PLAN_DIGEST_SECTIONS, name)
 
 
 def _register(into: dict[str, Section], name: str) -> Callable[[Section], Section]:

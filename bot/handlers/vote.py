@@ -18,7 +18,7 @@ from bot.context import Context
 from bot.handlers.buttons import Press, on_press
 from bot.handlers.outbox import Outbox, Step
 from bot.handlers.plan import VOTE_ACTION, synced_plan
-from bot.handlers.sections import digest_section, status_section
+from bot.handlers.sections import digest_section, plan_digest_section, status_section
 from bot.handlers.send import ChatGone, send_html, send_poll, stop_poll
 from bot.handlers.sweep import sweeper
 from bot.handlers.turn import Need, Refusal, Turn, handles
@@ -359,6 +359,7 @@ async def vote_sweep(context: Context, now: datetime) -> int:
 
 
 @digest_section("votes")
+@plan_digest_section("votes")
 def votes_digest(
     session: Session, board: Board, messages: Messages, model: ModelText, now: datetime
 ) -> list[Html]:
