@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from bot.handlers import reminders
-from bot.store.tables import Board, Entry
+from bot.store.tables import Board, Entry, InboxUpdate
 from tests.emulator import BotApiEmulator
 from tests.emulator.world import Chat, StoredMessage, World
 from tests.inprocess import InProcessBot, inprocess_bot
@@ -185,6 +185,10 @@ async def test_undo_deletes_the_entry_s_text_and_author(
         world.send(group, ben, "/undo")
         await bot.deliver()
         assert "vertraulicher Gedanke" in plain(world.bot_texts(group)[-1])  # the answer says it
+        with Session(bot.engine) as session:  # nor is it kept in the stored updates
+            stored = session.exec(select(InboxUpdate.payload)).all()
+        assert len(stored) >= 4
+        assert not [p for p in stored if "vertraulich" in p]
         world.edit(group, sent, "/soll 3 vertraulicher Gedanke, bearbeitet")
         world.send(group, anna, "/soll 4 Zweite Maßnahme")
         world.send(group, anna, "/plan")

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from bot import clock
 from bot.handlers.entries import ENTRY_LIMIT
+from bot.handlers.failure import Where, language_of
 from bot.store.tables import Entry
 from tests.emulator import BotApiEmulator
 from tests.inprocess import inprocess_bot
@@ -44,6 +45,36 @@ async def test_a_demoted_administrator_loses_moderator_rights_at_once(
         await bot.deliver()
         assert "Moderator" in plain(world.bot_texts(group)[-1])
         assert not any(t.startswith("<b>3. ") for t in world.bot_texts(group))
+
+
+async def test_a_just_demoted_administrator_cannot_delete_the_board_with_an_old_question(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    """The attack of issue 25: the bot is a plain member (no `chat_member` update), an
+    administrator asks `/deleteboard`, is demoted, and taps the question's `Löschen`."""
+    world = emulator.world
+    anna = world.person(1411, "Anna")
+    ben = world.person(1412, "Ben")
+    group = world.group("Team", owner=anna, admins=(ben,), supergroup=True, bot_admin=False)
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, anna, "/newboard Rechte")
+        world.send(group, anna, "/ist 1 Telefon")
+        world.send(group, ben, "/deleteboard")
+        await bot.deliver()
+        question = world.bot_messages(group)[-1]
+        assert "Löschen" in str(question.reply_markup)
+        world.demote(group, ben, by=anna)
+        tap = world.press_label(group, ben, question, "Löschen")
+        await bot.deliver()
+        answer = world.answer_of(tap)
+        assert answer is not None
+        assert answer["show_alert"]
+        assert "Moderator" in answer["text"]
+        with Session(bot.engine) as session:
+            assert len(session.exec(select(Entry)).all()) == 1
+        world.send(group, anna, "/status")  # the board is still there
+        await bot.deliver()
+        assert "Rechte" in plain(world.bot_texts(group)[-1])
 
 
 async def test_heavy_outputs_cool_down_per_command_while_the_board_is_unchanged(
@@ -161,3 +192,25 @@ def test_layers_keep_their_imports() -> None:
         assert not any(i.startswith(("bot.store", "bot.handlers", "telegram")) for i in imports), (
             name
         )
+
+
+async def test_something_went_wrong_is_said_in_the_board_s_or_the_person_s_language(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    """Issue 25: the answer to a failed update was always in BOT_LANGUAGE (de)."""
+    world = emulator.world
+    ann = world.person(1421, "Ann", language_code="en")
+    group = world.group("Team", owner=ann, supergroup=True)
+    plain_group = world.group("Other", owner=ann, supergroup=True)
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, ann, "/newboard Bikes")  # an English creator: an English board
+        await bot.deliver()
+        data = bot.application.bot_data
+
+        def where(chat_id: int, chat_type: str, language: str) -> Where:
+            return Where(chat_id, 0, chat_type, None, language)
+
+        assert language_of(data, where(group.id, "supergroup", "de")) == "en"
+        assert language_of(data, where(ann.id, "private", "en")) == "en"
+        assert language_of(data, where(plain_group.id, "supergroup", "en")) == "de"
+        assert data.messages("en")("unknown_error") != data.messages("de")("unknown_error")

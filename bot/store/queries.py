@@ -617,6 +617,7 @@ def remove_entry(session: Session, *, board: Board, entry: Entry, point_count: i
     entry.author_name = ""
     entry.author_id = 0
     session.add(entry)
+    empty_message_updates(session, chat_id=entry.chat_id, message_id=entry.message_id)
     _update_completion(session, board, point_count)
 
 
@@ -1053,6 +1054,30 @@ def _mentions(value: object, person_id: int) -> bool:
     if isinstance(value, list):
         return any(_mentions(item, person_id) for item in value)
     return False
+
+
+def empty_message_updates(session: Session, *, chat_id: int, message_id: int) -> int:
+    """Empty the stored payloads of the finished updates that carry one message (sent or
+    edited), e.g. an entry taken back by `/undo`; how many. The rows keep their update id."""
+    candidates = session.exec(
+        select(InboxUpdate).where(
+            col(InboxUpdate.chat_id) == chat_id,
+            col(InboxUpdate.processed_at).is_not(None),
+            col(InboxUpdate.payload).contains(str(message_id), autoescape=True),
+        )
+    ).all()
+    emptied = 0
+    for row in candidates:
+        try:
+            raw = json.loads(row.payload)
+        except ValueError:
+            continue
+        messages = [raw.get(key) for key in ("message", "edited_message")]
+        if any(isinstance(m, dict) and m.get("message_id") == message_id for m in messages):
+            row.payload = json.dumps({"update_id": row.update_id})
+            session.add(row)
+            emptied += 1
+    return emptied
 
 
 def scrub_inbox(session: Session, *, person_id: int, current_update_id: int | None) -> int:
