@@ -23,6 +23,8 @@ from bot.render.export import export_files
 from bot.render.image import render_png
 from bot.render.report import FALLBACK, render_pdf
 from bot.texts import load_texts
+from tests.emulator import BotApiEmulator
+from tests.inprocess import inprocess_bot
 
 CATALOGUE = load_catalogue()
 TEXTS = load_texts()
@@ -238,3 +240,34 @@ def test_a_page_renders_to_an_image(tmp_path: Path) -> None:
     page = Image.open(next(tmp_path.glob("page*.png"))).convert("L")
     dark = sum(1 for value in page.tobytes() if value < 128)
     assert dark > 1000
+
+
+async def test_an_exported_report_draws_the_team_s_emoji(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    """Issue 21 through the update path: `/export`'s PDF sets an entry's emoji in the shipped
+    emoji font instead of boxes."""
+    world = emulator.world
+    anna = world.person(2120, "Anna")
+    group = world.group("Team", owner=anna)
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, anna, "/newboard Räder")
+        world.send(group, anna, "/ist 1 Kunden lieben ✅ und ⚠️ Hinweise")
+        world.send(group, anna, "/export")
+        await bot.deliver()
+    [pdf] = [
+        m.file_bytes
+        for m in world.bot_messages(group)
+        if m.kind == "document" and (m.file_name or "").endswith(".pdf")
+    ]
+    assert pdf is not None
+    text = "\n".join(_pages(pdf))
+    assert "Kundenlieben✅und⚠Hinweise" in _squeezed(text)
+    assert "Team: 1 Person mit Einträgen" in text
+    assert FALLBACK not in text
+    fonts = {
+        str(font.get_object()["/BaseFont"])
+        for page in PdfReader(io.BytesIO(pdf)).pages
+        for font in page["/Resources"]["/Font"].values()  # type: ignore[index]
+    }
+    assert any("NotoEmoji" in name for name in fonts), fonts

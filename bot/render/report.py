@@ -218,7 +218,9 @@ def _cover(
     lines = [
         messages("report_as_of", date=reader_date(now.date(), messages)),
         messages("report_status", status=status),
-        messages("report_team", count=view.contributors),
+        messages(
+            "report_team_one" if view.contributors == 1 else "report_team", count=view.contributors
+        ),
         messages(
             "report_completeness", filled=filled, total=view.point_count, entries=len(view.entries)
         ),
