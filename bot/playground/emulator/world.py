@@ -12,9 +12,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.emulator.interactive import NOT_MODIFIED, InteractiveMixin, parse_markup
-from tests.emulator.spec import check_request, load_spec
-from tests.emulator.telegram_html import EntityError, check_html, utf16_length
+from bot.playground.emulator.interactive import NOT_MODIFIED, InteractiveMixin, parse_markup
+from bot.playground.emulator.spec import check_request, load_spec
+from bot.playground.emulator.telegram_html import EntityError, check_html, utf16_length
 
 BOT_ID = 7000000001
 BOT_USERNAME = "SechsClusterTestBot"
@@ -950,7 +950,7 @@ def _administrator(person: Person) -> dict[str, Any]:
 
 
 def _administrator_fields() -> list[str]:
-    from tests.emulator.spec import SPEC_PATH
+    from bot.playground.emulator.spec import SPEC_PATH
 
     raw = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
     return [
@@ -961,7 +961,7 @@ def _administrator_fields() -> list[str]:
 
 
 def _allowed_reactions() -> set[str]:
-    from tests.emulator.spec import SPEC_PATH
+    from bot.playground.emulator.spec import SPEC_PATH
 
     raw = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
     for entry in raw["types"]["ReactionTypeEmoji"]["fields"]:
