@@ -17,6 +17,8 @@ from bot.playground.scene import PLAYGROUND_DATABASE_FILE, BotStartError, Scene
 from bot.texts import Texts, load_texts
 
 PAGE = Path(__file__).resolve().parent / "page"
+# the emoji font the reports use: a browser without one (a bare server) still shows the bot's emoji
+EMOJI_FONT = Path(__file__).resolve().parents[1] / "render" / "fonts" / "NotoEmoji.ttf"
 LISTEN = "127.0.0.1"
 SCENE_KEY = web.AppKey("scene", Scene)
 TEXTS_KEY = web.AppKey("texts", Texts)
@@ -66,6 +68,10 @@ async def _file(request: web.Request) -> web.StreamResponse:
         charset="utf-8",
         headers={"Cache-Control": "no-store", "Content-Security-Policy": CSP},
     )
+
+
+async def _emoji_font(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(EMOJI_FONT, headers={"Content-Type": "font/ttf"})
 
 
 async def _texts(request: web.Request) -> web.Response:
@@ -214,6 +220,7 @@ def build_web(scene: Scene, texts: Texts) -> web.Application:
     app[SCENE_KEY] = scene
     app[TEXTS_KEY] = texts
     app.router.add_get("/", _file)
+    app.router.add_get("/font/emoji.ttf", _emoji_font)
     app.router.add_get("/{name}", _file)
     app.router.add_get("/api/texts", _texts)
     app.router.add_get("/api/state", _state)
