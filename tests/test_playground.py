@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode
 
 import pytest
 from aiohttp import web
@@ -338,6 +339,23 @@ def test_page_draws_telegram_html_safely_and_shows_refusals(scene: Scene, browse
         expect(edited.locator(".edited")).to_have_text("bearbeitet")
         expect(page.locator("#pinned")).to_contain_text("Probelauf – 1/20")
         assert page.locator(f'.message[data-message-id="{status_id}"]').count() == 1
+        # the hook for the Mini App (§13): its link opens /app/ beside the chat, signed for Ben
+        link = f"https://t.me/{BOT_USERNAME}/board?startapp=tok123"
+        button = {"inline_keyboard": [[{"text": "Board öffnen", "url": link}]]}
+        _bot_says(scene, text="Das Board", reply_markup=json.dumps(button))
+        page.locator(".inline-button", has_text="Board öffnen").click()
+        expect(page.locator("#miniapp")).to_be_visible()
+        src = page.locator("#miniapp-frame").get_attribute("src") or ""
+        prefix = f"http://127.0.0.1:{scene.miniapp_port}/app/#tgWebAppData="
+        assert src.startswith(prefix)
+        launch = dict(parse_qsl(unquote(src.removeprefix(prefix).split("&tgWebApp")[0])))
+        assert launch["start_param"] == "tok123"
+        assert json.loads(launch["user"])["id"] == 102
+        assert sign_init_data({k: v for k, v in launch.items() if k != "hash"}, TOKEN) == (
+            urlencode(launch)
+        )
+        page.locator("#miniapp-close").click()
+        expect(page.locator("#miniapp")).to_be_hidden()
         # names are editable, and the stand-in uses the new name
         name = page.locator(".member .name").nth(2)
         name.fill("Clara")
