@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -136,29 +138,42 @@ def test_python_m_bot_without_token_still_stops(tmp_path: Path) -> None:
     assert not (tmp_path / PLAYGROUND_DATABASE_FILE).exists()
 
 
-def test_python_m_bot_playground_starts_it(tmp_path: Path) -> None:
-    port = free_port()
-    started = Started([sys.executable, "-m", "bot", "playground"], tmp_path, port)
-    try:
-        assert started.first_line.startswith(f"Playground: http://127.0.0.1:{port} ")
-        assert "nothing reaches Telegram" in started.first_line
-        import json
-        import urllib.request
+def test_python_m_bot_playground_starts_it_and_each_start_begins_empty(tmp_path: Path) -> None:
+    """Started twice in one folder: the second start greets again, with a new database (the
+    stand-in keeps no history, so a board of the first run would point at missing cards)."""
+    for run in (1, 2):
+        port = free_port()
+        started = Started([sys.executable, "-m", "bot", "playground"], tmp_path, port)
+        try:
+            assert started.first_line.startswith(f"Playground: http://127.0.0.1:{port} ")
+            assert "nothing reaches Telegram" in started.first_line
 
-        def state() -> dict[str, Any]:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/state") as answer:
-                return dict(json.load(answer))
+            def state(port: int = port) -> dict[str, Any]:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/state") as answer:
+                    return dict(json.load(answer))
 
-        first = wait_until(
-            lambda: (s := state())["ready"] and s["messages"] and s, 90, "a greeting"
-        )
-        assert first["title"] == "Probelauf"
-        assert [m["name"] for m in first["members"]] == ["Anna", "Ben", "Carla"]
-    finally:
-        stderr = started.stop()
-    assert started.process.returncode == 0, stderr
-    assert (tmp_path / PLAYGROUND_DATABASE_FILE).exists()
-    assert not (tmp_path / "sechs-cluster-bot.sqlite3").exists()
+            first = wait_until(
+                lambda: (s := state())["ready"] and s["messages"] and s, 90, f"greeting {run}"
+            )
+            assert first["title"] == "Probelauf"
+            assert [m["name"] for m in first["members"]] == ["Anna", "Ben", "Carla"]
+            if run == 1:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/api/send",
+                    data=json.dumps({"member": 0, "text": "/newboard Erster Lauf"}).encode(),
+                    headers={"Content-Type": "application/json"},
+                )
+                urllib.request.urlopen(request).close()
+                wait_until(
+                    lambda: "eröffnet" in json.dumps(state(), ensure_ascii=False), 30, "board 1"
+                )
+            else:
+                assert "Erster Lauf" not in json.dumps(first)
+        finally:
+            stderr = started.stop()
+        assert started.process.returncode == 0, stderr
+        assert (tmp_path / PLAYGROUND_DATABASE_FILE).exists()
+        assert not (tmp_path / "sechs-cluster-bot.sqlite3").exists()
 
 
 def _listening(port: int) -> set[str]:

@@ -110,8 +110,14 @@ class Scene:
     # ---- the run -------------------------------------------------------------------------
 
     def start(self, *, run_bot: bool = True) -> None:
-        """A new stand-in with the group and its members; the bot started (unless not wanted)."""
+        """A new stand-in with the group and its members; the bot started (unless not wanted).
+
+        The stand-in keeps no chat history across starts, so neither does the bot: each start
+        begins with an empty playground database (one that matched the history would otherwise
+        point at cards the chat no longer has).
+        """
         with self.lock:
+            self._forget_database()
             self.world = World()
             self.emulator = BotApiEmulator(self.world).start()
             self.members = [
@@ -192,10 +198,12 @@ class Scene:
         """Start over: a new stand-in, an empty playground database, the bot started again."""
         with self.lock:
             self.stop()
-            for suffix in ("", "-journal", "-wal", "-shm"):
-                with contextlib.suppress(FileNotFoundError):
-                    Path(f"{self.database}{suffix}").unlink()
             self.start()
+
+    def _forget_database(self) -> None:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{self.database}{suffix}").unlink()
 
     def close(self) -> None:
         self.stop()
