@@ -466,3 +466,65 @@ def test_run_bot_with_a_token_runs_the_real_bot(tmp_path: Path) -> None:
     assert "Cannot start: Telegram refused the bot token" in result.stderr
     assert "Playground" not in result.stdout
     assert not (checkout / PLAYGROUND_DATABASE_FILE).exists()
+
+
+def test_page_shows_images_files_and_polls(scene: Scene, browser: Browser) -> None:
+    """An image is shown, a file offered for download, a poll drawn from the message's `poll`
+    (the stand-in's message dict, as Telegram's) with answers the page sends to the stand-in."""
+    import io
+
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (120, 80), "#3390ec").save(picture, format="PNG")
+    chat = {"chat_id": str(scene.group.id)}
+    photo = scene.world.handle("sendPhoto", chat, {"photo": ("board.png", picture.getvalue())})
+    document = scene.world.handle(
+        "sendDocument", {**chat, "caption": "Export"}, {"document": ("board.md", b"# Board\n")}
+    )
+    poll_message = _bot_says(scene, text="Abstimmung")["result"]["message_id"]
+    poll = {
+        "id": "1",
+        "question": "Welche Maßnahme zuerst?",
+        "options": [{"text": "Farben", "voter_count": 2}, {"text": "Größen", "voter_count": 1}],
+        "total_voter_count": 3,
+        "is_closed": False,
+        "is_anonymous": False,
+        "type": "regular",
+        "allows_multiple_answers": False,
+    }
+    drawn = scene.world.message_json
+
+    def with_poll(chat: Any, message: Any, *, nested: bool = False) -> dict[str, Any]:
+        data = drawn(chat, message, nested=nested)
+        return {**data, "poll": poll} if message.message_id == poll_message else data
+
+    scene.world.message_json = with_poll  # type: ignore[method-assign]
+    with PageServer(scene) as server:
+        page = browser.new_page(locale="de-DE")
+        page.goto(f"http://127.0.0.1:{server.port}/")
+        photo_id = photo["result"]["message_id"]
+        image = page.locator(f'.message[data-message-id="{photo_id}"] img.photo')
+        expect(image).to_be_visible()
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth === 120", arg=image.element_handle()
+        )
+        document_id = document["result"]["message_id"]
+        link = page.locator(f'.message[data-message-id="{document_id}"] a.document')
+        expect(link).to_contain_text("board.md")
+        with page.expect_download() as download:
+            link.click()
+        assert download.value.suggested_filename == "board.md"
+        assert Path(download.value.path()).read_bytes() == b"# Board\n"
+        drawn_poll = page.locator(f'.message[data-message-id="{poll_message}"] .poll')
+        expect(drawn_poll.locator(".poll-question")).to_have_text("Welche Maßnahme zuerst?")
+        expect(drawn_poll.locator(".poll-option")).to_have_count(2)
+        expect(drawn_poll.locator(".poll-total")).to_have_text("3 Stimmen")
+        drawn_poll.locator(".poll-option", has_text="Größen").click()
+        if hasattr(scene.world, "answer_poll"):  # the stand-in knows polls (§15)
+            expect(page.locator("#status-line")).to_be_hidden()
+        else:
+            expect(page.locator("#status-line")).to_have_text(
+                "Abstimmen kann dieser Probelauf noch nicht."
+            )
+        page.close()
