@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,12 +84,12 @@ def _checkout(into: Path) -> Path:
 class Started:
     """A started `./run-bot` (or `python -m bot playground`) and the first line it printed."""
 
-    def __init__(self, command: list[str], cwd: Path, port: int) -> None:
+    def __init__(self, command: list[str], cwd: Path, port: int, **env: str) -> None:
         self.port = port
         self.process = subprocess.Popen(
             command,
             cwd=cwd,
-            env=_environment(PLAYGROUND_PORT=str(port)),
+            env=_environment(PLAYGROUND_PORT=str(port), **env),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -528,3 +529,22 @@ def test_page_shows_images_files_and_polls(scene: Scene, browser: Browser) -> No
                 "Abstimmen kann dieser Probelauf noch nicht."
             )
         page.close()
+
+
+def test_a_bot_that_cannot_start_is_shown_not_hidden(tmp_path: Path) -> None:
+    """The bot's own refusal (here a bad BOT_LANGUAGE) reaches the page and the terminal."""
+    port = free_port()
+    command = [sys.executable, "-m", "bot", "playground"]
+    started = Started(command, tmp_path, port, BOT_LANGUAGE="xx")
+    try:
+
+        def state() -> dict[str, Any]:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/state") as answer:
+                return dict(json.load(answer))
+
+        failed = wait_until(lambda: state().get("failed"), 90, "the failure")
+        assert "Cannot start: BOT_LANGUAGE" in str(failed)
+        time.sleep(1.5)  # the terminal's watcher looks twice a second
+    finally:
+        stderr = started.stop()
+    assert "The bot stopped while starting" in stderr

@@ -106,6 +106,7 @@ class Scene:
         self.group: Chat
         self.members: list[Person] = []
         self.failure: str | None = None
+        self.polling = False
 
     # ---- the run -------------------------------------------------------------------------
 
@@ -126,6 +127,7 @@ class Scene:
             ]
             self.group = self.world.group("Probelauf", owner=self.members[0])
             self.failure = None
+            self.polling = False
             if run_bot:
                 self._start_bot()
             self.world.add_bot(self.group, self.members[0])
@@ -173,7 +175,9 @@ class Scene:
             tail = "\n".join(self.log().splitlines()[-15:])
             self.failure = tail
             raise BotStartError(tail)
-        return POLLING_STARTED in self.log()
+        if not self.polling:  # read the log until it says so, not on every look after
+            self.polling = POLLING_STARTED in self.log()
+        return self.polling
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout

@@ -272,12 +272,30 @@ async def _serve(scene: Scene, texts: Texts, port: int) -> int:
         "nothing reaches Telegram (stop with Ctrl-C).",
         flush=True,
     )
+    watch = asyncio.create_task(_tell_if_the_bot_fails(scene))
     try:
         await stop.wait()
     finally:
+        watch.cancel()
         await loop.run_in_executor(None, scene.close)
         await runner.cleanup()
     return 0
+
+
+async def _tell_if_the_bot_fails(scene: Scene) -> None:
+    """One line in the terminal when the bot stops while starting (the page shows its log)."""
+    while True:
+        try:
+            if scene.ready():
+                return
+        except BotStartError:
+            print(
+                "The bot stopped while starting; the playground's page shows the end of its log.",
+                file=sys.stderr,
+                flush=True,
+            )
+            return
+        await asyncio.sleep(0.5)
 
 
 def playground_wanted() -> bool:
