@@ -315,13 +315,23 @@ def test_page_draws_telegram_html_safely_and_shows_refusals(scene: Scene, browse
         [query] = scene.world.queries.values()
         assert (query.person_id, query.data) == (102, "ist:1")
         # a ForceReply prompt puts the reply into the input; the answer replies to it
-        prompt_markup = {"force_reply": True, "input_field_placeholder": "Ist zu Punkt 1"}
+        prompt_markup = {
+            "force_reply": True,
+            "selective": True,
+            "input_field_placeholder": "Ist zu Punkt 1",
+        }
+        page.locator(".member .pick").nth(0).click()  # Anna looks on; the prompt is for Ben
+        ben = '<a href="tg://user?id=102">Ben</a>'
         prompt = _bot_says(
-            scene, text="Ben, was ist heute?", reply_markup=json.dumps(prompt_markup)
+            scene,
+            text=f"{ben}, was ist heute?",
+            parse_mode="HTML",
+            reply_markup=json.dumps(prompt_markup),
         )
         prompt_id = prompt["result"]["message_id"]
         expect(page.locator("#replying")).to_be_visible()
         expect(page.locator("#input")).to_have_attribute("placeholder", "Ist zu Punkt 1")
+        expect(page.locator(".member.current .name")).to_have_value("Ben")
         page.locator("#input").fill("Drei Größen")
         page.locator("#input").press("Enter")
         wait_until(

@@ -316,10 +316,27 @@ function drawState(state) {
   }
   drawRefusals(state.refusals);
   drawPinned(state);
-  if (prompt) startReply(prompt.id, prompt.markup.input_field_placeholder);
+  if (prompt) {
+    // a selective prompt is for the person it names or answers: the page writes as them
+    const addressed = addressee(prompt, state);
+    if (addressed !== null && addressed !== member) {
+      member = addressed;
+      drawMembers(state.members);
+    }
+    startReply(prompt.id, prompt.markup.input_field_placeholder);
+  }
   if (replyTo !== null && !state.byId.has(replyTo)) stopReply();
   keepBottom();
   loaded = true;
+}
+
+function addressee(prompt, state) {
+  if (!prompt.markup.selective) return null;
+  const mentioned = /tg:\/\/user\?id=(\d+)/.exec(prompt.text ?? "");
+  const answered = prompt.reply_to ? state.byId.get(prompt.reply_to)?.from?.id : undefined;
+  const id = mentioned ? Number(mentioned[1]) : answered;
+  const index = state.members.findIndex((person) => person.id === id);
+  return index >= 0 ? index : null;
 }
 
 function drawPinned(state) {
