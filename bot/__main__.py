@@ -88,8 +88,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     export.add_argument("--board", type=int, required=True)
     export.add_argument("--out", type=Path, required=True)
+    commands.add_parser(
+        "playground",
+        help="try the bot in the browser against a Telegram stand-in (nothing reaches Telegram)",
+    )
     arguments = parser.parse_args(argv)
     _configure_logging()
+    from bot.playground.web import playground_wanted, run_playground
+
+    if arguments.command == "playground" or (arguments.command is None and playground_wanted()):
+        return run_playground()
     if arguments.command is None:
         return run_bot()
     from bot.offline import export_board, write_demo

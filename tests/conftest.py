@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from bot.playground.emulator import BotApiEmulator, World
 from bot.store.db import make_engine, normalise_url, upgrade_schema
-from tests.emulator import BotApiEmulator, World
 from tests.harness import BotProcess, BotThread
 from tests.postgres import PostgresServer
 

@@ -18,12 +18,12 @@ from telegram import Update
 
 from bot.app import build_application
 from bot.model.catalogue import load_catalogue
+from bot.playground.emulator import BotApiEmulator
+from bot.playground.emulator.world import TOKEN
 from bot.settings import Settings
 from bot.store.db import open_database
 from bot.texts import load_texts
 from bot.updates.run import serve
-from tests.emulator import BotApiEmulator
-from tests.emulator.world import TOKEN
 
 REPO = Path(__file__).resolve().parents[1]
 T = TypeVar("T")

@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, quote, urlparse
 import httpx
 
 from bot.miniapp.initdata import sign
-from tests.emulator import World
-from tests.emulator.interactive import buttons_of
-from tests.emulator.world import TOKEN, Chat, Person, StoredMessage
+from bot.playground.emulator import World
+from bot.playground.emulator.interactive import buttons_of
+from bot.playground.emulator.world import TOKEN, Chat, Person, StoredMessage
 
 SHORT_NAME = "board"
 OTHER_TOKEN = "7000000002:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw9"  # another bot's token

@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 import re
 
-from tests.emulator import Chat, Person, World
-from tests.emulator.world import StoredMessage
+from bot.playground.emulator import Chat, Person, World
+from bot.playground.emulator.world import StoredMessage
 from tests.harness import wait_until
 
 

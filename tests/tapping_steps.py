@@ -6,10 +6,10 @@ import re
 
 from sqlmodel import Session, select
 
+from bot.playground.emulator import Chat, World
+from bot.playground.emulator.interactive import buttons_of
+from bot.playground.emulator.world import StoredMessage
 from bot.store.tables import Board, Entry
-from tests.emulator import Chat, World
-from tests.emulator.interactive import buttons_of
-from tests.emulator.world import StoredMessage
 from tests.inprocess import InProcessBot
 
 _CARD = re.compile(r"<b>(\d+)\. ")

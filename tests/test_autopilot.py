@@ -13,9 +13,9 @@ from sqlmodel import Session, select
 
 from bot import clock
 from bot.handlers import autopilot
+from bot.playground.emulator import BotApiEmulator, Chat, Person, World
 from bot.store import queries
 from bot.store.tables import Board, ReminderSent
-from tests.emulator import BotApiEmulator, Chat, Person, World
 from tests.inprocess import InProcessBot, inprocess_bot
 from tests.scenario import plain
 

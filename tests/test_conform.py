@@ -11,9 +11,9 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from bot.handlers import reminders
+from bot.playground.emulator import BotApiEmulator
+from bot.playground.emulator.world import Chat, StoredMessage, World
 from bot.store.tables import Board, Entry, InboxUpdate
-from tests.emulator import BotApiEmulator
-from tests.emulator.world import Chat, StoredMessage, World
 from tests.inprocess import InProcessBot, inprocess_bot
 from tests.scenario import plain
 

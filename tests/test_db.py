@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bot.playground.emulator.world import TOKEN
 from bot.store.db import (
     DatabaseOpenError,
     alembic_config,
@@ -19,7 +20,6 @@ from bot.store.db import (
     normalise_url,
     open_database,
 )
-from tests.emulator.world import TOKEN
 
 REPO = Path(__file__).resolve().parents[1]
 

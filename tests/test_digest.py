@@ -11,12 +11,12 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.handlers import reminders
+from bot.playground.emulator import BotApiEmulator, Chat, Person, World
+from bot.playground.emulator.interactive import buttons_of
+from bot.playground.emulator.world import StoredMessage
 from bot.render.split import telegram_length
 from bot.store import queries
 from bot.store.tables import Board
-from tests.emulator import BotApiEmulator, Chat, Person, World
-from tests.emulator.interactive import buttons_of
-from tests.emulator.world import StoredMessage
 from tests.inprocess import InProcessBot, inprocess_bot
 from tests.scenario import plain
 

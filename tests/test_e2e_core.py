@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.emulator import World
+from bot.playground.emulator import World
 from tests.harness import BotThread, wait_until
 from tests.scenario import Team
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.emulator import World
+from bot.playground.emulator import World
 from tests.harness import REPO, BotThread, wait_until
 from tests.scenario import Team, plain
 

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from tests.emulator import Fault, World
-from tests.emulator.world import ApiError
+from bot.playground.emulator import Fault, World
+from bot.playground.emulator.world import ApiError
 from tests.harness import BotThread, wait_until
 from tests.scenario import Team
 

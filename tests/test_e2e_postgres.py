@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.playground.emulator import BotApiEmulator, World
 from tests.dbtools import live_entries, make_reminder_due, rows
-from tests.emulator import BotApiEmulator, World
 from tests.harness import BotProcess, wait_until
 from tests.scenario import Team
 

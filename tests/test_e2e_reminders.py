@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.emulator import World
+from bot.playground.emulator import World
 from tests.harness import BotThread, wait_until
 from tests.scenario import Team
 
@@ -16,8 +16,8 @@ WEEKDAYS = ("mo", "di", "mi", "do", "fr", "sa", "so")
 
 
 def test_a_wave_of_due_reminders_is_spread_not_dropped(world: World, bot: BotThread) -> None:
+    from bot.playground.emulator import Fault
     from tests.dbtools import make_reminder_due
-    from tests.emulator import Fault
 
     people = [world.person(6100 + i, f"M{i}") for i in range(40)]
     groups = [world.group(f"G{i}", owner=people[i], supergroup=True) for i in range(40)]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.playground.emulator import BotApiEmulator, World
+from bot.playground.emulator.world import StoredMessage
 from tests.dbtools import rows
-from tests.emulator import BotApiEmulator, World
-from tests.emulator.world import StoredMessage
 from tests.harness import BotProcess, wait_until
 from tests.scenario import Team, plain
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.emulator import World
+from bot.playground.emulator import World
 from tests.harness import BotThread, wait_until
 from tests.scenario import Team
 from tests.tapping_steps import last

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from bot.playground.emulator import BotApiEmulator, Fault, World
 from tests.dbtools import live_entries, make_reminder_due, rows
-from tests.emulator import BotApiEmulator, Fault, World
 from tests.harness import BotThread, wait_until
 from tests.scenario import Team
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.emulator import World
-from tests.emulator.telegram_html import check_html
+from bot.playground.emulator import World
+from bot.playground.emulator.telegram_html import check_html
 from tests.harness import REPO, BotProcess, wait_until
 from tests.scenario import Team
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.playground.emulator import BotApiEmulator, Fault, World
+from bot.playground.emulator.server import _Handler
+from bot.playground.emulator.world import Person, StoredMessage
 from tests.dbtools import live_entries, rows
-from tests.emulator import BotApiEmulator, Fault, World
-from tests.emulator.server import _Handler
-from tests.emulator.world import Person, StoredMessage
 from tests.harness import BotProcess, BotThread, wait_until
 from tests.scenario import Team
 
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.e2e
 def _answers_without_delay(monkeypatch: pytest.MonkeyPatch) -> None:
     """The emulator writes headers and body separately; with Nagle's algorithm on, the body
     then waits ~40 ms for the bot's delayed ACK on every call, which is all the time of a
-    chat worked strictly in order. (Worth setting in tests/emulator/server.py for every test.)"""
+    chat worked strictly in order. (Worth setting in bot/playground/emulator/server.py for every test.)"""
     monkeypatch.setattr(_Handler, "disable_nagle_algorithm", True)
 
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from bot.playground.emulator import Person, World
+from bot.playground.emulator.polls import PollState
 from tests.dbtools import _engine, rows
-from tests.emulator import Person, World
-from tests.emulator.polls import PollState
 from tests.harness import BotProcess, BotThread, wait_until
 from tests.scenario import Team
 from tests.tapping_steps import last

@@ -9,7 +9,7 @@ import socket
 import httpx
 import pytest
 
-from tests.emulator import World
+from bot.playground.emulator import World
 from tests.harness import BotProcess
 
 pytestmark = pytest.mark.e2e

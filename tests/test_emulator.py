@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.emulator import BotApiEmulator, Fault, World
-from tests.emulator.world import TOKEN
+from bot.playground.emulator import BotApiEmulator, Fault, World
+from bot.playground.emulator.world import TOKEN
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.emulator import BotApiEmulator, World
-from tests.emulator.world import TOKEN
+from bot.playground.emulator import BotApiEmulator, World
+from bot.playground.emulator.world import TOKEN
 
 Call = Callable[..., httpx.Response]
 

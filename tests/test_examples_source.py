@@ -23,9 +23,9 @@ import pytest
 
 from bot.model.catalogue import load_catalogue
 from bot.model.demo import demo_board
+from bot.playground.emulator.telegram_html import check_html
 from bot.render import html
 from bot.texts import load_texts
-from tests.emulator.telegram_html import check_html
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "sechs-cluster-modell.txt"
 pytestmark = pytest.mark.skipif(

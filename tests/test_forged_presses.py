@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from bot.playground.emulator import BotApiEmulator
+from bot.playground.emulator.interactive import buttons_of
 from bot.store.tables import Board
-from tests.emulator import BotApiEmulator
-from tests.emulator.interactive import buttons_of
 from tests.inprocess import InProcessBot, inprocess_bot
 from tests.scenario import plain
 

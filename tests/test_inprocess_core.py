@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from bot.playground.emulator import BotApiEmulator
 from bot.store import queries
 from bot.store.tables import Board, Entry, GroupMember
-from tests.emulator import BotApiEmulator
 from tests.inprocess import InProcessBot, inprocess_bot
 from tests.scenario import plain
 

@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 from bot import clock
 from bot.handlers.entries import ENTRY_LIMIT
 from bot.handlers.failure import Where, language_of
+from bot.playground.emulator import BotApiEmulator
 from bot.store.tables import Entry
-from tests.emulator import BotApiEmulator
 from tests.inprocess import inprocess_bot
 from tests.scenario import plain
 

@@ -15,8 +15,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
-from tests.emulator import BotApiEmulator, World
-from tests.emulator.world import Chat, Person
+from bot.playground.emulator import BotApiEmulator, World
+from bot.playground.emulator.world import Chat, Person
 from tests.harness import BotProcess, wait_until
 from tests.miniapp_tools import (
     DARK,

@@ -10,9 +10,9 @@ import pytest
 
 from bot import clock
 from bot.app import COMMANDS
-from tests.emulator import BotApiEmulator, Chat
-from tests.emulator.interactive import buttons_of
-from tests.emulator.world import BOT_USERNAME
+from bot.playground.emulator import BotApiEmulator, Chat
+from bot.playground.emulator.interactive import buttons_of
+from bot.playground.emulator.world import BOT_USERNAME
 from tests.inprocess import inprocess_bot
 from tests.scenario import plain
 from tests.tapping_steps import last

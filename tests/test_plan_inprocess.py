@@ -13,12 +13,12 @@ from bot import clock
 from bot.handlers.plan import followup_sweep
 from bot.model.demo import example_entry_text
 from bot.model.entry_text import Kind
+from bot.playground.emulator import BotApiEmulator
+from bot.playground.emulator.interactive import buttons_of
+from bot.playground.emulator.world import Chat, Person, StoredMessage, World
 from bot.render.split import MESSAGE_LIMIT, telegram_length
 from bot.store import queries
 from bot.store.tables import Board, Measure
-from tests.emulator import BotApiEmulator
-from tests.emulator.interactive import buttons_of
-from tests.emulator.world import Chat, Person, StoredMessage, World
 from tests.inprocess import CATALOGUE, InProcessBot, inprocess_bot
 from tests.scenario import plain
 

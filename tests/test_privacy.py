@@ -13,13 +13,13 @@ from sqlmodel import Session, select
 
 from bot import clock
 from bot.handlers import privacy, retention
+from bot.playground.emulator import BotApiEmulator
+from bot.playground.emulator.world import Chat, Person, StoredMessage, World
 from bot.render.split import MESSAGE_LIMIT, telegram_length
 from bot.store import queries
 from bot.store.db import open_database
 from bot.store.tables import Board, Entry, Measure
 from bot.texts import load_texts
-from tests.emulator import BotApiEmulator
-from tests.emulator.world import Chat, Person, StoredMessage, World
 from tests.inprocess import InProcessBot, inprocess_bot
 from tests.scenario import plain
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot import clock
 from bot.handlers.progress import sweep_progress
-from tests.emulator import BotApiEmulator
+from bot.playground.emulator import BotApiEmulator
 from tests.inprocess import inprocess_bot
 from tests.scenario import plain
 from tests.tapping_steps import card, labels

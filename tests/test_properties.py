@@ -24,11 +24,11 @@ from bot.model.entry_text import (
     parse_command_entry,
     parse_entry,
 )
+from bot.playground.emulator.telegram_html import check_html, utf16_length
 from bot.render import html as render
 from bot.render.image import draw_board
 from bot.texts import escape, load_texts
 from bot.unitext import safe_text
-from tests.emulator.telegram_html import check_html, utf16_length
 from tests.hostile_texts import HOSTILE_TEXTS
 
 CATALOGUE = load_catalogue()

@@ -12,8 +12,8 @@ import pytest
 
 from bot import clock
 from bot.handlers import reminders
+from bot.playground.emulator import BotApiEmulator
 from bot.render.when import local_time
-from tests.emulator import BotApiEmulator
 from tests.inprocess import inprocess_bot
 from tests.scenario import plain
 

@@ -15,11 +15,11 @@ from bot.model.catalogue import load_catalogue
 from bot.model.demo import demo_board
 from bot.model.entry_text import Kind
 from bot.model.plan_rows import PlanRow
+from bot.playground.emulator.telegram_html import check_html
 from bot.render import html as render
 from bot.render.files import board_json, board_markdown, file_stem, parse_markdown
 from bot.texts import load_texts
 from bot.unitext import safe_line, safe_text
-from tests.emulator.telegram_html import check_html
 
 CATALOGUE = load_catalogue()
 TEXTS = load_texts()

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from bot.model.board import BoardStatus, BoardView, EntryView
 from bot.model.catalogue import load_catalogue
 from bot.model.entry_text import Kind
+from bot.playground.emulator.telegram_html import check_html, utf16_length
 from bot.render import html as render
 from bot.render.split import MESSAGE_LIMIT, split_plain, telegram_length
 from bot.texts import escape, load_texts
-from tests.emulator.telegram_html import check_html, utf16_length
 
 MODEL = load_catalogue()["de"]
 MESSAGES = load_texts()["de"]

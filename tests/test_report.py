@@ -19,11 +19,11 @@ from bot.model.catalogue import load_catalogue
 from bot.model.demo import demo_board
 from bot.model.entry_text import Kind
 from bot.model.plan_rows import PlanRow
+from bot.playground.emulator import BotApiEmulator
 from bot.render.export import export_files
 from bot.render.image import render_png
 from bot.render.report import FALLBACK, render_pdf
 from bot.texts import load_texts
-from tests.emulator import BotApiEmulator
 from tests.inprocess import inprocess_bot
 
 CATALOGUE = load_catalogue()

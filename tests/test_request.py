@@ -13,9 +13,9 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.request import BaseRequest
 
+from bot.playground.emulator import BotApiEmulator, Fault, World
+from bot.playground.emulator.world import BOT_USERNAME, TOKEN
 from bot.request import AiohttpRequest
-from tests.emulator import BotApiEmulator, Fault, World
-from tests.emulator.world import BOT_USERNAME, TOKEN
 
 
 def _bot(emulator: BotApiEmulator, request: BaseRequest | None = None) -> Bot:

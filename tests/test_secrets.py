@@ -26,8 +26,8 @@ import pytest
 from telegram.error import InvalidToken
 
 from bot import logs
-from tests.emulator import BotApiEmulator
-from tests.emulator.world import TOKEN
+from bot.playground.emulator import BotApiEmulator
+from bot.playground.emulator.world import TOKEN
 from tests.harness import BotProcess
 from tests.postgres import PostgresServer
 

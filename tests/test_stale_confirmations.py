@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, func, select
 
+from bot.playground.emulator import BotApiEmulator
+from bot.playground.emulator.world import Chat, StoredMessage, World
 from bot.store.tables import Board, CloseQuestion, Confirmation, Entry
-from tests.emulator import BotApiEmulator
-from tests.emulator.world import Chat, StoredMessage, World
 from tests.inprocess import InProcessBot, inprocess_bot
 from tests.scenario import plain
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.emulator import BotApiEmulator
-from tests.emulator.interactive import force_reply_of
+from bot.playground.emulator import BotApiEmulator
+from bot.playground.emulator.interactive import force_reply_of
 from tests.inprocess import inprocess_bot
 from tests.scenario import plain
 from tests.tapping_steps import (

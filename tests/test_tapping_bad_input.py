@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from bot.playground.emulator import BotApiEmulator
 from bot.store.erasure import erase_board, erase_person
 from bot.store.tables import CardFace, CloseQuestion, ProgressMessage, Prompt
-from tests.emulator import BotApiEmulator
 from tests.inprocess import inprocess_bot
 from tests.scenario import plain
 from tests.tapping_steps import (

@@ -18,6 +18,8 @@ from bot.model.catalogue import load_catalogue
 from bot.model.entry_text import Kind
 from bot.model.plan_rows import PlanRow
 from bot.offline import write_board_files
+from bot.playground.emulator import BotApiEmulator
+from bot.playground.emulator.telegram_html import check_html
 from bot.render import export as export_module
 from bot.render import html as render
 from bot.render.export import build_export
@@ -26,8 +28,6 @@ from bot.render.image import render_png
 from bot.render.report import render_pdf
 from bot.texts import escape, load_texts
 from bot.unitext import close_bidi, safe_line, safe_text, unify_breaks
-from tests.emulator import BotApiEmulator
-from tests.emulator.telegram_html import check_html
 from tests.inprocess import inprocess_bot
 
 CATALOGUE = load_catalogue()

@@ -23,6 +23,8 @@ from telegram.ext import (
     filters,
 )
 
+from bot.playground.emulator import BotApiEmulator, World
+from bot.playground.emulator.world import TOKEN
 from bot.store import deadletters, queries
 from bot.store.db import make_engine, normalise_url, session_scope, upgrade_schema
 from bot.updates import pipeline as pipeline_module
@@ -36,8 +38,6 @@ from bot.updates.unit import (
     note_failure,
 )
 from bot.updates.webhook import MAX_BODY_BYTES, SECRET_HEADER, webhook_app
-from tests.emulator import BotApiEmulator, World
-from tests.emulator.world import TOKEN
 
 SECRET = "geheim-123"
 AnyApp = Application[Any, Any, Any, Any, Any, Any]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,17 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'none'; object-src 'none'; "
     "frame-ancestors 'self' https://web.telegram.org https://*.telegram.org"
 )
+# a Mini App on this computer (the playground's, or a developer's) may sit in a local page
+_LOCAL = re.compile(r"^http://(127\.0\.0\.1|localhost)(:\d+)?/")
+
+
+def content_security_policy(miniapp_url: str | None) -> str:
+    """The page's policy; a local Mini App may also be framed by a local page."""
+    if miniapp_url is not None and _LOCAL.match(miniapp_url):
+        return CONTENT_SECURITY_POLICY + " http://127.0.0.1:* http://localhost:*"
+    return CONTENT_SECURITY_POLICY
+
+
 _MEMBERS = (
     ChatMemberStatus.OWNER,
     ChatMemberStatus.ADMINISTRATOR,
@@ -61,6 +73,7 @@ class _State:
     files: dict[str, tuple[bytes, str]]
     members: MemberCache
     writes: WriteLimit
+    policy: str = CONTENT_SECURITY_POLICY
 
 
 def _load_files(texts: Texts) -> dict[str, tuple[bytes, str]]:
@@ -88,7 +101,8 @@ def mount(application: BotApplication) -> Callable[[web.Application], None]:
 
     def add(server: web.Application) -> None:
         files = _load_files(application.bot_data.texts)
-        server[STATE_KEY] = _State(application, files, MemberCache(), WriteLimit())
+        policy = content_security_policy(application.bot_data.settings.miniapp_url)
+        server[STATE_KEY] = _State(application, files, MemberCache(), WriteLimit(), policy)
         server.router.add_get("/app", _to_app)
         server.router.add_get("/app/", _file)
         server.router.add_get("/app/{name}", _file)
@@ -112,8 +126,8 @@ def _state(request: web.Request) -> _State:
     return state
 
 
-def _security_headers(response: web.StreamResponse) -> web.StreamResponse:
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+def _security_headers(response: web.StreamResponse, policy: str) -> web.StreamResponse:
+    response.headers["Content-Security-Policy"] = policy
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-cache"
@@ -126,11 +140,12 @@ async def _to_app(_request: web.Request) -> web.Response:
 
 async def _file(request: web.Request) -> web.StreamResponse:
     name = request.match_info.get("name") or "index.html"
-    found = _state(request).files.get(name)
+    state = _state(request)
+    found = state.files.get(name)
     if found is None:
-        return _security_headers(web.Response(status=404, text="not found"))
+        return _security_headers(web.Response(status=404, text="not found"), state.policy)
     body, kind = found
-    return _security_headers(web.Response(body=body, headers={"Content-Type": kind}))
+    return _security_headers(web.Response(body=body, headers={"Content-Type": kind}), state.policy)
 
 
 # ---- answers ------------------------------------------------------------------------------------
@@ -138,7 +153,7 @@ async def _file(request: web.Request) -> web.StreamResponse:
 
 def _json(body: dict[str, Any], status: int = 200) -> web.Response:
     response = web.json_response(body, status=status)
-    _security_headers(response)
+    _security_headers(response, CONTENT_SECURITY_POLICY)
     response.headers["Cache-Control"] = "no-store"
     return response
 

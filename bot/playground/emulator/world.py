@@ -12,10 +12,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.emulator.interactive import NOT_MODIFIED, InteractiveMixin, parse_markup
-from tests.emulator.polls import PollsMixin
-from tests.emulator.spec import check_request, load_spec
-from tests.emulator.telegram_html import EntityError, check_html, utf16_length
+from bot.playground.emulator.interactive import NOT_MODIFIED, InteractiveMixin, parse_markup
+from bot.playground.emulator.polls import PollsMixin
+from bot.playground.emulator.spec import check_request, load_spec
+from bot.playground.emulator.telegram_html import EntityError, check_html, utf16_length
 
 BOT_ID = 7000000001
 BOT_USERNAME = "SechsClusterTestBot"
@@ -984,7 +984,7 @@ def _administrator(person: Person) -> dict[str, Any]:
 
 
 def _administrator_fields() -> list[str]:
-    from tests.emulator.spec import SPEC_PATH
+    from bot.playground.emulator.spec import SPEC_PATH
 
     raw = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
     return [
@@ -995,7 +995,7 @@ def _administrator_fields() -> list[str]:
 
 
 def _allowed_reactions() -> set[str]:
-    from tests.emulator.spec import SPEC_PATH
+    from bot.playground.emulator.spec import SPEC_PATH
 
     raw = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
     for entry in raw["types"]["ReactionTypeEmoji"]["fields"]:

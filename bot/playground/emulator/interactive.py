@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tests.emulator.world import Chat, Person, StoredMessage
+    from bot.playground.emulator.world import Chat, Person, StoredMessage
 
 ANSWER_DEADLINE_SECONDS = 15.0  # Telegram refuses answers to older queries
 COMMAND_SCOPES = {
@@ -210,7 +210,7 @@ class InteractiveMixin:
     # ---- the Bot API -------------------------------------------------------------------------
 
     def api_answercallbackquery(self, params: dict[str, Any], files: Any) -> bool:
-        from tests.emulator.world import ApiError
+        from bot.playground.emulator.world import ApiError
 
         query = self.queries.get(str(params.get("callback_query_id")))
         too_old = (
@@ -228,7 +228,7 @@ class InteractiveMixin:
         return True
 
     def api_editmessagereplymarkup(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
-        from tests.emulator.world import ApiError
+        from bot.playground.emulator.world import ApiError
 
         chat = self._writable_chat(params)  # type: ignore[attr-defined]
         message = chat.messages.get(int(params["message_id"]))
@@ -243,7 +243,7 @@ class InteractiveMixin:
         return self.message_json(chat, message)  # type: ignore[attr-defined]
 
     def api_pinchatmessage(self, params: dict[str, Any], files: Any) -> bool:
-        from tests.emulator.world import ApiError
+        from bot.playground.emulator.world import ApiError
 
         chat = self._writable_chat(params)  # type: ignore[attr-defined]
         if not ((chat.bot_admin and chat.bot_can_pin) or chat.members_can_pin):
@@ -264,7 +264,7 @@ class InteractiveMixin:
         return True
 
     def api_setmycommands(self, params: dict[str, Any], files: Any) -> bool:
-        from tests.emulator.world import ApiError
+        from bot.playground.emulator.world import ApiError
 
         raw = params.get("commands")
         commands = json.loads(raw) if isinstance(raw, str) else raw
@@ -303,7 +303,7 @@ class InteractiveMixin:
     def _set_text(
         self, params: dict[str, Any], name: str, limit: int, into: dict[str, str]
     ) -> bool:
-        from tests.emulator.world import ApiError
+        from bot.playground.emulator.world import ApiError
 
         text = str(params.get(name) or "")
         if len(text) > limit:
@@ -314,7 +314,7 @@ class InteractiveMixin:
 
 def force_reply_of(params: dict[str, Any]) -> dict[str, Any] | None:
     """The ForceReply of a sendMessage request, checked as Telegram checks it (None if none)."""
-    from tests.emulator.world import ApiError
+    from bot.playground.emulator.world import ApiError
 
     markup = parse_markup(params.get("reply_markup"))
     if markup is None or "force_reply" not in markup:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tests.emulator.world import Chat, Person, StoredMessage
+    from bot.playground.emulator.world import Chat, Person, StoredMessage
 
 POLL_OPTIONS = (1, 12)  # Telegram: 1–12 options
 OPTION_LENGTH = (1, 100)  # Telegram: an option's text has 1–100 characters
@@ -82,7 +82,7 @@ class PollsMixin:
     # ---- the bot's side --------------------------------------------------------------------
 
     def api_sendpoll(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
-        from tests.emulator.world import BOT, ApiError
+        from bot.playground.emulator.world import BOT, ApiError
 
         chat = self._writable_chat(params)  # type: ignore[attr-defined]
         question = str(params.get("question", ""))
@@ -125,7 +125,7 @@ class PollsMixin:
         return self._poll_message_json(chat, message, poll)
 
     def api_stoppoll(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
-        from tests.emulator.world import BOT, ApiError
+        from bot.playground.emulator.world import BOT, ApiError
 
         chat = self._writable_chat(params)  # type: ignore[attr-defined]
         message_id = int(params["message_id"])
@@ -144,8 +144,8 @@ class PollsMixin:
     def _poll_text(text: object, parse_mode: object) -> str:
         """The text as shown: with HTML, tags are parsed (only custom emoji are kept, so the
         tags disappear) and a stray "<" is refused as Telegram does."""
-        from tests.emulator.telegram_html import EntityError, check_html
-        from tests.emulator.world import ApiError
+        from bot.playground.emulator.telegram_html import EntityError, check_html
+        from bot.playground.emulator.world import ApiError
 
         if parse_mode in (None, ""):
             return str(text)

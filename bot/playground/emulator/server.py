@@ -10,7 +10,7 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.emulator.world import TOKEN, ApiError, DropConnection, World
+from bot.playground.emulator.world import TOKEN, ApiError, DropConnection, World
 
 
 def parse_body(
