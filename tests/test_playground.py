@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -77,6 +78,11 @@ def _checkout(into: Path) -> Path:
             target = into / name.decode()
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
+    # ./run-bot sets .venv up again when pyproject.toml changed since it was installed; in the
+    # copy that would point this tree's .venv at the copy, which the test then deletes
+    stamp = hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()[:16]
+    if not (REPO / ".venv" / f".installed-{stamp}").exists():
+        pytest.fail(".venv does not match pyproject.toml: run ./run-tests (it sets .venv up)")
     (into / ".venv").symlink_to(REPO / ".venv")
     return into
 
