@@ -128,7 +128,8 @@ class Settings(DatabaseSettings):
     def _miniapp_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        if not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", value.strip()):
+        # Telegram opens a Mini App only from an https address
+        if not re.match(r"^https://[^\s/?#]+(/[^\s?#]*)?$", value.strip()):
             raise ValueError("MINIAPP_URL must be an https URL without query or fragment")
         return value.strip()
 

@@ -3,7 +3,10 @@ who gets 401/403/404 revealing nothing), and entries from the app under the chat
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -341,7 +344,7 @@ def test_webhook_mode_serves_the_app_on_its_port(
         "webhook_listen": "127.0.0.1",
         "webhook_port": str(port),
         "webhook_secret": "geheim-123",
-        "miniapp_url": f"http://127.0.0.1:{port}/app/",
+        "miniapp_url": f"https://127.0.0.1:{port}/app/",
         "miniapp_short_name": SHORT_NAME,
     }
     bot = BotThread(emulator, sqlite_url, tmp_path, **env)
@@ -402,3 +405,45 @@ def test_the_plan_tab_carries_the_votes(scene: Scene) -> None:
     plan = call(port, "GET", scene.path("/plan"), ben).json()
     assert plan["voted"] is True
     assert [(m["number"], m["votes"]) for m in plan["measures"]] == [(1, 0), (2, 1)]
+
+
+def test_an_http_miniapp_url_is_refused_at_start(tmp_path: Path) -> None:
+    """Telegram opens Mini Apps only from https addresses: `python -m bot` refuses an http
+    MINIAPP_URL with one `Cannot start:` sentence instead of offering a button that fails."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TELEGRAM_", "DATABASE_", "WEBHOOK_", "MINIAPP_", "HTTP_", "BOT_"))
+    }
+    env = {
+        **clean,
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        "TELEGRAM_BOT_TOKEN": "123456:" + "A" * 35,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        "MINIAPP_SHORT_NAME": SHORT_NAME,
+    }
+    for url, refused in (
+        ("http://bot.example.com/app/", True),
+        ("https://bot.example.com/app/", False),
+    ):
+        # a settings check only: an accepted URL gets as far as the (unreachable) Telegram
+        result = subprocess.run(
+            [sys.executable, "-c", "from bot.settings import load_settings; load_settings()"]
+            if not refused
+            else [sys.executable, "-m", "bot"],
+            cwd=tmp_path,
+            env={**env, "MINIAPP_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if not refused:
+            assert result.returncode == 0, result.stderr
+            continue
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert lines[0] == (
+            "Cannot start: MINIAPP_URL must be an https URL without query or fragment."
+        )
+        assert "Traceback" not in result.stdout + result.stderr
