@@ -407,6 +407,36 @@ def test_the_plan_tab_carries_the_votes(scene: Scene) -> None:
     assert [(m["number"], m["votes"]) for m in plan["measures"]] == [(1, 0), (2, 1)]
 
 
+def test_the_plan_s_order_by_votes_comes_from_the_server(scene: Scene) -> None:
+    """The app orders by votes as `/plan stimmen` does: most votes first, ties in area order
+    (not in the measures' numbers) — each measure carries its `rank` from the server."""
+    port, team, world = scene.port, scene.team, scene.world
+    ben = init_data(scene.ben, scene.token)
+    # Nr. 1 on point 20 (Value Chain), Nr. 2 on point 6, Nr. 3 on point 1 (Kunde)
+    for point, said in ((20, "Lieferkette"), (6, "Shop"), (1, "Umfrage")):
+        call(
+            port,
+            "POST",
+            scene.path("/entries"),
+            ben,
+            {"point": point, "kind": "soll", "text": said},
+        )
+    assert all(
+        m["rank"] is None for m in call(port, "GET", scene.path("/plan"), ben).json()["measures"]
+    )
+    team.say(scene.anna, "/vote")
+    [poll] = wait_until(lambda: world.polls_in(scene.group), what="the poll")
+    [shop] = [i for i, option in enumerate(poll.options) if option.startswith("Nr. 2 ")]
+    world.answer_poll(scene.ben, poll, [shop])
+    wait_until(
+        lambda: call(port, "GET", scene.path("/plan"), ben).json()["measures"][1]["votes"] == 1,
+        what="the pick in the plan",
+    )
+    plan = call(port, "GET", scene.path("/plan"), ben).json()
+    ranks = {m["number"]: m["rank"] for m in plan["measures"]}
+    assert ranks == {2: 1, 3: 2, 1: 3}  # the tie of Nr. 1 and Nr. 3: point 1's area comes first
+
+
 def test_an_http_miniapp_url_is_refused_at_start(tmp_path: Path) -> None:
     """Telegram opens Mini Apps only from https addresses: `python -m bot` refuses an http
     MINIAPP_URL with one `Cannot start:` sentence instead of offering a button that fails."""

@@ -302,7 +302,12 @@ def test_with_telegram_s_script_back_button_and_haptics(scene: Scene, browser: B
         "                hide() { __calls.push('back.hide'); },"
         "                onClick(f) { window.__back = f; } },"
         "  HapticFeedback: { selectionChanged() { __calls.push('tap'); },"
-        "                    notificationOccurred(k) { __calls.push('notify:' + k); } } }) };"
+        "                    notificationOccurred(k) { __calls.push('notify:' + k); } },"
+        "  isVersionAtLeast(v) { return true; },"
+        "  showConfirm(message, done) { __calls.push('confirm:' + message);"
+        "                               setTimeout(() => done(true), 0); } }) };"
+        # the browser's own dialog must not be asked inside Telegram
+        "window.confirm = () => { __calls.push('window.confirm'); return false; };"
     )
     page.goto(f"http://127.0.0.1:{scene.port}/app/")
     page.wait_for_selector("body[data-ready=yes]")
@@ -313,6 +318,14 @@ def test_with_telegram_s_script_back_button_and_haptics(scene: Scene, browser: B
     page.fill("textarea[name=entry]", "CNC-Fräse seit 2019")
     page.click("form.add button[type=submit]")
     page.wait_for_selector("#entries >> text=CNC-Fräse seit 2019")
+    # taking it back asks with Telegram's own dialog, not the browser's
+    page.fill("textarea[name=entry]", "Schweißroboter")
+    page.click("form.add button[type=submit]")
+    page.wait_for_selector("#entries >> text=Schweißroboter")
+    page.click('#entries [data-entry]:has-text("Schweißroboter") [data-action="take-back"]')
+    page.wait_for_selector("#entries >> text=Schweißroboter", state="detached")
+    confirms = [c for c in page.evaluate("window.__calls") if "confirm" in c]
+    assert confirms == ["confirm:Diesen Eintrag zurücknehmen?"]
     page.evaluate("window.__back()")  # Telegram's BackButton pressed
     page.wait_for_selector("#board")
     calls = page.evaluate("window.__calls")
@@ -321,4 +334,50 @@ def test_with_telegram_s_script_back_button_and_haptics(scene: Scene, browser: B
     assert "back.show" in calls
     assert "notify:success" in calls
     assert calls[-1] == "back.hide"
+    assert errors == []
+
+
+def test_plan_headings_votes_and_example_marks_say_what_the_chat_says(
+    scene: Scene, browser: Browser
+) -> None:
+    """The plan tab names a measure as `/plan` does (`Nr. 3 · 12. …`), says `1 Stimme` for
+    one vote, orders by votes as `/plan stimmen` (ties in area order); the point view marks
+    the project's own example once, as `/example` does."""
+    team, world = scene.team, scene.world
+    # Nr. 1 on point 20 (Value Chain), Nr. 2 on point 6, Nr. 3 on point 1 (Kunde)
+    for command in ("/soll 20 Lieferkette", "/soll 6 Shop", "/soll 1 Umfrage"):
+        team.entry(scene.anna, command)
+    team.say(scene.anna, "/vote")
+    [poll] = wait_until(lambda: world.polls_in(scene.group), what="the poll")
+    [shop] = [i for i, option in enumerate(poll.options) if option.startswith("Nr. 2 ")]
+    world.answer_poll(scene.ben, poll, [shop])
+    page, errors = _page(browser)
+    page.goto(launch_url(scene.port, init_data(scene.anna, scene.token)))
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click('[data-tab="plan"]')
+    page.wait_for_selector("#plan [data-measure]")
+
+    def measure(number: int) -> str:
+        return page.inner_text(f'#plan [data-measure="{number}"]')
+
+    wait_until(lambda: "1 Stimme" in page.inner_text("#plan"), what="the vote in the plan tab")
+    headings = page.locator("#plan [data-measure] h3").all_inner_texts()
+    assert headings[0] == "Nr. 1 · 20. Kommunikation zu Partnern"
+    assert "Nr. 2 · 6. " in headings[1]
+    assert "🗳 1 Stimme" in measure(2)
+    assert "1 Stimmen" not in page.inner_text("#plan")
+    assert "🗳 0 Stimmen" in measure(1)
+    page.click("#plan [data-order]")
+    order = [m.get_attribute("data-measure") for m in page.locator("#plan [data-measure]").all()]
+    assert order == ["2", "3", "1"]  # the tie of Nr. 1 and Nr. 3 in area order
+
+    for number in (5, 8):  # the points whose example is partly the project's own
+        page.click('[data-tab="board"]')
+        page.click(f'[data-point="{number}"]')
+        page.wait_for_selector(f'[data-point-view="{number}"]')
+        own = page.inner_text('.example .part[data-origin="project"]')
+        assert own.count("Eigene Illustration, nicht aus der Quelle") == 1
+        assert own.count("Quelle") == 1
+        assert "Ergänzung" not in page.inner_text(".example")
+        page.locator("#point .back").click()
     assert errors == []
