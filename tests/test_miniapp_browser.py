@@ -381,3 +381,70 @@ def test_plan_headings_votes_and_example_marks_say_what_the_chat_says(
         assert "Ergänzung" not in page.inner_text(".example")
         page.locator("#point .back").click()
     assert errors == []
+
+
+# Where each rendered line of the poster's titles and area names begins: a line may begin
+# only after a space, a soft hyphen (shown as a hyphen there), a slash or a hyphen.
+WORD_CUTS = r"""
+() => {
+  const cut = [];
+  const atSoftHyphen = [];
+  for (const node of document.querySelectorAll("#board .field .name, #board .area h2")) {
+    const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+    let text = "";
+    const tops = [];
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+      for (let i = 0; i < t.data.length; i++) {
+        const range = document.createRange();
+        range.setStart(t, i);
+        range.setEnd(t, i + 1);
+        const rects = range.getClientRects();
+        const last = rects[rects.length - 1];
+        tops.push(last && last.width > 0 ? last.top : null);
+        text += t.data[i];
+      }
+    }
+    let previous = -1;
+    for (let i = 0; i < text.length; i++) {
+      if (tops[i] === null) continue;
+      if (previous >= 0 && tops[i] > tops[previous] + 2) {
+        const joint = text.slice(previous, i);
+        const shown = text.slice(0, i).replace(/\u00ad/g, "") + "|" + text.slice(i).replace(/\u00ad/g, "");
+        if (!/[\s\u00ad\/-]/.test(joint)) cut.push(shown);
+        else if (joint.includes("\u00ad")) atSoftHyphen.push(shown);
+      }
+      previous = i;
+    }
+  }
+  return { cut, atSoftHyphen };
+}
+"""
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_no_word_is_cut_without_a_hyphen_at_360_pixels(
+    scene: Scene, browser: Browser, language: str
+) -> None:
+    """Chromium on Linux has no hyphenation dictionaries: the poster's long words carry soft
+    hyphens at their syllables, and no line of a title or area name begins inside a word
+    except there (measured from each character's rendered position)."""
+    person = scene.ben
+    if language == "en":
+        person = scene.world.person(404, "Dana", language_code="en")
+        scene.team.say(person, "/status")
+    for dark in (False, True):
+        page, errors = _page(browser, dark)
+        colours = DARK if dark else LIGHT
+        page.goto(launch_url(scene.port, init_data(person, scene.token), colours))
+        page.wait_for_selector("body[data-ready=yes]")
+        assert page.locator("#board [data-point]").count() == 20
+        found = page.evaluate(WORD_CUTS)
+        assert found["cut"] == [], found["cut"]
+        assert found["atSoftHyphen"], "no long word needed breaking: the check would be idle"
+        widest = page.evaluate(
+            "Math.max(...[...document.querySelectorAll('#board .area')]"
+            ".map(e => e.getBoundingClientRect().right))"
+        )
+        assert widest <= 360
+        assert errors == []
+        page.context.close()

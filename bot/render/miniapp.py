@@ -15,6 +15,7 @@ from bot.model.catalogue import ModelText
 from bot.model.entry_text import Kind
 from bot.model.plan import MeasureView
 from bot.model.review import review_board
+from bot.render.hyphens import hyphenate
 from bot.render.plan import by_votes
 from bot.texts import Messages
 
@@ -105,13 +106,21 @@ def model_data(model: ModelText, messages: Messages) -> dict[str, Any]:
         "citation": model.source.citation,
         "own_mark": model.source.own_illustration,
         "areas": [
-            {"number": a.number, "name": a.name, "place": a.place, "points": list(a.points)}
+            {
+                "number": a.number,
+                "name": a.name,
+                # the poster's narrow columns break long words only at syllables
+                "poster_name": hyphenate(a.name),
+                "place": a.place,
+                "points": list(a.points),
+            }
             for a in model.areas
         ],
         "points": [
             {
                 "number": p.number,
                 "title": p.title,
+                "poster_title": hyphenate(p.title),
                 "area": model.area_of(p.number).number,
                 "explanation": p.explanation,
                 "questions": list(p.questions),
