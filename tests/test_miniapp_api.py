@@ -304,7 +304,7 @@ def test_boards_in_the_private_chat_opens_each_board_in_the_app(scene: Scene) ->
     [message] = [m for m in world.bot_messages(private) if app_buttons(m)]
     [button] = app_buttons(message)
     assert button["web_app"]["url"] == (
-        f"http://127.0.0.1:{scene.port}/app/?startapp={scene.token}"
+        f"https://127.0.0.1:{scene.port}/app/?startapp={scene.token}"
     )
     assert "Citybike" in button["text"]
     assert world.refusals() == []
