@@ -19,6 +19,8 @@ S = TypeVar("S", bound="DatabaseSettings")
 TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
 DEFAULT_DATABASE_FILE = "sechs-cluster-bot.sqlite3"
 
+_LOCAL_HTTP = re.compile(r"^http://(127\.0\.0\.1|localhost)(:\d+)?(/[^\s?#]*)?$")
+
 
 class SettingsError(Exception):
     """Start-up configuration is missing or malformed; the message is one clear sentence."""
@@ -128,9 +130,15 @@ class Settings(DatabaseSettings):
     def _miniapp_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        if not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", value.strip()):
-            raise ValueError("MINIAPP_URL must be an https URL without query or fragment")
-        return value.strip()
+        # Telegram opens a Mini App only from an https address; http only on this computer
+        # (the playground's stand-in, a developer's own browser)
+        url = value.strip()
+        if not (re.match(r"^https://[^\s/?#]+(/[^\s?#]*)?$", url) or _LOCAL_HTTP.match(url)):
+            raise ValueError(
+                "MINIAPP_URL must be an https URL without query or fragment "
+                "(http only on 127.0.0.1 or localhost)"
+            )
+        return url
 
     @field_validator("miniapp_short_name")
     @classmethod

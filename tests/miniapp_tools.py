@@ -48,7 +48,7 @@ def miniapp_env(port: int) -> dict[str, str]:
     return {
         "HTTP_PORT": str(port),
         "HTTP_LISTEN": "127.0.0.1",
-        "MINIAPP_URL": f"http://127.0.0.1:{port}/app/",
+        "MINIAPP_URL": f"https://127.0.0.1:{port}/app/",
         "MINIAPP_SHORT_NAME": SHORT_NAME,
     }
 

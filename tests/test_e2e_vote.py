@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from bot.playground.emulator import Person, World
 from bot.playground.emulator.polls import PollState
+from bot.playground.emulator.world import Fault
 from tests.dbtools import _engine, rows
 from tests.harness import BotProcess, BotThread, wait_until
 from tests.scenario import Team
@@ -209,3 +210,94 @@ def test_a_vote_survives_a_restart_and_ends_while_the_bot_is_down(
     assert world.refusals() == []
     assert world.violations == []
     assert bot_process.tracebacks_while_running() == []
+
+
+def _moment(value: object) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def test_a_vote_lasts_48_hours_and_a_stop_telegram_cannot_take_now_is_tried_again(
+    world: World, bot: BotThread
+) -> None:
+    """`/vote` without hours ends 48 hours after it started (the stored end); a `stopPoll`
+    refused for the moment (a flood limit past the pacing layer's retries) is tried again by
+    a later sweep, so the poll does not stay open in the chat."""
+    anna = world.person(2431, "Anna")
+    ben = world.person(2432, "Ben")
+    group = world.group("Team", owner=anna)
+    team = Team(world, group)
+    bot.start()
+    team.say(anna, "/newboard Prozess")
+    _measures(team, anna, [1, 5])
+    team.say(anna, "/vote")
+    (poll,) = _polls(world, team, 1)
+    [(started, ends)] = rows(bot.database_url, "select started_at, ends_at from vote")
+    assert abs((_moment(ends) - _moment(started)) - timedelta(hours=48)) < timedelta(seconds=5)
+    world.answer_poll(ben, poll, [1])
+    wait_until(lambda: _ballots(bot.database_url) == 1, what="Ben's pick")
+
+    # six 429s: the pacing layer retries five times, then the stop is left for a sweep
+    world.inject(Fault("stopPoll", "429", count=6, retry_after=1))
+    before = len(world.bot_texts(group))
+    team.say(anna, "/vote stop")
+    wait_until(lambda: any("Ergebnis" in t for t in team.texts_since(before)), what="result")
+    wait_until(lambda: poll.is_closed, timeout=40, what="the poll stopped by a later sweep")
+    time.sleep(2.5)  # more sweeps: stopped once, not again
+    assert poll.stops == 1
+    assert len(world.calls("stopPoll")) == 7
+    assert rows(bot.database_url, "select count(*) from vote_poll where stopped")[0][0] == 1
+    assert world.refusals() == []
+    assert world.violations == []
+
+
+def test_a_poll_telegram_closed_already_counts_as_stopped(world: World, bot: BotThread) -> None:
+    """A stop Telegram refuses for good (400: the poll has already been closed) is not tried
+    again, and the vote's result is posted as usual."""
+    anna = world.person(2441, "Anna")
+    group = world.group("Team", owner=anna)
+    team = Team(world, group)
+    bot.start()
+    team.say(anna, "/newboard Prozess")
+    _measures(team, anna, [1, 5])
+    team.say(anna, "/vote 2")
+    (poll,) = _polls(world, team, 1)
+    with world.lock:
+        poll.is_closed = True  # closed in Telegram already
+    before = len(world.bot_texts(group))
+    _end_vote_in_the_past(bot.database_url)
+    wait_until(lambda: any("Ergebnis" in t for t in team.texts_since(before)), what="result")
+    time.sleep(2.5)  # more sweeps: the refused stop is not tried again
+    assert len(world.calls("stopPoll")) == 1
+    assert [r.description for r in world.refusals()] == [
+        "Bad Request: poll has already been closed"
+    ]
+    assert rows(bot.database_url, "select count(*) from vote_poll where stopped")[0][0] == 1
+
+
+def test_a_group_that_forbids_polls_ends_the_vote_at_once(world: World, bot: BotThread) -> None:
+    """`sendPoll` refused for good (400): the vote ends at once with a sentence, and `/vote`
+    works again instead of waiting 48 hours; the plan keeps no empty result."""
+    anna = world.person(2451, "Anna")
+    group = world.group("Team", owner=anna)
+    team = Team(world, group)
+    bot.start()
+    team.say(anna, "/newboard Prozess")
+    _measures(team, anna, [1, 5])
+    world.inject(Fault("sendPoll", "400"))
+    before = len(world.bot_texts(group))
+    team.say(anna, "/vote")
+    refused = wait_until(
+        lambda: [t for t in team.texts_since(before) if "nicht senden" in t],
+        what="the sentence about the refused poll",
+    )
+    assert "Die Abstimmung ist beendet" in refused[0]
+    assert world.polls_in(group) == []
+    assert rows(bot.database_url, "select count(*) from vote")[0][0] == 0
+    team.say(anna, "/plan")
+    assert "🗳" not in team.last_text()  # no vote to show
+    team.say(anna, "/vote")
+    (poll,) = _polls(world, team, 1)
+    assert not poll.is_closed
+    assert world.refusals() == []
+    assert world.violations == []

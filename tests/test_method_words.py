@@ -202,6 +202,12 @@ def test_the_bot_s_own_sentences_about_the_method_are_true() -> None:
         assert "leer" not in de.plain(key)
         assert "Ist" in de.plain(key)
         assert "empty" not in en.plain(key)
+    # the bot reminds of points without an Ist entry: a point with only a Soll is not "leer"
+    for key in ("bot_description", "board_opened"):
+        assert "leere" not in de.plain(key), key
+        assert "ohne Ist" in de.plain(key), key
+        assert "empty" not in en.plain(key), key
+        assert "without a Current entry" in en.plain(key), key
     # the model supports developing a strategy (S:72-76); it does not hand one over
     for key in ("help", "bot_short_description", "start_private"):
         assert "eure Mass-Customization-Strategie" not in de.plain(key)
@@ -215,3 +221,28 @@ def test_the_bot_s_own_sentences_about_the_method_are_true() -> None:
     # the plan's step column says whose links they are
     assert "Projekt" in de.plain("plan_steps_note")
     assert "project" in en.plain("plan_steps_note")
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_one_is_said_in_the_singular(language: str) -> None:
+    """`offen sind noch 1 Maßnahmen`, `mit allen 1 Einträgen`: one thing reads as one."""
+    from bot.handlers.plan_digest import plan_digest_complete_line
+    from bot.handlers.privacy import deleteboard_question
+
+    messages = TEXTS[language]
+    one = plan_digest_complete_line(messages, 1)
+    many = plan_digest_complete_line(messages, 3)
+    asked_one = deleteboard_question(messages, "Citybike", 1)
+    asked_many = deleteboard_question(messages, "Citybike", 7)
+    if language == "de":
+        assert "offen ist noch 1 Maßnahme." in one
+        assert "offen sind noch 3 Maßnahmen" in many
+        assert "allen 1" not in asked_one
+        assert "seinem einen Eintrag" in asked_one
+        assert "mit allen 7 Einträgen" in asked_many
+    else:
+        assert "1 measure is still open" in one
+        assert "3 measures are still open" in many
+        assert "all 1" not in asked_one
+        assert "its one entry" in asked_one
+        assert "with all 7 entries" in asked_many

@@ -3,7 +3,10 @@ who gets 401/403/404 revealing nothing), and entries from the app under the chat
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -301,7 +304,7 @@ def test_boards_in_the_private_chat_opens_each_board_in_the_app(scene: Scene) ->
     [message] = [m for m in world.bot_messages(private) if app_buttons(m)]
     [button] = app_buttons(message)
     assert button["web_app"]["url"] == (
-        f"http://127.0.0.1:{scene.port}/app/?startapp={scene.token}"
+        f"https://127.0.0.1:{scene.port}/app/?startapp={scene.token}"
     )
     assert "Citybike" in button["text"]
     assert world.refusals() == []
@@ -341,7 +344,7 @@ def test_webhook_mode_serves_the_app_on_its_port(
         "webhook_listen": "127.0.0.1",
         "webhook_port": str(port),
         "webhook_secret": "geheim-123",
-        "miniapp_url": f"http://127.0.0.1:{port}/app/",
+        "miniapp_url": f"https://127.0.0.1:{port}/app/",
         "miniapp_short_name": SHORT_NAME,
     }
     bot = BotThread(emulator, sqlite_url, tmp_path, **env)
@@ -402,3 +405,77 @@ def test_the_plan_tab_carries_the_votes(scene: Scene) -> None:
     plan = call(port, "GET", scene.path("/plan"), ben).json()
     assert plan["voted"] is True
     assert [(m["number"], m["votes"]) for m in plan["measures"]] == [(1, 0), (2, 1)]
+
+
+def test_the_plan_s_order_by_votes_comes_from_the_server(scene: Scene) -> None:
+    """The app orders by votes as `/plan stimmen` does: most votes first, ties in area order
+    (not in the measures' numbers) — each measure carries its `rank` from the server."""
+    port, team, world = scene.port, scene.team, scene.world
+    ben = init_data(scene.ben, scene.token)
+    # Nr. 1 on point 20 (Value Chain), Nr. 2 on point 6, Nr. 3 on point 1 (Kunde)
+    for point, said in ((20, "Lieferkette"), (6, "Shop"), (1, "Umfrage")):
+        call(
+            port,
+            "POST",
+            scene.path("/entries"),
+            ben,
+            {"point": point, "kind": "soll", "text": said},
+        )
+    assert all(
+        m["rank"] is None for m in call(port, "GET", scene.path("/plan"), ben).json()["measures"]
+    )
+    team.say(scene.anna, "/vote")
+    [poll] = wait_until(lambda: world.polls_in(scene.group), what="the poll")
+    [shop] = [i for i, option in enumerate(poll.options) if option.startswith("Nr. 2 ")]
+    world.answer_poll(scene.ben, poll, [shop])
+    wait_until(
+        lambda: call(port, "GET", scene.path("/plan"), ben).json()["measures"][1]["votes"] == 1,
+        what="the pick in the plan",
+    )
+    plan = call(port, "GET", scene.path("/plan"), ben).json()
+    ranks = {m["number"]: m["rank"] for m in plan["measures"]}
+    assert ranks == {2: 1, 3: 2, 1: 3}  # the tie of Nr. 1 and Nr. 3: point 1's area comes first
+
+
+def test_an_http_miniapp_url_is_refused_at_start(tmp_path: Path) -> None:
+    """Telegram opens Mini Apps only from https addresses: `python -m bot` refuses an http
+    MINIAPP_URL with one `Cannot start:` sentence instead of offering a button that fails."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TELEGRAM_", "DATABASE_", "WEBHOOK_", "MINIAPP_", "HTTP_", "BOT_"))
+    }
+    env = {
+        **clean,
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        "TELEGRAM_BOT_TOKEN": "123456:" + "A" * 35,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        "MINIAPP_SHORT_NAME": SHORT_NAME,
+    }
+    for url, refused in (
+        ("http://bot.example.com/app/", True),
+        ("https://bot.example.com/app/", False),
+        ("http://127.0.0.1:8099/app/", False),  # on this computer only: the playground's
+    ):
+        # a settings check only: an accepted URL gets as far as the (unreachable) Telegram
+        result = subprocess.run(
+            [sys.executable, "-c", "from bot.settings import load_settings; load_settings()"]
+            if not refused
+            else [sys.executable, "-m", "bot"],
+            cwd=tmp_path,
+            env={**env, "MINIAPP_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if not refused:
+            assert result.returncode == 0, result.stderr
+            continue
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert lines[0] == (
+            "Cannot start: MINIAPP_URL must be an https URL without query or fragment "
+            "(http only on 127.0.0.1 or localhost)."
+        )
+        assert "Traceback" not in result.stdout + result.stderr

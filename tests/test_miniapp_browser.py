@@ -302,7 +302,12 @@ def test_with_telegram_s_script_back_button_and_haptics(scene: Scene, browser: B
         "                hide() { __calls.push('back.hide'); },"
         "                onClick(f) { window.__back = f; } },"
         "  HapticFeedback: { selectionChanged() { __calls.push('tap'); },"
-        "                    notificationOccurred(k) { __calls.push('notify:' + k); } } }) };"
+        "                    notificationOccurred(k) { __calls.push('notify:' + k); } },"
+        "  isVersionAtLeast(v) { return true; },"
+        "  showConfirm(message, done) { __calls.push('confirm:' + message);"
+        "                               setTimeout(() => done(true), 0); } }) };"
+        # the browser's own dialog must not be asked inside Telegram
+        "window.confirm = () => { __calls.push('window.confirm'); return false; };"
     )
     page.goto(f"http://127.0.0.1:{scene.port}/app/")
     page.wait_for_selector("body[data-ready=yes]")
@@ -313,6 +318,14 @@ def test_with_telegram_s_script_back_button_and_haptics(scene: Scene, browser: B
     page.fill("textarea[name=entry]", "CNC-Fräse seit 2019")
     page.click("form.add button[type=submit]")
     page.wait_for_selector("#entries >> text=CNC-Fräse seit 2019")
+    # taking it back asks with Telegram's own dialog, not the browser's
+    page.fill("textarea[name=entry]", "Schweißroboter")
+    page.click("form.add button[type=submit]")
+    page.wait_for_selector("#entries >> text=Schweißroboter")
+    page.click('#entries [data-entry]:has-text("Schweißroboter") [data-action="take-back"]')
+    page.wait_for_selector("#entries >> text=Schweißroboter", state="detached")
+    confirms = [c for c in page.evaluate("window.__calls") if "confirm" in c]
+    assert confirms == ["confirm:Diesen Eintrag zurücknehmen?"]
     page.evaluate("window.__back()")  # Telegram's BackButton pressed
     page.wait_for_selector("#board")
     calls = page.evaluate("window.__calls")
@@ -322,3 +335,116 @@ def test_with_telegram_s_script_back_button_and_haptics(scene: Scene, browser: B
     assert "notify:success" in calls
     assert calls[-1] == "back.hide"
     assert errors == []
+
+
+def test_plan_headings_votes_and_example_marks_say_what_the_chat_says(
+    scene: Scene, browser: Browser
+) -> None:
+    """The plan tab names a measure as `/plan` does (`Nr. 3 · 12. …`), says `1 Stimme` for
+    one vote, orders by votes as `/plan stimmen` (ties in area order); the point view marks
+    the project's own example once, as `/example` does."""
+    team, world = scene.team, scene.world
+    # Nr. 1 on point 20 (Value Chain), Nr. 2 on point 6, Nr. 3 on point 1 (Kunde)
+    for command in ("/soll 20 Lieferkette", "/soll 6 Shop", "/soll 1 Umfrage"):
+        team.entry(scene.anna, command)
+    team.say(scene.anna, "/vote")
+    [poll] = wait_until(lambda: world.polls_in(scene.group), what="the poll")
+    [shop] = [i for i, option in enumerate(poll.options) if option.startswith("Nr. 2 ")]
+    world.answer_poll(scene.ben, poll, [shop])
+    page, errors = _page(browser)
+    page.goto(launch_url(scene.port, init_data(scene.anna, scene.token)))
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click('[data-tab="plan"]')
+    page.wait_for_selector("#plan [data-measure]")
+
+    def measure(number: int) -> str:
+        return page.inner_text(f'#plan [data-measure="{number}"]')
+
+    wait_until(lambda: "1 Stimme" in page.inner_text("#plan"), what="the vote in the plan tab")
+    headings = page.locator("#plan [data-measure] h3").all_inner_texts()
+    assert headings[0] == "Nr. 1 · 20. Kommunikation zu Partnern"
+    assert "Nr. 2 · 6. " in headings[1]
+    assert "🗳 1 Stimme" in measure(2)
+    assert "1 Stimmen" not in page.inner_text("#plan")
+    assert "🗳 0 Stimmen" in measure(1)
+    page.click("#plan [data-order]")
+    order = [m.get_attribute("data-measure") for m in page.locator("#plan [data-measure]").all()]
+    assert order == ["2", "3", "1"]  # the tie of Nr. 1 and Nr. 3 in area order
+
+    for number in (5, 8):  # the points whose example is partly the project's own
+        page.click('[data-tab="board"]')
+        page.click(f'[data-point="{number}"]')
+        page.wait_for_selector(f'[data-point-view="{number}"]')
+        own = page.inner_text('.example .part[data-origin="project"]')
+        assert own.count("Eigene Illustration, nicht aus der Quelle") == 1
+        assert own.count("Quelle") == 1
+        assert "Ergänzung" not in page.inner_text(".example")
+        page.locator("#point .back").click()
+    assert errors == []
+
+
+# Where each rendered line of the poster's titles and area names begins: a line may begin
+# only after a space, a soft hyphen (shown as a hyphen there), a slash or a hyphen.
+WORD_CUTS = r"""
+() => {
+  const cut = [];
+  const atSoftHyphen = [];
+  for (const node of document.querySelectorAll("#board .field .name, #board .area h2")) {
+    const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+    let text = "";
+    const tops = [];
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+      for (let i = 0; i < t.data.length; i++) {
+        const range = document.createRange();
+        range.setStart(t, i);
+        range.setEnd(t, i + 1);
+        const rects = range.getClientRects();
+        const last = rects[rects.length - 1];
+        tops.push(last && last.width > 0 ? last.top : null);
+        text += t.data[i];
+      }
+    }
+    let previous = -1;
+    for (let i = 0; i < text.length; i++) {
+      if (tops[i] === null) continue;
+      if (previous >= 0 && tops[i] > tops[previous] + 2) {
+        const joint = text.slice(previous, i);
+        const shown = text.slice(0, i).replace(/\u00ad/g, "") + "|" + text.slice(i).replace(/\u00ad/g, "");
+        if (!/[\s\u00ad\/-]/.test(joint)) cut.push(shown);
+        else if (joint.includes("\u00ad")) atSoftHyphen.push(shown);
+      }
+      previous = i;
+    }
+  }
+  return { cut, atSoftHyphen };
+}
+"""
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_no_word_is_cut_without_a_hyphen_at_360_pixels(
+    scene: Scene, browser: Browser, language: str
+) -> None:
+    """Chromium on Linux has no hyphenation dictionaries: the poster's long words carry soft
+    hyphens at their syllables, and no line of a title or area name begins inside a word
+    except there (measured from each character's rendered position)."""
+    person = scene.ben
+    if language == "en":
+        person = scene.world.person(404, "Dana", language_code="en")
+        scene.team.say(person, "/status")
+    for dark in (False, True):
+        page, errors = _page(browser, dark)
+        colours = DARK if dark else LIGHT
+        page.goto(launch_url(scene.port, init_data(person, scene.token), colours))
+        page.wait_for_selector("body[data-ready=yes]")
+        assert page.locator("#board [data-point]").count() == 20
+        found = page.evaluate(WORD_CUTS)
+        assert found["cut"] == [], found["cut"]
+        assert found["atSoftHyphen"], "no long word needed breaking: the check would be idle"
+        widest = page.evaluate(
+            "Math.max(...[...document.querySelectorAll('#board .area')]"
+            ".map(e => e.getBoundingClientRect().right))"
+        )
+        assert widest <= 360
+        assert errors == []
+        page.context.close()

@@ -16,6 +16,8 @@ import pytest
 from bot.miniapp.access import MemberCache, WriteLimit
 from bot.miniapp.initdata import InitDataError, sign, verify
 from bot.miniapp.server import WEB_DIR
+from bot.model.catalogue import load_catalogue
+from bot.render.hyphens import SOFT_HYPHEN, hyphenate
 from bot.settings import SettingsError, load_settings
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
@@ -150,3 +152,38 @@ def test_the_page_is_small_plain_files_without_inline_script() -> None:
     for script in WEB_DIR.glob("*.js"):
         assert "innerHTML" not in script.read_text(), script.name
         assert "insertAdjacentHTML" not in script.read_text(), script.name
+
+
+@pytest.mark.parametrize(
+    ("word", "broken"),
+    [
+        ("Kundenbedürfnisse", "Kun-den-be-dürf-nisse"),
+        ("Konfiguration", "Kon-fi-gu-ra-tion"),
+        ("Differenzierung", "Dif-fe-ren-zie-rung"),
+        ("Komplexität", "Kom-ple-xi-tät"),  # "pl" begins a syllable
+        ("Wertschöpfungskette", "Wert-schöp-fungs-kette"),  # "sch" is one sound
+        ("Technologien", "Tech-no-lo-gien"),  # a vowel group is never split
+        ("Mitarbeiter", "Mit-ar-bei-ter"),  # a compound's joint, named
+        ("Datenaustausch", "Da-ten-aus-tausch"),
+        ("Marke/Produkt/Dienstleistung", "Marke/Pro-dukt/Dienst-leis-tung"),
+        ("Individualisation", "In-di-vi-dua-li-sa-tion"),
+        ("Partnerships in the value chain", "Part-ner-ships in the value chain"),
+        ("Data management", "Data man-age-ment"),
+        ("Qualität und Zuverlässigkeit", "Qua-li-tät und Zu-ver-läs-sig-keit"),
+        ("Sticky Kunde", "Sticky Kunde"),  # short words stay whole
+    ],
+)
+def test_long_words_get_soft_hyphens_at_their_syllables(word: str, broken: str) -> None:
+    assert hyphenate(word).replace(SOFT_HYPHEN, "-") == broken
+
+
+def test_soft_hyphens_change_nothing_else_in_any_title_or_area() -> None:
+    for language in ("de", "en"):
+        model = load_catalogue()[language]
+        for text in [a.name for a in model.areas] + [p.title for p in model.points]:
+            shown = hyphenate(text)
+            assert shown.replace(SOFT_HYPHEN, "") == text
+            for word in shown.split():
+                pieces = word.split(SOFT_HYPHEN)
+                assert all(len(piece) >= 2 for piece in pieces), word
+                assert len(pieces[-1]) >= 3 or len(pieces) == 1, word

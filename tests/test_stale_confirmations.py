@@ -62,7 +62,7 @@ async def test_an_old_deleteboard_question_deletes_nothing_after_the_board_chang
         world.send(group, anna, "/deleteboard")
         await bot.deliver()
         question = last(world, group)
-        assert "mit allen 1 Einträgen" in plain(question.text or "")
+        assert "mit seinem einen Eintrag" in plain(question.text or "")
         for number in range(2, 8):
             world.send(group, ben, f"/ist {number} Eintrag {number}")
         world.send(group, anna, "/close")

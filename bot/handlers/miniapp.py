@@ -136,10 +136,11 @@ def read_board(session: Session, data: BotData, board: Board, visitor: Visitor) 
 
 
 def read_plan(session: Session, data: BotData, board: Board) -> Done:
-    measures = synced_plan(session, board, data.model(board.language))  # synchronised first
+    model = data.model(board.language)
+    measures = synced_plan(session, board, model)  # synchronised first
     assert board.id is not None
     votes = board_votes(session, board_id=board.id)
-    return Done(render.plan_data(measures, board_today(board), votes))
+    return Done(render.plan_data(model, measures, board_today(board), votes))
 
 
 def _outbox(board: Board) -> Outbox:

@@ -18,13 +18,20 @@ from bot.render.reminder import since_date
 from bot.render.split import shorten_plain
 from bot.store import plan_digest as store
 from bot.store.tables import Board
-from bot.texts import Html
+from bot.texts import Html, Messages
 
 DONE_LISTED = 10  # done measures named; the rest counted
 
 
 def has_open_measures(measures: Sequence[MeasureView]) -> bool:
     return any(m.status is not Status.DONE for m in measures)
+
+
+def plan_digest_complete_line(messages: Messages, open_count: int) -> Html:
+    """`offen sind noch 3 Maßnahmen`, and for one: `offen ist noch 1 Maßnahme`."""
+    if open_count == 1:
+        return messages("plan_digest_complete_one")
+    return messages("plan_digest_complete", open=open_count)
 
 
 def plan_only_digest(
@@ -39,7 +46,7 @@ def plan_only_digest(
     open_count = sum(1 for m in measures if m.status is not Status.DONE)
     lines: list[str] = [
         messages("plan_digest_title", title=board.title),
-        messages("plan_digest_complete", open=open_count),
+        plan_digest_complete_line(messages, open_count),
     ]
     section = digest_lines(model, messages, soon, late)
     done = store.measures_done_since(session, board_id=board.id, since=since)

@@ -251,7 +251,14 @@ def delete_question(
             ],
         ]
     )
-    return messages("deleteboard_ask", title=board.title, entries=len(view.entries)), markup
+    return deleteboard_question(messages, board.title, len(view.entries)), markup
+
+
+def deleteboard_question(messages: Messages, title: str, entries: int) -> Html:
+    """The question before /deleteboard, with the board's number of entries (one in the singular)."""
+    if entries == 1:
+        return messages("deleteboard_ask_one", title=title)
+    return messages("deleteboard_ask", title=title, entries=entries)
 
 
 @on_press(EXPORT, needs_open=False)

@@ -199,14 +199,16 @@ async def send_poll(
 
 
 async def stop_poll(context: Context, chat_id: int, message_id: int) -> bool:
-    """Close a poll of the bot's; False when Telegram no longer has it to close (deleted,
-    closed already, the chat gone). Best effort, like an edit."""
+    """Close a poll of the bot's; False when Telegram refuses for good (closed already, the
+    message deleted, the chat gone or upgraded). A flood limit or the network (RetryAfter,
+    NetworkError, TimedOut) is raised after the pacing layer's retries: the caller tries
+    again later, so the poll does not stay open in the chat."""
     try:
         await context.bot.stop_poll(chat_id=chat_id, message_id=message_id)
     except Forbidden:
         _mark_inactive(context.bot_data, chat_id)
         return False
-    except (BadRequest, NetworkError, ChatMigrated, RetryAfter) as exc:
+    except (BadRequest, ChatMigrated) as exc:  # BadRequest before NetworkError, its base
         log.info("poll %s in %s not stopped: %s", message_id, chat_id, exc)
         return False
     return True

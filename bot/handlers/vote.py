@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 from telegram import Message, Update
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot import clock
 from bot.context import Context
@@ -42,7 +43,7 @@ from bot.render.dates import reader_moment
 from bot.render.plan import by_votes, in_area_order, votes_shown
 from bot.render.split import MESSAGE_LIMIT, shorten_plain, telegram_length
 from bot.store import queries, votes
-from bot.store.tables import Board, Vote
+from bot.store.tables import Board, Vote, VotePoll
 from bot.texts import Html, Messages
 from bot.updates.unit import mark_current_processed
 
@@ -148,7 +149,15 @@ def _send_poll_step(chat_id: int, thread_id: int, poll: _Poll) -> Step:
     """Send one poll and keep Telegram's poll id (answers name the poll only by it)."""
 
     async def step(context: Context) -> None:
-        sent: Message = await send_poll(context, chat_id, thread_id, poll.question, poll.options)
+        if not _poll_wanted(context, poll.row_id):  # its vote was abandoned a moment ago
+            return
+        try:
+            sent: Message = await send_poll(
+                context, chat_id, thread_id, poll.question, poll.options
+            )
+        except (BadRequest, ChatGone) as exc:
+            await poll_refused(context, chat_id, thread_id, poll.row_id, exc)
+            return
         if sent.poll is None:
             return
         with context.bot_data.session() as session:
@@ -162,6 +171,36 @@ def _send_poll_step(chat_id: int, thread_id: int, poll: _Poll) -> Step:
             session.commit()
 
     return step
+
+
+def _poll_wanted(context: Context, poll_row_id: int) -> bool:
+    with context.bot_data.session() as session:
+        return votes.poll_wanted(session, poll_row_id=poll_row_id)
+
+
+async def poll_refused(
+    context: Context, chat_id: int, thread_id: int, poll_row_id: int, refusal: Exception
+) -> None:
+    """Telegram refused a poll of a vote for good (the group forbids polls, the bot was
+    removed): the vote ends now instead of blocking `/vote` until its end, its sent polls
+    are stopped, and the group is told in a sentence (unless the bot is gone from it)."""
+    data = context.bot_data
+    log.warning("vote poll refused in %s: %s", chat_id, refusal)
+    with data.session() as session:
+        row = session.get(VotePoll, poll_row_id)
+        vote = session.get(Vote, row.vote_id) if row is not None else None
+        board = queries.board_by_id(session, vote.board_id) if vote is not None else None
+        stops = votes.abandon_vote(session, poll_row_id=poll_row_id, now=clock.now())
+        session.commit()
+    if stops is None or board is None:  # ended already (by /vote stop or another refusal)
+        return
+    await _stop_polls(context, stops)
+    if isinstance(refusal, ChatGone):
+        return
+    try:
+        await send_html(context, chat_id, thread_id, data.messages(board.language)("vote_refused"))
+    except (ChatGone, TelegramError) as exc:
+        log.info("vote refusal not posted in %s: %s", chat_id, exc)
 
 
 @handles(board=Need.LATEST, moderator=True)
@@ -298,8 +337,19 @@ def _end(session: Session, model: ModelText, messages: Messages, vote: Vote) -> 
 
 
 async def _stop_polls(context: Context, polls: Sequence[tuple[int, int]]) -> None:
+    """Stop the claimed polls. One Telegram refuses for good counts as stopped; one it could
+    not take just now (a flood limit, the network) is released for the next sweep."""
+    later: list[tuple[int, int]] = []
     for chat_id, message_id in polls:
-        await stop_poll(context, chat_id, message_id)
+        try:
+            await stop_poll(context, chat_id, message_id)
+        except (RetryAfter, NetworkError) as exc:  # TimedOut is a NetworkError
+            log.warning("poll %s in %s not stopped yet, again later: %s", message_id, chat_id, exc)
+            later.append((chat_id, message_id))
+    if later:
+        with context.bot_data.session() as session:
+            votes.release_stops(session, polls=later)
+            session.commit()
 
 
 def _stop_now(turn: Turn) -> None:

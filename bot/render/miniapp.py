@@ -15,6 +15,8 @@ from bot.model.catalogue import ModelText
 from bot.model.entry_text import Kind
 from bot.model.plan import MeasureView
 from bot.model.review import review_board
+from bot.render.hyphens import hyphenate
+from bot.render.plan import by_votes
 from bot.texts import Messages
 
 # the page's own sentences (bot/prompts/*/miniapp.toml) and the chat's words it reuses
@@ -34,7 +36,6 @@ PAGE_KEYS = (
     "app_questions",
     "app_example",
     "app_example_source",
-    "app_example_project",
     "app_add",
     "app_placeholder",
     "app_submit",
@@ -69,6 +70,8 @@ PAGE_KEYS = (
     "app_plan_save",
     "app_plan_hint",
     "app_plan_votes",
+    "app_plan_votes_one",
+    "app_plan_heading",
     "app_plan_by_votes",
     "app_plan_by_number",
     "app_not_allowed",
@@ -103,13 +106,21 @@ def model_data(model: ModelText, messages: Messages) -> dict[str, Any]:
         "citation": model.source.citation,
         "own_mark": model.source.own_illustration,
         "areas": [
-            {"number": a.number, "name": a.name, "place": a.place, "points": list(a.points)}
+            {
+                "number": a.number,
+                "name": a.name,
+                # the poster's narrow columns break long words only at syllables
+                "poster_name": hyphenate(a.name),
+                "place": a.place,
+                "points": list(a.points),
+            }
             for a in model.areas
         ],
         "points": [
             {
                 "number": p.number,
                 "title": p.title,
+                "poster_title": hyphenate(p.title),
                 "area": model.area_of(p.number).number,
                 "explanation": p.explanation,
                 "questions": list(p.questions),
@@ -173,10 +184,19 @@ def board_data(
 
 
 def plan_data(
-    measures: Sequence[MeasureView], today: date, votes: Mapping[int, int] | None = None
+    model: ModelText,
+    measures: Sequence[MeasureView],
+    today: date,
+    votes: Mapping[int, int] | None = None,
 ) -> dict[str, Any]:
     """The plan's measures with owner, due date, status, action step and, once the board has
-    voted (SPEC §15), each measure's votes in its last vote."""
+    voted (SPEC §15), each measure's votes in its last vote and its `rank` in the order of
+    `/plan stimmen` (most votes first, ties in area order), so the page need not work it out."""
+    rank = (
+        {}
+        if votes is None
+        else {m.number: place for place, m in enumerate(by_votes(model, measures, votes), 1)}
+    )
     return {
         "voted": votes is not None,
         "measures": [
@@ -190,6 +210,7 @@ def plan_data(
                 "step": m.step,
                 "overdue": m.overdue(today),
                 "votes": None if votes is None else votes.get(m.number, 0),
+                "rank": rank.get(m.number),
             }
             for m in measures
         ],

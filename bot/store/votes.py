@@ -178,6 +178,40 @@ def claim_stops(session: Session, *, vote_id: int | None) -> list[tuple[int, int
     return claimed
 
 
+def release_stops(session: Session, *, polls: Sequence[tuple[int, int]]) -> None:
+    """Polls (chat id, message id) whose stop Telegram could not take just now (a flood
+    limit, the network): claimable again, so a later sweep stops them."""
+    for chat_id, message_id in polls:
+        session.execute(
+            update(VotePoll)
+            .where(col(VotePoll.chat_id) == chat_id, col(VotePoll.message_id) == message_id)
+            .values(stopped=False)
+        )
+
+
+def abandon_vote(
+    session: Session, *, poll_row_id: int, now: datetime
+) -> list[tuple[int, int]] | None:
+    """Telegram refused a poll of a vote for good: the vote ends now. If none of its polls
+    reached the chat, the vote is deleted (the plan keeps the result of the one before);
+    otherwise its sent polls are claimed to be stopped and returned. None when the vote is
+    gone or ended already (nothing to do)."""
+    poll = session.get(VotePoll, poll_row_id)
+    if poll is None or not claim_end(session, vote_id=poll.vote_id, now=now):
+        return None
+    polls = polls_of(session, vote_id=poll.vote_id)
+    if all(p.message_id is None for p in polls):
+        session.execute(delete(VotePoll).where(col(VotePoll.vote_id) == poll.vote_id))
+        session.execute(delete(Vote).where(col(Vote.id) == poll.vote_id))
+        return []
+    return claim_stops(session, vote_id=poll.vote_id)
+
+
+def poll_wanted(session: Session, *, poll_row_id: int) -> bool:
+    """Whether a poll is still to be sent: False once its vote was abandoned (deleted)."""
+    return session.get(VotePoll, poll_row_id) is not None
+
+
 @board_eraser("votes")
 def erase_board_votes(session: Session, board_id: int) -> int:
     """A board's votes, their polls and every pick in them."""

@@ -90,6 +90,23 @@ function haptic(kind) {
   }
 }
 
+// A yes/no question: Telegram's own dialog where the client offers it (Bot API 6.2), the
+// browser's otherwise.
+function confirm(message) {
+  const tg = telegram();
+  const offered =
+    tg && typeof tg.showConfirm === "function" &&
+    (typeof tg.isVersionAtLeast !== "function" || tg.isVersionAtLeast("6.2"));
+  if (!offered) return Promise.resolve(window.confirm(message));
+  return new Promise((resolve) => {
+    try {
+      tg.showConfirm(message, (ok) => resolve(Boolean(ok)));
+    } catch {
+      resolve(window.confirm(message)); // a client that announces it but refuses
+    }
+  });
+}
+
 function backButton(show) {
   const tg = telegram();
   const back = tg && tg.BackButton;
@@ -135,6 +152,7 @@ function context() {
     back,
     write,
     haptic,
+    confirm,
     flash,
     client: state.client,
   };

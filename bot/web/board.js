@@ -4,7 +4,9 @@ import { el } from "./dom.js";
 
 export function renderBoard(view, { model, board, t, openPoint }) {
   const counts = new Map(board.points.map((p) => [p.number, p]));
-  const titles = new Map(model.points.map((p) => [p.number, p.title]));
+  // titles and area names with soft hyphens at their syllables (from the server): the
+  // narrow columns break a long word only there, with a visible hyphen
+  const titles = new Map(model.points.map((p) => [p.number, p.poster_title || p.title]));
   const poster = el("div", { class: "poster", id: "board" });
   for (const area of model.areas) {
     const fields = area.points.map((number) => {
@@ -34,7 +36,7 @@ export function renderBoard(view, { model, board, t, openPoint }) {
       el(
         "section",
         { class: `area area-${area.number}`, "data-area": area.number },
-        el("h2", {}, `${area.number}. ${area.name}`),
+        el("h2", {}, `${area.number}. ${area.poster_name || area.name}`),
         el("div", { class: "fields" }, fields),
       ),
     );

@@ -4,13 +4,18 @@ import { el } from "./dom.js";
 
 const STATUSES = ["open", "doing", "done"];
 
+function votesShown(measure, t) {
+  if (measure.votes === null || measure.votes === undefined) return null;
+  return measure.votes === 1 ? t("app_plan_votes_one") : t("app_plan_votes", { votes: measure.votes });
+}
+
 function facts(measure, t) {
   return [
     `${t("app_plan_owner")}: ${measure.owner || t("app_plan_nobody")}`,
     `${t("app_plan_due")}: ${measure.due || t("app_plan_no_due")}`,
     t(`plan_status_${measure.status}`),
     measure.step ? t("app_plan_step", { step: measure.step }) : null,
-    measure.votes === null || measure.votes === undefined ? null : t("app_plan_votes", { votes: measure.votes }),
+    votesShown(measure, t),
   ].filter(Boolean).join(" · ");
 }
 
@@ -48,15 +53,13 @@ function editor(measure, { t, write, client }) {
   );
 }
 
-// after a vote (SPEC §15) the plan can be ordered by votes; ties keep the plan's own order
+// after a vote (SPEC §15) the plan can be ordered by votes: in the server's order (its `rank`,
+// ties in area order as /plan stimmen has them), never worked out here
 let byVotes = false;
 
 function ordered(measures) {
   if (!byVotes) return measures;
-  return measures
-    .map((m, index) => ({ m, index }))
-    .sort((a, b) => (b.m.votes || 0) - (a.m.votes || 0) || a.index - b.index)
-    .map(({ m }) => m);
+  return [...measures].sort((a, b) => (a.rank ?? Infinity) - (b.rank ?? Infinity));
 }
 
 export function renderPlan(view, ctx) {
@@ -86,7 +89,7 @@ export function renderPlan(view, ctx) {
       el(
         "section",
         { class: measure.overdue ? "measure overdue" : "measure", "data-measure": measure.number },
-        el("h3", {}, `${measure.number}. ${titles.get(measure.point)}`),
+        el("h3", {}, t("app_plan_heading", { number: measure.number, point: `${measure.point}. ${titles.get(measure.point)}` })),
         el("p", { class: "text" }, measure.text),
         el("p", { class: "meta" }, facts(measure, t), measure.overdue ? ` · ⚠ ${t("app_plan_overdue")}` : ""),
         board.moderator ? editor(measure, ctx) : null,

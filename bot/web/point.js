@@ -66,8 +66,8 @@ function entryItem(entry, ctx, number) {
       actions.replaceWith(form);
       area.focus();
     });
-    remove.addEventListener("click", () => {
-      if (window.confirm(t("app_take_back_confirm"))) write(() => client.takeBack(entry.id));
+    remove.addEventListener("click", async () => {
+      if (await ctx.confirm(t("app_take_back_confirm"))) write(() => client.takeBack(entry.id));
     });
     const actions = el("div", { class: "row" }, edit, remove);
     item.append(actions);
@@ -137,16 +137,14 @@ export function renderPoint(view, ctx, number) {
     { class: "example" },
     el("h3", {}, t("app_example")),
     point.example.map((part) =>
+      // as the chat's /example: the project's own part is marked once, before its text
       el(
         "div",
         { class: `part ${part.origin}`, "data-origin": part.origin },
         el("span", { class: `badge ${part.kind}` }, t(`kind_${part.kind}`)),
+        part.origin === "source" ? null : el("p", { class: "origin" }, model.own_mark),
         el("p", {}, part.text),
-        el(
-          "p",
-          { class: "origin" },
-          part.origin === "source" ? t("app_example_source") : `${model.own_mark} · ${t("app_example_project")}`,
-        ),
+        part.origin === "source" ? el("p", { class: "origin" }, t("app_example_source")) : null,
       ),
     ),
     el("p", { class: "citation" }, model.citation),
