@@ -15,7 +15,7 @@ from bot import clock
 from bot.context import BotData, Context
 from bot.handlers.buttons import Press, button, on_press, whole_number
 from bot.handlers.sections import digest_section, status_section
-from bot.handlers.send import ChatGone, edit_html, send_html
+from bot.handlers.send import ChatGone, send_html
 from bot.handlers.sweep import sweeper
 from bot.handlers.turn import Need, Refusal, Turn, handles
 from bot.model.board import BoardStatus
@@ -356,13 +356,7 @@ def _grouping(letter: str) -> Grouping:
 
 
 def _edit_plan(press: Press, shown: Shown) -> None:
-    chat_id, message_id = press.message.chat.id, press.message.message_id
-    text, markup = shown.page.text, shown.markup
-
-    async def edit(context: Context) -> None:
-        await edit_html(context, chat_id, message_id, text, markup)
-
-    press.out.then(edit)
+    press.out.edit(press.message.message_id, shown.page.text, shown.markup)
 
 
 @on_press(STATUS_ACTION, moderator=True, needs_open=False)

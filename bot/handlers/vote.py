@@ -8,6 +8,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -16,7 +17,7 @@ from telegram import Message, Update
 from bot import clock
 from bot.context import Context
 from bot.handlers.buttons import Press, on_press
-from bot.handlers.outbox import Outbox, Step
+from bot.handlers.outbox import Outbox, action
 from bot.handlers.plan import VOTE_ACTION, synced_plan
 from bot.handlers.sections import digest_section, status_section
 from bot.handlers.send import ChatGone, send_html, send_poll, stop_poll
@@ -141,27 +142,33 @@ def begin_vote(
         )
     )
     for poll in polls:
-        out.then(_send_poll_step(out.chat_id, out.thread_id, poll))
+        out.do("poll", row=poll.row_id, question=poll.question, options=poll.options)
 
 
-def _send_poll_step(chat_id: int, thread_id: int, poll: _Poll) -> Step:
+@action("poll")
+async def _send_poll(context: Context, chat: int, thread: int, args: dict[str, Any]) -> None:
     """Send one poll and keep Telegram's poll id (answers name the poll only by it)."""
+    options = [str(option) for option in args["options"]]
+    sent: Message = await send_poll(context, chat, thread, str(args["question"]), options)
+    if sent.poll is None:
+        return
+    with context.bot_data.session() as session:
+        votes.record_poll_sent(
+            session,
+            poll_row_id=int(args["row"]),
+            poll_id=sent.poll.id,
+            chat_id=sent.chat.id,
+            message_id=sent.message_id,
+        )
+        session.commit()
 
-    async def step(context: Context) -> None:
-        sent: Message = await send_poll(context, chat_id, thread_id, poll.question, poll.options)
-        if sent.poll is None:
-            return
-        with context.bot_data.session() as session:
-            votes.record_poll_sent(
-                session,
-                poll_row_id=poll.row_id,
-                poll_id=sent.poll.id,
-                chat_id=sent.chat.id,
-                message_id=sent.message_id,
-            )
-            session.commit()
 
-    return step
+@action("stop_polls")
+async def _stop_polls_stored(
+    context: Context, chat: int, thread: int, args: dict[str, Any]
+) -> None:
+    """Close the polls of an ended vote (best effort: one already gone is no failure)."""
+    await _stop_polls(context, [(int(c), int(m)) for c, m in args["polls"]])
 
 
 @handles(board=Need.LATEST, moderator=True)
@@ -311,12 +318,7 @@ def _stop_now(turn: Turn) -> None:
     ended = _end(turn.session, turn.model, turn.messages, running)
     if ended is None:  # the sweep ended it a moment ago and posts the result
         raise Refusal("vote_none_running")
-    polls = ended.polls
-
-    async def stop(context: Context) -> None:
-        await _stop_polls(context, polls)
-
-    turn.out.then(stop)
+    turn.out.do("stop_polls", polls=[[chat, message] for chat, message in ended.polls])
     turn.out.post(ended.result)
 
 

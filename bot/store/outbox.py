@@ -39,6 +39,15 @@ def settle_send(session: Session, *, send_id: int, outcome: str) -> None:
     )
 
 
+def note_progress(session: Session, *, send_id: int, payload: str) -> None:
+    """Store how far a send of several parts got (its arguments with the parts done)."""
+    session.execute(
+        update(OutboxSend)
+        .where(col(OutboxSend.id) == send_id, col(OutboxSend.sent_at).is_(None))
+        .values(payload=payload)
+    )
+
+
 def unsent(session: Session, *, limit: int = 1000) -> list[OutboxSend]:
     """Sends not yet made, oldest first."""
     return list(
