@@ -158,3 +158,50 @@ def test_one_member_does_not_stall_the_group(
         assert world.refusals() == []  # never past Telegram's limit
     finally:
         bot.stop()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "kill-9"])
+def test_a_board_and_its_files_held_behind_the_group_limit_appear_once_after_a_restart(
+    world: World, emulator: BotApiEmulator, sqlite_url: str, tmp_path: Path, stop: int
+) -> None:
+    """Not only cards: `/board` (texts and image) and `/export` (files), decided while the
+    group's posts wait for their slot, are stored as what to render and go out after the
+    restart — each message, image and file exactly once."""
+    anna = world.person(2111, "Anna")
+    team = Team(world, world.group("Team", owner=anna, supergroup=True))
+    slow = BotProcess(emulator, sqlite_url, tmp_path, TELEGRAM_GROUP_MESSAGES_PER_MINUTE="3")
+    slow.start()
+    team.say(anna, "/newboard Flut")
+    before = len(world.bot_messages(team.chat))
+    for command in ("/ist 1 Wir haben einen Plan", "/point 1", "/point 2", "/point 3", "/board", "/export"):
+        world.send(team.chat, anna, command)
+
+    def posted() -> list[StoredMessage]:
+        return world.bot_messages(team.chat)[before:]
+
+    def of_kind(kind: str) -> list[StoredMessage]:
+        return [m for m in posted() if m.kind == kind]
+
+    wait_until(lambda: len(posted()) >= 1, what="the first card")
+    time.sleep(1.5)  # the rest is decided and committed, and waits for its slots
+    assert of_kind("photo") == []
+    assert of_kind("document") == []
+    assert slow.stop(stop) in (0, -signal.SIGKILL, -signal.SIGTERM)
+    fast = BotProcess(emulator, sqlite_url, tmp_path)  # the usual limits again
+    try:
+        fast.start()
+        wait_until(
+            lambda: len(of_kind("photo")) >= 1 and len(of_kind("document")) >= 3,
+            what="the board's image and the export's files",
+        )
+        time.sleep(1.5)  # nothing more comes
+        unsent = rows(fast.database_url, "select count(*) from outbox_send where sent_at is null")
+        assert unsent == [(0,)]
+    finally:
+        fast.stop()
+    assert len(of_kind("photo")) == 1
+    names = [m.file_name for m in of_kind("document")]
+    assert len(names) == len(set(names)) >= 3
+    texts = [m.text for m in of_kind("text")]
+    assert len(texts) == len(set(texts)), "a message posted twice"
+    assert fast.tracebacks_while_running() == []
