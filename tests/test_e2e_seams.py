@@ -18,6 +18,8 @@ from tests.scenario import Team, plain
 pytestmark = pytest.mark.e2e
 
 WENT_WRONG = "etwas schiefgegangen"
+# a killed process's claims on its unsent rows hold this long (30 s by default)
+SHORT_LEASE = {"OUTBOX_LEASE_SECONDS": "3"}
 
 
 def _poison_reply(world: World, team: Team, person: object, asked: StoredMessage) -> int:
@@ -87,7 +89,9 @@ def test_posts_held_behind_the_group_limit_appear_once_after_a_restart(
     when the process stops are sent after the restart — each exactly once."""
     anna = world.person(2101, "Anna")
     team = Team(world, world.group("Team", owner=anna, supergroup=True))
-    slow = BotProcess(emulator, sqlite_url, tmp_path, TELEGRAM_GROUP_MESSAGES_PER_MINUTE="4")
+    slow = BotProcess(
+        emulator, sqlite_url, tmp_path, TELEGRAM_GROUP_MESSAGES_PER_MINUTE="4", **SHORT_LEASE
+    )
     slow.start()
     team.say(anna, "/newboard Flut")
     for point in range(1, 9):
@@ -106,7 +110,7 @@ def test_posts_held_behind_the_group_limit_appear_once_after_a_restart(
     assert held < 8
     assert slow.stop(stop) in (0, -signal.SIGKILL, -signal.SIGTERM)
     assert len(cards()) < 8
-    fast = BotProcess(emulator, sqlite_url, tmp_path)  # the usual limits again
+    fast = BotProcess(emulator, sqlite_url, tmp_path, **SHORT_LEASE)  # the usual limits again
     try:
         fast.start()
         wait_until(lambda: sorted(cards()) == list(range(1, 9)), what="every card once")
@@ -169,11 +173,20 @@ def test_a_board_and_its_files_held_behind_the_group_limit_appear_once_after_a_r
     restart — each message, image and file exactly once."""
     anna = world.person(2111, "Anna")
     team = Team(world, world.group("Team", owner=anna, supergroup=True))
-    slow = BotProcess(emulator, sqlite_url, tmp_path, TELEGRAM_GROUP_MESSAGES_PER_MINUTE="3")
+    slow = BotProcess(
+        emulator, sqlite_url, tmp_path, TELEGRAM_GROUP_MESSAGES_PER_MINUTE="3", **SHORT_LEASE
+    )
     slow.start()
     team.say(anna, "/newboard Flut")
     before = len(world.bot_messages(team.chat))
-    for command in ("/ist 1 Wir haben einen Plan", "/point 1", "/point 2", "/point 3", "/board", "/export"):
+    for command in (
+        "/ist 1 Wir haben einen Plan",
+        "/point 1",
+        "/point 2",
+        "/point 3",
+        "/board",
+        "/export",
+    ):
         world.send(team.chat, anna, command)
 
     def posted() -> list[StoredMessage]:
@@ -187,7 +200,7 @@ def test_a_board_and_its_files_held_behind_the_group_limit_appear_once_after_a_r
     assert of_kind("photo") == []
     assert of_kind("document") == []
     assert slow.stop(stop) in (0, -signal.SIGKILL, -signal.SIGTERM)
-    fast = BotProcess(emulator, sqlite_url, tmp_path)  # the usual limits again
+    fast = BotProcess(emulator, sqlite_url, tmp_path, **SHORT_LEASE)  # the usual limits again
     try:
         fast.start()
         wait_until(

@@ -28,7 +28,7 @@ import logging
 from collections.abc import Awaitable, Callable, Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import ForceReply, InlineKeyboardMarkup, Message
@@ -43,6 +43,7 @@ from bot.store import outbox as rows
 from bot.store.erasure import ERASED
 from bot.store.tables import OutboxSend, utcnow
 from bot.texts import Html
+from bot.updates.senders import ChatSenders
 from bot.updates.unit import current_update_id, defer_send, send_later, sending_later
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ class _Planned:
     then: Then | None
     do: Do | None = None  # a stored send kind instead of a message
     row_id: int | None = None  # once persisted
+    lease_until: datetime | None = None  # this process's claim on the row
 
     @property
     def kind(self) -> str:
@@ -168,10 +170,35 @@ class _Planned:
             then=None if then is None else Then(then["name"], dict(then.get("args") or {})),
             do=None if do is None else Do(do["name"], dict(do.get("args") or {})),
             row_id=row.id,
+            lease_until=row.claimed_until,
         )
+
+    async def still_ours(self, context: Context) -> bool:
+        """Whether this process may send the row: its claim holds for a while yet, or is
+        renewed now (a claim is renewed when half its lease is gone; another process takes a
+        row over only after the lease ran out)."""
+        if self.row_id is None or self.lease_until is None:
+            return True
+        if utcnow() < self.lease_until - rows.LEASE / 2:
+            return True
+        data, row_id = context.bot_data, self.row_id
+
+        def renew() -> datetime | None:
+            with data.session() as session:
+                until = rows.renew_claim(session, send_id=row_id)
+                session.commit()
+                return until
+
+        self.lease_until = await data.lanes.run(self.chat_id, renew)
+        if self.lease_until is None:
+            log.info("outbox: send %s is another process's now", row_id)
+            return False
+        return True
 
     async def send(self, context: Context) -> None:
         """Send, run the continuation, mark the row sent (or refused for good)."""
+        if not await self.still_ours(context):
+            return
         if self.do is not None:
             running = _RUNNING.set(self)
             try:
@@ -355,8 +382,10 @@ class Outbox:
             sends=[(p.chat_id, p.kind, p.payload()) for p in waiting],
             update_id=current_update_id(),
         )
+        until = utcnow() + rows.LEASE
         for planned, row_id in zip(waiting, ids, strict=True):
             planned.row_id = row_id
+            planned.lease_until = until
 
     def forget_persisted(self) -> None:
         """The unit of work rolled back: its rows are gone with it."""
@@ -442,20 +471,63 @@ async def _in_order(steps: list[Step], context: Context) -> None:
 # ---- after a restart --------------------------------------------------------------------------
 
 
-async def deliver_unsent(application: Application[Any, Any, Any, Any, Any, Any]) -> int:
-    """Send what the outbox holds unsent (from before a stop or a crash), in order per chat;
-    drop what is older than 12 hours by now (counted). How many were sent."""
+def release(data: Any) -> None:
+    """At a stop, after the senders' grace: this process's unsent rows are free to take."""
+    with data.session() as session:
+        released = rows.release_claims(session)
+        session.commit()
+    if released:
+        log.info("outbox: %s sends left for the next start", released)
+
+
+async def deliver_unsent(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    senders: ChatSenders | None = None,
+    queued: asyncio.Event | None = None,
+) -> None:
+    """Send what the outbox holds unsent from before a stop or a crash, in order per chat
+    (handed to the chats' senders, ahead of anything the chats' new updates send); drop what
+    is older than 12 hours by now (counted). Then, for as long as the process runs, take over
+    now and then the rows of processes that died (their claims' leases ran out). `queued` is
+    set once the rows from before are in the senders' queues."""
     context: Context = CallbackContext(application)
+    try:
+        await deliver_claimed(context, senders, others_only=False)
+    finally:
+        if queued is not None:
+            queued.set()
     data = context.bot_data
 
-    def read() -> list[OutboxSend]:
+    def heartbeat() -> None:
         with data.session() as session:
-            return rows.unsent(session)
+            rows.keep_claims(session)
+            session.commit()
 
-    pending = await data.lanes.run(None, read)
+    while True:
+        # a third of the lease: the claims of a living process never run out
+        await asyncio.sleep(rows.LEASE.total_seconds() / 3)
+        try:
+            await data.lanes.run(None, heartbeat)
+            await deliver_claimed(context, senders, others_only=True)
+        except Exception as exc:  # the database away for a moment: the next round
+            log.warning("outbox: taking over unsent rows failed: %s", type(exc).__name__)
+
+
+async def deliver_claimed(
+    context: Context, senders: ChatSenders | None, *, others_only: bool
+) -> int:
+    """Claim the unsent rows no living process holds and send them, in order per chat (in
+    the chats' senders, or here when there are none); how many were claimed."""
+    data = context.bot_data
+
+    def claim() -> list[OutboxSend]:
+        with data.session() as session:
+            return rows.claim_unsent(session, others_only=others_only)
+
+    pending = await data.lanes.run(None, claim)
     if not pending:
         return 0
-    log.info("outbox: %s sends left from before, sending them", len(pending))
+    log.info("outbox: %s sends left unsent, sending them", len(pending))
     per_chat: dict[int, list[_Planned]] = {}
     too_old = utcnow() - KEEP_UNSENT
     for row in pending:
@@ -466,20 +538,22 @@ async def deliver_unsent(application: Application[Any, Any, Any, Any, Any, Any])
             continue
         per_chat.setdefault(row.chat_id, []).append(planned)
 
-    async def chat_in_order(sends: list[_Planned]) -> int:
-        done = 0
+    async def chat_in_order(sends: list[_Planned]) -> None:
         for planned in sends:
             try:
                 await planned.send(context)
-                done += 1
             except ChatGone:
-                return done
+                return
             except Exception as exc:  # refused for good (marked) or the network: next start
                 log.warning("outbox: a send to %s failed: %s", planned.chat_id, type(exc).__name__)
-        return done
 
-    counts = await asyncio.gather(*(chat_in_order(s) for s in per_chat.values()))
-    return sum(counts)
+    in_line = []
+    for chat_id, sends in per_chat.items():
+        run = functools.partial(chat_in_order, sends)
+        if senders is None or not senders.put(chat_id, run):
+            in_line.append(run())
+    await asyncio.gather(*in_line)
+    return len(pending)
 
 
 def purge(data: Any) -> int:
