@@ -218,3 +218,45 @@ def test_a_board_and_its_files_held_behind_the_group_limit_appear_once_after_a_r
     texts = [m.text for m in of_kind("text")]
     assert len(texts) == len(set(texts)), "a message posted twice"
     assert fast.tracebacks_while_running() == []
+
+
+def test_after_a_restart_a_chat_s_older_posts_go_before_its_new_ones(
+    world: World, emulator: BotApiEmulator, sqlite_url: str, tmp_path: Path
+) -> None:
+    """Cards left in the outbox at a stop are queued in their chat's sender before the first
+    update after the restart is handled: a `/status` waiting at the start is answered after
+    every one of them."""
+    anna = world.person(2121, "Anna")
+    team = Team(world, world.group("Team", owner=anna, supergroup=True))
+    slow = BotProcess(emulator, sqlite_url, tmp_path, TELEGRAM_GROUP_MESSAGES_PER_MINUTE="2")
+    slow.start()
+    team.say(anna, "/newboard Reihe")
+    for point in range(1, 16):
+        world.send(team.chat, anna, f"/point {point}")
+    wait_until(
+        lambda: (
+            rows(slow.database_url, "select count(*) from outbox_send where sent_at is null")
+            >= [(14,)]
+        ),
+        what="the cards decided",
+    )
+    assert slow.stop(signal.SIGTERM) == 0
+    status = world.send(team.chat, anna, "/status")  # waits for the next start
+    fast = BotProcess(emulator, sqlite_url, tmp_path)
+    try:
+        fast.start()
+        wait_until(
+            lambda: any(m.reply_to == status.message_id for m in world.bot_messages(team.chat)),
+            what="the status",
+        )
+    finally:
+        fast.stop()
+    posted = world.bot_messages(team.chat)
+    answer = next(i for i, m in enumerate(posted) if m.reply_to == status.message_id)
+    cards = [
+        i
+        for i, m in enumerate(posted)
+        if (m.text or "").startswith("<b>") and plain(m.text or "").split(".")[0].isdigit()
+    ]
+    assert len(cards) == 15
+    assert max(cards) < answer, "the new answer went out before the chat's older posts"
