@@ -20,7 +20,7 @@ from bot.handlers.buttons import Press, on_press
 from bot.handlers.outbox import Outbox, action
 from bot.handlers.plan import VOTE_ACTION, synced_plan
 from bot.handlers.sections import digest_section, status_section
-from bot.handlers.send import ChatGone, send_html, send_poll, stop_poll
+from bot.handlers.send import ChatGone, send_poll, stop_poll
 from bot.handlers.sweep import sweeper
 from bot.handlers.turn import Need, Refusal, Turn, handles
 from bot.model.board import BoardStatus
@@ -328,32 +328,48 @@ async def vote_sweep(context: Context, now: datetime) -> int:
     the vote's `ended_at`), stop their polls and post the results; stop polls of ended votes
     that were sent after the end was claimed. How many results were posted."""
     data = context.bot_data
-    ended: list[_Ended] = []
+    # the stops and results are outbox rows, stored in the transaction that claims the ends
+    # (SPEC §12): a crash after the claim still sends them
+    results: list[Outbox] = []
+    stops: list[Outbox] = []
     with data.session() as session:
         for vote in votes.due_votes(session, now=now):
             board = queries.board_by_id(session, vote.board_id)
             if board is None:
                 continue
             done = _end(session, data.model(board.language), data.messages(board.language), vote)
-            if done is not None:
-                ended.append(done)
+            if done is None:
+                continue
+            out = Outbox(done.chat_id, done.thread_id)
+            if done.polls:
+                out.do("stop_polls", polls=[[chat, message] for chat, message in done.polls])
+            if queries.chat_is_active(session, done.chat_id):
+                out.post(done.result)
+                results.append(out)
+            else:
+                stops.append(out)
         leftovers = votes.claim_stops(session, vote_id=None)
+        for chat_id in {chat for chat, _ in leftovers}:
+            out = Outbox(chat_id, 0)
+            out.do("stop_polls", polls=[[c, m] for c, m in leftovers if c == chat_id])
+            stops.append(out)
+        for out in (*stops, *results):
+            out.persist(session)
         session.commit()
-    await _stop_polls(context, leftovers)
-    posted = 0
-    for done in ended:
-        await _stop_polls(context, done.polls)
-        with data.session() as session:
-            active = queries.chat_is_active(session, done.chat_id)
-        if not active:
-            continue
+    for out in stops:
         try:
-            await send_html(context, done.chat_id, done.thread_id, done.result)
+            await out.deliver(context)
+        except Exception as exc:  # best effort, like every stop (the row stays for a restart)
+            log.info("polls in %s not stopped: %s", out.chat_id, type(exc).__name__)
+    posted = 0
+    for out in results:
+        try:
+            await out.deliver(context)
             posted += 1
         except ChatGone:
-            log.info("vote result not posted: the bot left chat %s", done.chat_id)
+            log.info("vote result not posted: the bot left chat %s", out.chat_id)
         except Exception:
-            log.exception("vote result could not be posted in %s", done.chat_id)
+            log.exception("vote result could not be posted in %s", out.chat_id)
     return posted
 
 
