@@ -53,6 +53,7 @@ from bot.model.catalogue import Catalogue
 from bot.ratelimit import PostingRateLimiter
 from bot.request import AiohttpRequest, UpdatesRequest
 from bot.settings import Settings
+from bot.store import outbox as outbox_rows
 from bot.texts import Texts
 from bot.updates.unit import note_failure, take_failure_notice
 
@@ -171,7 +172,9 @@ def build_application(
     )
     application.bot_data.updates_request = updates_request
     application.bot_data.set_aside_notice = failure.set_aside_notice(application)
+    outbox_rows.set_lease(settings.outbox_lease_seconds)
     application.bot_data.deliver_unsent = functools.partial(outbox.deliver_unsent, application)
+    application.bot_data.release_unsent = functools.partial(outbox.release, application.bot_data)
     register_handlers(application)
     job_queue = application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"

@@ -82,7 +82,10 @@ class BotData:
     # tells the person of an update set aside unparsed (bot/handlers/failure.py)
     set_aside_notice: Callable[[dict[str, Any]], Awaitable[None]] | None = None
     # sends the durable outbox's rows left unsent before a stop (bot/handlers/outbox.py)
-    deliver_unsent: Callable[[], Awaitable[int]] | None = None
+    # (the chats' senders, an event set once the rows from before are queued)
+    deliver_unsent: Callable[[Any, Any], Awaitable[None]] | None = None
+    # at a stop: this process's claims on unsent rows let go (the next start sends them at once)
+    release_unsent: Callable[[], None] | None = None
     seen_members: Recently
 
     def configure(

@@ -85,6 +85,9 @@ class Settings(DatabaseSettings):
     telegram_group_messages_per_minute: float = Field(default=20, gt=0)
     telegram_timeout_seconds: float = Field(default=15, gt=0, le=120)
     retention_days: int = Field(default=365, ge=1)
+    # how long a process's claim on an unsent outbox row holds without its heartbeat: a
+    # process killed with rows unsent has them taken over (or sent after a restart) after this
+    outbox_lease_seconds: float = Field(default=30, gt=0, le=3600)
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -18,6 +18,8 @@ from tests.scenario import Team, plain
 pytestmark = pytest.mark.e2e
 
 WENT_WRONG = "etwas schiefgegangen"
+# a killed process's claims on its unsent rows hold this long (30 s by default)
+SHORT_LEASE = {"OUTBOX_LEASE_SECONDS": "3"}
 
 
 def _poison_reply(world: World, team: Team, person: object, asked: StoredMessage) -> int:
@@ -87,7 +89,9 @@ def test_posts_held_behind_the_group_limit_appear_once_after_a_restart(
     when the process stops are sent after the restart — each exactly once."""
     anna = world.person(2101, "Anna")
     team = Team(world, world.group("Team", owner=anna, supergroup=True))
-    slow = BotProcess(emulator, sqlite_url, tmp_path, TELEGRAM_GROUP_MESSAGES_PER_MINUTE="4")
+    slow = BotProcess(
+        emulator, sqlite_url, tmp_path, TELEGRAM_GROUP_MESSAGES_PER_MINUTE="4", **SHORT_LEASE
+    )
     slow.start()
     team.say(anna, "/newboard Flut")
     for point in range(1, 9):
@@ -106,7 +110,7 @@ def test_posts_held_behind_the_group_limit_appear_once_after_a_restart(
     assert held < 8
     assert slow.stop(stop) in (0, -signal.SIGKILL, -signal.SIGTERM)
     assert len(cards()) < 8
-    fast = BotProcess(emulator, sqlite_url, tmp_path)  # the usual limits again
+    fast = BotProcess(emulator, sqlite_url, tmp_path, **SHORT_LEASE)  # the usual limits again
     try:
         fast.start()
         wait_until(lambda: sorted(cards()) == list(range(1, 9)), what="every card once")
@@ -158,3 +162,101 @@ def test_one_member_does_not_stall_the_group(
         assert world.refusals() == []  # never past Telegram's limit
     finally:
         bot.stop()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "kill-9"])
+def test_a_board_and_its_files_held_behind_the_group_limit_appear_once_after_a_restart(
+    world: World, emulator: BotApiEmulator, sqlite_url: str, tmp_path: Path, stop: int
+) -> None:
+    """Not only cards: `/board` (texts and image) and `/export` (files), decided while the
+    group's posts wait for their slot, are stored as what to render and go out after the
+    restart — each message, image and file exactly once."""
+    anna = world.person(2111, "Anna")
+    team = Team(world, world.group("Team", owner=anna, supergroup=True))
+    slow = BotProcess(
+        emulator, sqlite_url, tmp_path, TELEGRAM_GROUP_MESSAGES_PER_MINUTE="3", **SHORT_LEASE
+    )
+    slow.start()
+    team.say(anna, "/newboard Flut")
+    before = len(world.bot_messages(team.chat))
+    for command in (
+        "/ist 1 Wir haben einen Plan",
+        "/point 1",
+        "/point 2",
+        "/point 3",
+        "/board",
+        "/export",
+    ):
+        world.send(team.chat, anna, command)
+
+    def posted() -> list[StoredMessage]:
+        return world.bot_messages(team.chat)[before:]
+
+    def of_kind(kind: str) -> list[StoredMessage]:
+        return [m for m in posted() if m.kind == kind]
+
+    wait_until(lambda: len(posted()) >= 1, what="the first card")
+    time.sleep(1.5)  # the rest is decided and committed, and waits for its slots
+    assert of_kind("photo") == []
+    assert of_kind("document") == []
+    assert slow.stop(stop) in (0, -signal.SIGKILL, -signal.SIGTERM)
+    fast = BotProcess(emulator, sqlite_url, tmp_path, **SHORT_LEASE)  # the usual limits again
+    try:
+        fast.start()
+        wait_until(
+            lambda: len(of_kind("photo")) >= 1 and len(of_kind("document")) >= 3,
+            what="the board's image and the export's files",
+        )
+        time.sleep(1.5)  # nothing more comes
+        unsent = rows(fast.database_url, "select count(*) from outbox_send where sent_at is null")
+        assert unsent == [(0,)]
+    finally:
+        fast.stop()
+    assert len(of_kind("photo")) == 1
+    names = [m.file_name for m in of_kind("document")]
+    assert len(names) == len(set(names)) >= 3
+    texts = [m.text for m in of_kind("text")]
+    assert len(texts) == len(set(texts)), "a message posted twice"
+    assert fast.tracebacks_while_running() == []
+
+
+def test_after_a_restart_a_chat_s_older_posts_go_before_its_new_ones(
+    world: World, emulator: BotApiEmulator, sqlite_url: str, tmp_path: Path
+) -> None:
+    """Cards left in the outbox at a stop are queued in their chat's sender before the first
+    update after the restart is handled: a `/status` waiting at the start is answered after
+    every one of them."""
+    anna = world.person(2121, "Anna")
+    team = Team(world, world.group("Team", owner=anna, supergroup=True))
+    slow = BotProcess(emulator, sqlite_url, tmp_path, TELEGRAM_GROUP_MESSAGES_PER_MINUTE="2")
+    slow.start()
+    team.say(anna, "/newboard Reihe")
+    for point in range(1, 16):
+        world.send(team.chat, anna, f"/point {point}")
+    wait_until(
+        lambda: (
+            rows(slow.database_url, "select count(*) from outbox_send where sent_at is null")
+            >= [(14,)]
+        ),
+        what="the cards decided",
+    )
+    assert slow.stop(signal.SIGTERM) == 0
+    status = world.send(team.chat, anna, "/status")  # waits for the next start
+    fast = BotProcess(emulator, sqlite_url, tmp_path)
+    try:
+        fast.start()
+        wait_until(
+            lambda: any(m.reply_to == status.message_id for m in world.bot_messages(team.chat)),
+            what="the status",
+        )
+    finally:
+        fast.stop()
+    posted = world.bot_messages(team.chat)
+    answer = next(i for i, m in enumerate(posted) if m.reply_to == status.message_id)
+    cards = [
+        i
+        for i, m in enumerate(posted)
+        if (m.text or "").startswith("<b>") and plain(m.text or "").split(".")[0].isdigit()
+    ]
+    assert len(cards) == 15
+    assert max(cards) < answer, "the new answer went out before the chat's older posts"

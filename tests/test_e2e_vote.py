@@ -203,6 +203,12 @@ def test_a_vote_survives_a_restart_and_ends_while_the_bot_is_down(
     assert len(results) == 1
     assert "1. <b>Nr. 3</b> (2 Stimmen)" in results[0]
     assert "2. <b>Nr. 2</b> (1 Stimme)" in results[0]
+    # the sweep's stop and result were outbox rows, stored with the claim of the end (SPEC §12)
+    swept = rows(
+        bot_process.database_url,
+        "select kind, outcome from outbox_send where update_id is null order by id",
+    )
+    assert swept == [("action", "sent"), ("message", "sent")]
     team.say(anna, "/plan stimmen")
     plan = team.last_text()
     assert "🗳 2 Stimmen" in plan

@@ -479,3 +479,31 @@ def test_an_http_miniapp_url_is_refused_at_start(tmp_path: Path) -> None:
             "(http only on 127.0.0.1 or localhost)."
         )
         assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_the_app_s_posts_to_the_group_go_through_the_stored_outbox(scene: Scene) -> None:
+    """A write of the app that makes the group hear of it (the board complete) stores the posts
+    with the write, like an update does (SPEC §12): a crash after the write still sends them."""
+    port, world = scene.port, scene.world
+    ben = init_data(scene.ben, scene.token)
+    for number in range(1, 21):
+        body = {"point": number, "kind": "ist", "text": f"Ist {number}"}
+        assert call(port, "POST", scene.path("/entries"), ben, body).status_code == 200
+    wait_until(
+        lambda: any("vollständig" in t for t in world.bot_texts(scene.group)),
+        what="the completion",
+    )
+    engine = create_engine(scene.bot.database_url)
+    try:
+        with engine.connect() as connection:
+            stored = connection.execute(
+                text(
+                    "select kind, outcome from outbox_send"
+                    " where chat_id = :chat and update_id is null"
+                ),
+                {"chat": scene.group.id},
+            ).all()
+    finally:
+        engine.dispose()
+    assert stored  # the completion's notice and the board
+    assert {outcome for _, outcome in stored} == {"sent"}

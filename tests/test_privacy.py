@@ -320,6 +320,13 @@ async def test_retention_tells_once_and_deletes_after_a_week(
         assert "/reopen" in (notice.text or "")
         assert "365 Tage" in plain(notice.text or "")
         assert len(world.bot_messages(young_group)) == posts[young_group.id]
+        # the notice was an outbox row, stored with the claim (SPEC §12)
+        with bot.engine.connect() as connection:
+            stored = connection.execute(
+                text("select outcome from outbox_send where chat_id = :chat and update_id is null"),
+                {"chat": old_group.id},
+            ).all()
+        assert [tuple(row) for row in stored] == [("sent",)]
 
         # a board closed more than a year ago without a notice yet: told now, deleted a week later
         late = await closed_board(bot, world, late_group, anna, "Spät", now - timedelta(days=400))

@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -28,7 +29,7 @@ from bot.playground.emulator.world import TOKEN
 from bot.store import deadletters, queries
 from bot.store.db import make_engine, normalise_url, session_scope, upgrade_schema
 from bot.updates import pipeline as pipeline_module
-from bot.updates.pipeline import Outcome, Pipeline, Received
+from bot.updates.pipeline import Outcome, Pipeline, Poison, Received
 from bot.updates.polling import Fetched, Poller
 from bot.updates.queues import ChatQueues
 from bot.updates.unit import (
@@ -525,3 +526,28 @@ async def test_webhook_answers_after_processing_and_once_only(
     assert recorder.written == [1, 2]
     assert _inbox(sqlite_engine) == {1: ("handled", 0, True), 2: ("handled", 1, True)}
     assert (await http.get("/healthz")).status == 200
+
+
+async def test_the_notice_of_an_update_set_aside_does_not_hold_up_the_fetch(
+    app: AnyApp, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The person is told from the chat's sender: `set_aside` (called in the polling fetch
+    loop) returns while Telegram has not answered the notice yet."""
+    pipeline = Pipeline(app, sqlite_engine)
+    told: list[dict[str, Any]] = []
+    answer = asyncio.Event()
+
+    async def notice(update: dict[str, Any]) -> None:
+        await answer.wait()  # Telegram slow to answer
+        told.append(update)
+
+    monkeypatch.setattr(app, "bot_data", SimpleNamespace(set_aside_notice=notice))
+    payload = json.dumps(_update(7, -100))
+    fetched = asyncio.create_task(pipeline.set_aside([Poison(7, payload, "KeyError")]))
+    done, _ = await asyncio.wait([fetched], timeout=2)
+    assert done, "the fetch waited for the notice"
+    assert fetched.result() == 1
+    assert told == []
+    answer.set()
+    await pipeline.senders.join()
+    assert [u["update_id"] for u in told] == [7]

@@ -18,7 +18,7 @@ from telegram import ForceReply, InlineKeyboardMarkup, Message
 from bot import clock
 from bot.context import BotData, Context
 from bot.handlers.buttons import Press, button, on_press, whole_number
-from bot.handlers.outbox import Outbox, Then, continuation
+from bot.handlers.outbox import Outbox, Then, action, continuation, markup_json, markup_of
 from bot.handlers.send import edit_html, send_html
 from bot.handlers.turn import Refusal
 from bot.model.entry_text import Kind
@@ -140,29 +140,44 @@ def _ask(press: Press, kind: Kind) -> None:
     placeholder = messages.plain_format("prompt_placeholder", kind=kind_name, point=heading)
     markup = ForceReply(selective=True, input_field_placeholder=placeholder[:PLACEHOLDER_LIMIT])
     # a tap has no message of the person: the prompt replies to the card and mentions them
-    chat, thread, card_message = (
-        press.scope.chat_id,
-        press.scope.thread_id,
-        press.message.message_id,
+    assert board.id is not None
+    assert person.id is not None
+    press.out.do(
+        "prompt",
+        text=str(text),
+        reply_to=press.message.message_id,
+        markup=markup_json(markup),
+        board=board.id,
+        point=point,
+        kind=kind.value,
+        person=person.id,
     )
-    board_id, person_id = board.id, person.id
-
-    async def step(context: Context) -> None:
-        sent = await send_html(context, chat, thread, text, reply_to=card_message, markup=markup)
-        with context.bot_data.session() as follow_up:
-            queries.add_prompt(
-                follow_up,
-                board_id=board_id,
-                point=point,
-                kind=kind,
-                person_id=person_id,
-                chat_id=sent.chat.id,  # the message's own chat (it may have moved)
-                message_id=sent.message_id,
-            )
-            follow_up.commit()
-
-    press.out.then(step)
     press.tell("prompt_asked")
+
+
+@action("prompt")
+async def _send_prompt(context: Context, chat: int, thread: int, args: dict[str, Any]) -> None:
+    """Ask for the entry as a reply to the card, and remember the prompt (replies to it count)."""
+    sent = await send_html(
+        context,
+        chat,
+        thread,
+        args["text"],
+        reply_to=args["reply_to"],
+        markup=markup_of(args["markup"]),
+    )
+
+    with context.bot_data.session() as follow_up:
+        queries.add_prompt(
+            follow_up,
+            board_id=args["board"],
+            point=args["point"],
+            kind=Kind(args["kind"]),
+            person_id=args["person"],
+            chat_id=sent.chat.id,  # the message's own chat (it may have moved)
+            message_id=sent.message_id,
+        )
+        follow_up.commit()
 
 
 @on_press("ist")
@@ -190,9 +205,4 @@ def tap_example(press: Press) -> None:
         press.tell("example_shown_recently")
         return
     text = html.example(press.model, press.messages, point)
-    card_message = press.message.message_id
-
-    async def step(context: Context) -> None:
-        await send_html(context, scope.chat_id, scope.thread_id, text, reply_to=card_message)
-
-    press.out.then(step)
+    press.out.do("reply", text=str(text), reply_to=press.message.message_id)

@@ -9,7 +9,6 @@ from sqlmodel import Session
 from telegram import Message
 
 from bot import clock, metrics
-from bot.context import Context
 from bot.handlers.outbox import Outbox
 from bot.handlers.outputs import queue_completion
 from bot.handlers.reading import command_word, message_text
@@ -223,15 +222,10 @@ def _save(turn: Turn, draft: Draft) -> None:
         point_count=len(turn.model.points),
     )
     if not saved.duplicate:
-        turn.out.then(_count_entry)
+        turn.out.count(metrics.entry_saved)
     turn.out.react()
     if saved.completed_now:
         announce_completion(turn.session, turn.out, draft.board.id)
-
-
-async def _count_entry(context: Context) -> None:
-    """Counted once committed (the outbox runs after the commit)."""
-    metrics.entry_saved()
 
 
 def mark_changed(session: Session, board_id: int, looked: queries.Looked | None = None) -> None:

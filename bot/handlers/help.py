@@ -34,4 +34,4 @@ def demo(turn: Turn) -> None:
     messages = turn.messages
     view = demo_board(turn.model, messages.plain("demo_title"), messages.language)
     turn.out.post(messages("demo_intro"))
-    queue_board(turn.out, view)
+    queue_board(turn.out, view, demo=True)

@@ -4,6 +4,7 @@ that shows the demo (the deep link `?start=demo`); one welcome when the bot join
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ChatType
@@ -11,6 +12,7 @@ from telegram.error import TelegramError
 
 from bot import clock
 from bot.context import Context
+from bot.handlers.outbox import action
 from bot.handlers.outputs import queue_board
 from bot.handlers.send import ChatGone, send_html
 from bot.handlers.turn import Turn, handles
@@ -59,18 +61,20 @@ def start(turn: Turn) -> None:
         messages = turn.messages
         view = demo_board(turn.model, messages.plain("demo_title"), messages.language)
         turn.out.post(messages("demo_intro"))
-        queue_board(turn.out, view)
+        queue_board(turn.out, view, demo=True)
         return
-    text = turn.messages("start_private")
-    messages, chat, thread = turn.messages, turn.scope.chat_id, turn.scope.thread_id
-    reply_to = turn.message.message_id
+    turn.out.do("start_private", reply_to=turn.message.message_id, lang=turn.messages.language)
 
-    async def step(context: Context) -> None:
-        # the buttons need the bot's username, which Telegram told at start (getMe)
-        markup = start_markup(messages, context.bot.username)
-        await send_html(context, chat, thread, text, reply_to=reply_to, markup=markup)
 
-    turn.out.then(step)
+@action("start_private")
+async def _start_private(context: Context, chat: int, thread: int, args: dict[str, Any]) -> None:
+    """Five lines and two buttons; the buttons need the bot's username, which Telegram told at
+    start (getMe)."""
+    messages = context.bot_data.messages(str(args["lang"]))
+    markup = start_markup(messages, context.bot.username)
+    await send_html(
+        context, chat, thread, messages("start_private"), reply_to=args["reply_to"], markup=markup
+    )
 
 
 async def welcome(context: Context, chat_id: int, chat_type: str, language: str) -> None:

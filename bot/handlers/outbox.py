@@ -10,7 +10,13 @@ Telegram's answer and marking the row sent repeats that one send.
 
 What a send does with Telegram's answer (remember a card's message id …) is a named
 continuation (`@continuation("name")`, `Then(name, args)`) with stored arguments, so it runs
-after a restart too. `then(step)` still takes any other send as a closure: it is not durable.
+after a restart too. Every other send (an edit, a pin, a poll, the board's image, the export's
+files …) is a named stored send kind (`@action("name")`, `Do(name, args)`): its arguments say
+what to send — for heavy outputs what to render (a board's id and the kind), not the bytes —
+and it is rendered and sent when the row goes out. No closure is kept in the outbox.
+
+Reactions alone are not stored: they only mark the person's message, go out first (or from the
+pipeline, bot/updates/unit.py), and a crash before one is sent loses only that mark.
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable, Hashable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import ForceReply, InlineKeyboardMarkup, Message
@@ -30,21 +37,25 @@ from telegram.ext import Application, CallbackContext
 
 from bot import metrics
 from bot.context import Context
-from bot.handlers.send import ChatGone, ReplyMarkup, acknowledge, send_html
+from bot.handlers.send import ChatGone, ReplyMarkup, acknowledge, edit_html, send_html
 from bot.ratelimit import PostingRateLimiter
 from bot.store import outbox as rows
+from bot.store.erasure import ERASED
 from bot.store.tables import OutboxSend, utcnow
 from bot.texts import Html
+from bot.updates.senders import ChatSenders
 from bot.updates.unit import current_update_id, defer_send, send_later, sending_later
 
 log = logging.getLogger(__name__)
 
 Step = Callable[[Context], Awaitable[None]]
 Continuation = Callable[[Context, Message, dict[str, Any]], Awaitable[None]]
+Action = Callable[[Context, int, int, dict[str, Any]], Awaitable[None]]
 KEEP_UNSENT = timedelta(hours=12)  # older than this when it could go out: dropped
 KEEP_SENT = timedelta(days=1)
 
 CONTINUATIONS: dict[str, Continuation] = {}
+ACTIONS: dict[str, Action] = {}
 
 
 def continuation(name: str) -> Callable[[Continuation], Continuation]:
@@ -57,6 +68,51 @@ def continuation(name: str) -> Callable[[Continuation], Continuation]:
         return function
 
     return register
+
+
+def action(name: str) -> Callable[[Action], Action]:
+    """Register a stored send kind: `(context, chat_id, thread_id, args)` sends what `args`
+    (stored JSON) describe, rendering it first if need be."""
+
+    def register(function: Action) -> Action:
+        if name in ACTIONS:
+            raise ValueError(f"send kind {name!r} registered twice")
+        ACTIONS[name] = function
+        return function
+
+    return register
+
+
+@dataclass(frozen=True)
+class Do:
+    """A registered send kind and its arguments (JSON: numbers, strings, lists, dicts)."""
+
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+def markup_json(markup: ReplyMarkup | None) -> dict[str, Any] | None:
+    """A reply markup as stored JSON (None for none)."""
+    if isinstance(markup, InlineKeyboardMarkup):
+        return {"inline": markup.to_dict()}
+    if isinstance(markup, ForceReply):
+        return {"force_reply": markup.to_dict()}
+    return None
+
+
+def markup_of(stored: dict[str, Any] | None) -> ReplyMarkup | None:
+    """The reply markup stored by `markup_json`."""
+    stored = stored or {}
+    if "inline" in stored:
+        return InlineKeyboardMarkup.de_json(stored["inline"], None)
+    if "force_reply" in stored:
+        return ForceReply.de_json(stored["force_reply"], None)
+    return None
+
+
+def inline_of(stored: dict[str, Any] | None) -> InlineKeyboardMarkup | None:
+    markup = markup_of(stored)
+    return markup if isinstance(markup, InlineKeyboardMarkup) else None
 
 
 @dataclass(frozen=True)
@@ -77,22 +133,25 @@ class _Planned:
     reply_to: int | None
     markup: ReplyMarkup | None
     then: Then | None
+    do: Do | None = None  # a stored send kind instead of a message
     row_id: int | None = None  # once persisted
+    lease_until: datetime | None = None  # this process's claim on the row
+
+    @property
+    def kind(self) -> str:
+        return "message" if self.do is None else "action"
 
     def payload(self) -> str:
-        markup: dict[str, Any] | None = None
-        if isinstance(self.markup, InlineKeyboardMarkup):
-            markup = {"inline": self.markup.to_dict()}
-        elif isinstance(self.markup, ForceReply):
-            markup = {"force_reply": self.markup.to_dict()}
         then = None if self.then is None else {"name": self.then.name, "args": self.then.args}
+        do = None if self.do is None else {"name": self.do.name, "args": self.do.args}
         return json.dumps(
             {
                 "thread_id": self.thread_id,
                 "text": self.text,
                 "reply_to": self.reply_to,
-                "markup": markup,
+                "markup": markup_json(self.markup),
                 "then": then,
+                "do": do,
             },
             ensure_ascii=False,
         )
@@ -100,25 +159,57 @@ class _Planned:
     @classmethod
     def of_row(cls, row: OutboxSend) -> _Planned:
         data = json.loads(row.payload)
-        markup: ReplyMarkup | None = None
-        stored = data.get("markup") or {}
-        if "inline" in stored:
-            markup = InlineKeyboardMarkup.de_json(stored["inline"], None)
-        elif "force_reply" in stored:
-            markup = ForceReply.de_json(stored["force_reply"], None)
         then = data.get("then")
+        do = data.get("do")
         return cls(
             chat_id=row.chat_id,
             thread_id=int(data.get("thread_id") or 0),
-            text=str(data["text"]),
+            text=str(data.get("text") or ""),
             reply_to=data.get("reply_to"),
-            markup=markup,
+            markup=markup_of(data.get("markup")),
             then=None if then is None else Then(then["name"], dict(then.get("args") or {})),
+            do=None if do is None else Do(do["name"], dict(do.get("args") or {})),
             row_id=row.id,
+            lease_until=row.claimed_until,
         )
+
+    async def still_ours(self, context: Context) -> bool:
+        """Whether this process may send the row: its claim holds for a while yet, or is
+        renewed now (a claim is renewed when half its lease is gone; another process takes a
+        row over only after the lease ran out)."""
+        if self.row_id is None or self.lease_until is None:
+            return True
+        if utcnow() < self.lease_until - rows.LEASE / 2:
+            return True
+        data, row_id = context.bot_data, self.row_id
+
+        def renew() -> datetime | None:
+            with data.session() as session:
+                until = rows.renew_claim(session, send_id=row_id)
+                session.commit()
+                return until
+
+        self.lease_until = await data.lanes.run(self.chat_id, renew)
+        if self.lease_until is None:
+            log.info("outbox: send %s is another process's now", row_id)
+            return False
+        return True
 
     async def send(self, context: Context) -> None:
         """Send, run the continuation, mark the row sent (or refused for good)."""
+        if not await self.still_ours(context):
+            return
+        if self.do is not None:
+            running = _RUNNING.set(self)
+            try:
+                await ACTIONS[self.do.name](context, self.chat_id, self.thread_id, self.do.args)
+            except (ChatGone, BadRequest, Forbidden):
+                await self._settle(context, rows.REFUSED)
+                raise
+            finally:
+                _RUNNING.reset(running)
+            await self._settle(context, rows.SENT)
+            return
         try:
             sent = await send_html(
                 context,
@@ -129,26 +220,81 @@ class _Planned:
                 markup=self.markup,
             )
         except (ChatGone, BadRequest, Forbidden):
-            self._settle(context, rows.REFUSED)
+            await self._settle(context, rows.REFUSED)
             raise
         if self.then is not None:
             try:
                 follow = CONTINUATIONS[self.then.name]
                 await follow(context, sent, self.then.args)
             finally:
-                self._settle(context, rows.SENT)
+                await self._settle(context, rows.SENT)
         else:
-            self._settle(context, rows.SENT)
+            await self._settle(context, rows.SENT)
 
-    def _settle(self, context: Context, outcome: str) -> None:
+    async def _settle(self, context: Context, outcome: str) -> None:
+        """Mark the row, in the chat's database lane (never a blocking write on the loop)."""
         if self.row_id is None:
             return
-        with context.bot_data.session() as session:
+        data = context.bot_data
+        await data.lanes.run(self.chat_id, functools.partial(self.settle_now, data, outcome))
+
+    def settle_now(self, data: Any, outcome: str) -> None:
+        if self.row_id is None:
+            return
+        with data.session() as session:
             rows.settle_send(session, send_id=self.row_id, outcome=outcome)
+            if self.do is not None and self.do.args.get("scrub"):
+                # its text named what was just erased: no copy left in the write-ahead log
+                session.info[ERASED] = True
             session.commit()
 
+    async def note_parts(self, context: Context, done: int) -> None:
+        """A send of several parts: `done` of them went out (a restart goes on after them)."""
+        if self.do is None:
+            return
+        self.do.args[PARTS_DONE] = done
+        if self.row_id is None:
+            return
+        data, row_id, payload = context.bot_data, self.row_id, self.payload()
 
-Later = Callable[[Message], Step] | Then
+        def note() -> None:
+            with data.session() as session:
+                rows.note_progress(session, send_id=row_id, payload=payload)
+                session.commit()
+
+        await data.lanes.run(self.chat_id, note)
+
+
+PARTS_DONE = "parts_done"
+_RUNNING: ContextVar[_Planned | None] = ContextVar("outbox_running", default=None)
+
+
+class Parts:
+    """A stored send kind that sends several messages (the board's texts and image, the
+    export's files) counts them here, so a restart sends only those not sent yet: the window
+    in which a crash repeats a send stays one message wide.
+
+        parts = Parts(context, args)
+        if parts.due():
+            await send_…
+            await parts.sent()
+    """
+
+    def __init__(self, context: Context, args: dict[str, Any]) -> None:
+        self.context = context
+        self.done = int(args.get(PARTS_DONE) or 0)
+        self.index = 0
+        self.planned = _RUNNING.get()
+
+    def due(self) -> bool:
+        return self.index >= self.done
+
+    async def sent(self) -> None:
+        self.index += 1
+        if self.index > self.done:
+            self.done = self.index
+            if self.planned is not None:
+                await self.planned.note_parts(self.context, self.done)
 
 
 @dataclass
@@ -163,37 +309,56 @@ class Outbox:
     _planned: dict[Step, _Planned] = field(default_factory=dict, init=False, repr=False)
     # a read-only answer: while one with the same key still waits, only the newest goes out
     coalesce: Hashable | None = None
+    # counters (bot/metrics.py) raised once the unit of work is committed: no send, not stored
+    counters: list[Callable[[], None]] = field(default_factory=list)
 
     def answer(
-        self, text: Html, markup: ReplyMarkup | None = None, then: Later | None = None
+        self, text: Html, markup: ReplyMarkup | None = None, then: Then | None = None
     ) -> None:
         """Answer the person's message, as a reply (with buttons, if given)."""
         self._send(text, markup, then, reply=True)
 
-    def post(
-        self, text: Html, then: Later | None = None, markup: ReplyMarkup | None = None
-    ) -> None:
+    def post(self, text: Html, then: Then | None = None, markup: ReplyMarkup | None = None) -> None:
         """Post a message in the chat; `then` may act on what Telegram returned (durable when
         it is a named continuation, `Then`)."""
         self._send(text, markup, then, reply=False)
 
     def _send(
-        self, text: Html, markup: ReplyMarkup | None, then: Later | None, *, reply: bool
+        self, text: Html, markup: ReplyMarkup | None, then: Then | None, *, reply: bool
     ) -> None:
-        chat, thread = self.chat_id, self.thread_id
         reply_to = self.reply_to if reply else None
-        if then is None or isinstance(then, Then):
-            planned = _Planned(chat, thread, str(text), reply_to, markup, then)
-            self.steps.append(planned.send)
-            self._planned[planned.send] = planned
-            return
-        closure = then
+        self._plan(_Planned(self.chat_id, self.thread_id, str(text), reply_to, markup, then))
 
-        async def step(context: Context) -> None:
-            sent = await send_html(context, chat, thread, text, reply_to=reply_to, markup=markup)
-            await closure(sent)(context)
+    def do(self, name: str, **args: Any) -> None:
+        """Any other send, in order with the rest: a registered send kind (`@action`) and
+        its stored arguments."""
+        if name not in ACTIONS:
+            raise ValueError(f"unknown send kind {name!r}")
+        json.dumps(args)  # stored as JSON: fail here, not at the commit
+        self._plan(_Planned(self.chat_id, self.thread_id, "", None, None, None, Do(name, args)))
 
-        self.steps.append(step)
+    def count(self, counter: Callable[[], None]) -> None:
+        """Raise a counter (bot/metrics.py) once the unit of work is committed."""
+        self.counters.append(counter)
+
+    def edit(
+        self,
+        message_id: int,
+        text: Html,
+        markup: InlineKeyboardMarkup | None = None,
+        *,
+        scrub: bool = False,
+    ) -> None:
+        """Replace the text (and buttons) of the bot's message `message_id` in this chat;
+        `scrub`: the text names what the unit of work erased, so no copy of the row is left
+        once it is sent (bot/store/scrubbing.py)."""
+        self.do(
+            "edit", message_id=message_id, text=str(text), markup=markup_json(markup), scrub=scrub
+        )
+
+    def _plan(self, planned: _Planned) -> None:
+        self.steps.append(planned.send)
+        self._planned[planned.send] = planned
 
     def react(self) -> None:
         """Acknowledge the person's message with a reaction (nothing else if refused)."""
@@ -207,10 +372,6 @@ class Outbox:
         self.steps.append(step)
         self._reactions.add(step)
 
-    def then(self, step: Step) -> None:
-        """Any other send, in order with the rest (not durable: prefer `post` with `Then`)."""
-        self.steps.append(step)
-
     def persist(self, session: Any) -> None:
         """Store the messages decided so far with the unit of work (call before its commit)."""
         waiting = [p for step in self.steps if (p := self._planned.get(step)) and p.row_id is None]
@@ -218,11 +379,13 @@ class Outbox:
             return
         ids = rows.add_sends(
             session,
-            sends=[(p.chat_id, "message", p.payload()) for p in waiting],
+            sends=[(p.chat_id, p.kind, p.payload()) for p in waiting],
             update_id=current_update_id(),
         )
+        until = utcnow() + rows.LEASE
         for planned, row_id in zip(waiting, ids, strict=True):
             planned.row_id = row_id
+            planned.lease_until = until
 
     def forget_persisted(self) -> None:
         """The unit of work rolled back: its rows are gone with it."""
@@ -233,6 +396,9 @@ class Outbox:
         """Send in order. A reaction may be handed to the pipeline instead (bot/updates/unit.py):
         it only marks the person's message, so the chat's next update need not wait for
         Telegram's answer to it."""
+        counters, self.counters = self.counters, []
+        for counter in counters:
+            counter()
         # reactions first: they only mark the person's message, whatever else waits
         steps = [
             step
@@ -259,7 +425,35 @@ class Outbox:
         for step in steps:
             planned = self._planned.get(step)
             if planned is not None:
-                planned._settle(context, rows.SUPERSEDED)
+                planned.settle_now(context.bot_data, rows.SUPERSEDED)
+
+
+@action("reply")
+async def _reply(context: Context, chat: int, thread: int, args: dict[str, Any]) -> None:
+    """A message replying to a given one (a tap's card, say), with its markup if any."""
+    await send_html(
+        context,
+        chat,
+        thread,
+        str(args["text"]),
+        reply_to=args.get("reply_to"),
+        markup=markup_of(args.get("markup")),
+    )
+
+
+@action("say")
+async def _say(context: Context, chat: int, thread: int, args: dict[str, Any]) -> None:
+    """A text without parameters, in the given language (`messages(key)`)."""
+    messages = context.bot_data.messages(str(args["language"]))
+    await send_html(context, chat, thread, messages(str(args["key"])))
+
+
+@action("edit")
+async def _edit(context: Context, chat: int, thread: int, args: dict[str, Any]) -> None:
+    """Replace a bot message's text and buttons (best effort, bot/handlers/send.py)."""
+    await edit_html(
+        context, chat, int(args["message_id"]), str(args["text"]), inline_of(args.get("markup"))
+    )
 
 
 def _post_waits(context: Context, chat_id: int) -> bool:
@@ -277,44 +471,89 @@ async def _in_order(steps: list[Step], context: Context) -> None:
 # ---- after a restart --------------------------------------------------------------------------
 
 
-async def deliver_unsent(application: Application[Any, Any, Any, Any, Any, Any]) -> int:
-    """Send what the outbox holds unsent (from before a stop or a crash), in order per chat;
-    drop what is older than 12 hours by now (counted). How many were sent."""
+def release(data: Any) -> None:
+    """At a stop, after the senders' grace: this process's unsent rows are free to take."""
+    with data.session() as session:
+        released = rows.release_claims(session)
+        session.commit()
+    if released:
+        log.info("outbox: %s sends left for the next start", released)
+
+
+async def deliver_unsent(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    senders: ChatSenders | None = None,
+    queued: asyncio.Event | None = None,
+) -> None:
+    """Send what the outbox holds unsent from before a stop or a crash, in order per chat
+    (handed to the chats' senders, ahead of anything the chats' new updates send); drop what
+    is older than 12 hours by now (counted). Then, for as long as the process runs, take over
+    now and then the rows of processes that died (their claims' leases ran out). `queued` is
+    set once the rows from before are in the senders' queues."""
     context: Context = CallbackContext(application)
+    try:
+        await deliver_claimed(context, senders, others_only=False)
+    finally:
+        if queued is not None:
+            queued.set()
     data = context.bot_data
 
-    def read() -> list[OutboxSend]:
+    def heartbeat() -> None:
         with data.session() as session:
-            return rows.unsent(session)
+            rows.keep_claims(session)
+            session.commit()
 
-    pending = await data.lanes.run(None, read)
+    while True:
+        # a third of the lease: the claims of a living process never run out
+        await asyncio.sleep(rows.LEASE.total_seconds() / 3)
+        try:
+            await data.lanes.run(None, heartbeat)
+            await deliver_claimed(context, senders, others_only=True)
+        except Exception as exc:  # the database away for a moment: the next round
+            log.warning("outbox: taking over unsent rows failed: %s", type(exc).__name__)
+
+
+async def deliver_claimed(
+    context: Context, senders: ChatSenders | None, *, others_only: bool
+) -> int:
+    """Claim the unsent rows no living process holds and send them, in order per chat (in
+    the chats' senders, or here when there are none); how many were claimed."""
+    data = context.bot_data
+
+    def claim() -> list[OutboxSend]:
+        with data.session() as session:
+            return rows.claim_unsent(session, others_only=others_only)
+
+    pending = await data.lanes.run(None, claim)
     if not pending:
         return 0
-    log.info("outbox: %s sends left from before, sending them", len(pending))
+    log.info("outbox: %s sends left unsent, sending them", len(pending))
     per_chat: dict[int, list[_Planned]] = {}
     too_old = utcnow() - KEEP_UNSENT
     for row in pending:
         planned = _Planned.of_row(row)
         if row.created_at < too_old:
-            planned._settle(context, rows.DROPPED)
+            await planned._settle(context, rows.DROPPED)
             metrics.outbox_dropped()
             continue
         per_chat.setdefault(row.chat_id, []).append(planned)
 
-    async def chat_in_order(sends: list[_Planned]) -> int:
-        done = 0
+    async def chat_in_order(sends: list[_Planned]) -> None:
         for planned in sends:
             try:
                 await planned.send(context)
-                done += 1
             except ChatGone:
-                return done
+                return
             except Exception as exc:  # refused for good (marked) or the network: next start
                 log.warning("outbox: a send to %s failed: %s", planned.chat_id, type(exc).__name__)
-        return done
 
-    counts = await asyncio.gather(*(chat_in_order(s) for s in per_chat.values()))
-    return sum(counts)
+    in_line = []
+    for chat_id, sends in per_chat.items():
+        run = functools.partial(chat_in_order, sends)
+        if senders is None or not senders.put(chat_id, run):
+            in_line.append(run())
+    await asyncio.gather(*in_line)
+    return len(pending)
 
 
 def purge(data: Any) -> int:

@@ -1,7 +1,8 @@
 """Posting the board: text, image and files, on request, on completion and on closing.
 
-Each function queues sends for a board view read in the update's unit of work; the heavy
-rendering (image, files) runs in a worker thread after the commit, off the event loop.
+Each function stores what to send in the update's outbox (the board's id, not the bytes); the
+board is read and rendered (image, files in a worker thread, off the event loop) when the send
+goes out, after the commit — after a restart too.
 """
 
 from __future__ import annotations
@@ -9,20 +10,22 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 from telegram import InlineKeyboardMarkup
+from telegram.error import TelegramError
 
 from bot import clock
 from bot.context import BotData, Context
-from bot.handlers.outbox import Outbox
+from bot.handlers.outbox import Outbox, Parts, action, inline_of, markup_json
 from bot.handlers.plan import plan_rows
-from bot.handlers.send import send_document, send_html, send_many, send_photo
+from bot.handlers.send import ChatGone, send_document, send_html, send_many, send_photo
 from bot.handlers.turn import Turn
 from bot.model.board import BoardView
+from bot.model.demo import demo_board
 from bot.model.plan_rows import PlanRow
 from bot.render import html
 from bot.render.export import build_export
@@ -40,50 +43,120 @@ def queue_board(
     *,
     image: bool = True,
     markup: InlineKeyboardMarkup | None = None,
+    demo: bool = False,
 ) -> None:
-    """The board as text messages (`markup` under the last one), then as an image."""
-    chat, thread = out.chat_id, out.thread_id
+    """The board as text messages (`markup` under the last one), then as an image. Stored as
+    what to render (the board's id, or the demo's language): rendered when it goes out."""
+    out.do(
+        "board",
+        board=view.id,
+        demo=view.language if demo else None,
+        image=image,
+        markup=markup_json(markup),
+    )
 
-    async def step(context: Context) -> None:
-        model = context.bot_data.model(view.language)
-        messages = context.bot_data.messages(view.language)
-        texts: list[str] = list(html.board_text(model, messages, view))
-        await send_many(context, chat, thread, texts[:-1])
-        await send_html(context, chat, thread, texts[-1], markup=markup)
-        if not image:
-            return
-        try:
-            png = await asyncio.to_thread(render_png, model, messages, view)
-        except Exception:  # the text went out; a text the image cannot take must not stop it
-            log.exception("board %s: the image could not be drawn", view.id)
-            await send_many(context, chat, thread, [messages("board_image_failed")])
-            return
-        stem = file_stem(view.title, clock.now())
-        await send_photo(
-            context, chat, thread, png, f"{stem}.png", html.board_title(messages, view)
+
+async def _view(context: Context, chat: int, board_id: int, demo: str | None) -> BoardView | None:
+    """The board as it is now (None if deleted in between), or the demo board."""
+    data = context.bot_data
+    if demo is not None:
+        messages = data.messages(demo)
+        return demo_board(data.model(demo), messages.plain("demo_title"), demo)
+
+    def read() -> BoardView | None:
+        with data.session() as session:
+            board = queries.board_by_id(session, board_id)
+            return None if board is None else queries.board_view(session, board)
+
+    return await data.lanes.run(chat, read)
+
+
+@action("board")
+async def _send_board(context: Context, chat: int, thread: int, args: dict[str, Any]) -> None:
+    view = await _view(context, chat, int(args["board"]), args.get("demo"))
+    if view is not None:
+        await send_board(
+            context,
+            chat,
+            thread,
+            view,
+            Parts(context, args),
+            image=bool(args["image"]),
+            markup=inline_of(args["markup"]),
         )
 
-    out.then(step)
 
-
-def queue_files(
-    out: Outbox, view: BoardView, *, zone: str, plan: Sequence[PlanRow] | None = None
+async def send_board(
+    context: Context,
+    chat: int,
+    thread: int,
+    view: BoardView,
+    parts: Parts,
+    *,
+    image: bool = True,
+    markup: InlineKeyboardMarkup | None = None,
 ) -> None:
-    """`/export`: the board as files — Markdown, JSON, the PDF report, the sharp image."""
-    chat, thread = out.chat_id, out.thread_id
+    """The board's texts, then its image: each one a part (not sent again after a restart)."""
+    model = context.bot_data.model(view.language)
+    messages = context.bot_data.messages(view.language)
+    texts: list[str] = list(html.board_text(model, messages, view))
+    for index, text in enumerate(texts):
+        if parts.due():
+            last = index == len(texts) - 1
+            await send_html(context, chat, thread, text, markup=markup if last else None)
+        await parts.sent()
+    if not image or not parts.due():
+        await parts.sent()
+        return
+    try:
+        png = await asyncio.to_thread(render_png, model, messages, view)
+    except Exception:  # the text went out; a text the image cannot take must not stop it
+        log.exception("board %s: the image could not be drawn", view.id)
+        await send_many(context, chat, thread, [messages("board_image_failed")])
+        await parts.sent()
+        return
+    stem = file_stem(view.title, clock.now())
+    await send_photo(context, chat, thread, png, f"{stem}.png", html.board_title(messages, view))
+    await parts.sent()
 
-    async def step(context: Context) -> None:
-        model = context.bot_data.model(view.language)
-        messages = context.bot_data.messages(view.language)
-        now = clock.now().astimezone(ZoneInfo(zone))
-        made = await asyncio.to_thread(build_export, model, messages, view, now=now, plan=plan)
-        for file in made.files:
+
+async def send_files(context: Context, chat: int, thread: int, board_id: int, parts: Parts) -> None:
+    """`/export`: the board as files — Markdown, JSON, the PDF report, the sharp image — read
+    and built now (the plan synchronised first); each file a part."""
+    data = context.bot_data
+
+    def read() -> tuple[Export, str] | None:
+        with data.session() as session:
+            board = queries.board_by_id(session, board_id)
+            if board is None:  # deleted in between: nothing to send
+                return None
+            export = read_export(session, board, data)
+            zone = board.timezone
+            session.commit()  # the plan's measures brought up to date
+            return export, zone
+
+    read_now = await data.lanes.run(chat, read)
+    if read_now is None:
+        return
+    export, zone = read_now
+    view = export.view
+    model = data.model(view.language)
+    messages = data.messages(view.language)
+    now = clock.now().astimezone(ZoneInfo(zone))
+    made = await asyncio.to_thread(build_export, model, messages, view, now=now, plan=export.plan)
+    for file in made.files:
+        if parts.due():
             await send_document(context, chat, thread, file.data, file.name, file.caption)
-        note = made.missing_note(messages)
-        if note is not None:
-            await send_many(context, chat, thread, [note])
+        await parts.sent()
+    note = made.missing_note(messages)
+    if note is not None and parts.due():
+        await send_many(context, chat, thread, [note])
+    await parts.sent()
 
-    out.then(step)
+
+@action("files")
+async def _send_files(context: Context, chat: int, thread: int, args: dict[str, Any]) -> None:
+    await send_files(context, chat, thread, int(args["board"]), Parts(context, args))
 
 
 @dataclass(frozen=True)
@@ -104,30 +177,42 @@ def read_export(session: Session, board: Board, data: BotData) -> Export:
     return Export(queries.board_view(session, board), plan)
 
 
-def queue_export(
-    session: Session, out: Outbox, board: Board, data: BotData, export: Export | None = None
-) -> None:
-    """The export of a board with its plan: read in the unit of work (unless `export` was),
-    built and sent after."""
-    export = export if export is not None else read_export(session, board, data)
-    queue_files(out, export.view, zone=board.timezone, plan=export.plan)
+def queue_export(out: Outbox, board: Board) -> None:
+    """The export of a board with its plan: read, built and sent when it goes out."""
+    assert board.id is not None
+    out.do("files", board=board.id)
 
 
 def queue_completion(out: Outbox, view: BoardView) -> None:
     """The last empty point just got its first Ist entry: say so and post the board."""
-
-    async def step(context: Context) -> None:
-        messages = context.bot_data.messages(view.language)
-        await send_many(context, out.chat_id, out.thread_id, [messages("board_complete")])
-
-    out.then(step)
+    out.do("say", key="board_complete", language=view.language)
     queue_board(out, view)
 
 
-def queue_final(session: Session, out: Outbox, board: Board, data: BotData) -> None:
-    """On `/close`: the final board as text, image and files (with the plan)."""
-    queue_board(out, queries.board_view(session, board))
-    queue_export(session, out, board, data)
+def queue_final(out: Outbox, board: Board) -> None:
+    """On `/close`: the final board as text, image and files (with the plan); if that fails,
+    where to get it."""
+    assert board.id is not None
+    out.do("final", board=board.id)
+
+
+@action("final")
+async def _send_final(context: Context, chat: int, thread: int, args: dict[str, Any]) -> None:
+    board_id = int(args["board"])
+    view = await _view(context, chat, board_id, None)
+    if view is None:
+        return
+    # the board is closed either way; if the final post fails, say where to get it
+    parts = Parts(context, args)
+    try:
+        await send_board(context, chat, thread, view, parts)
+        await send_files(context, chat, thread, board_id, parts)
+    except ChatGone:
+        raise
+    except (TelegramError, OSError) as exc:
+        log.warning("final board of %s not posted: %s", chat, exc)
+        messages = context.bot_data.messages(view.language)
+        await send_html(context, chat, thread, messages("close_post_failed", title=view.title))
 
 
 def claim_output(turn: Turn, command: str, fingerprint: str) -> bool:

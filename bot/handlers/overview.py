@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum, auto
+from typing import Any
 
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -30,7 +31,7 @@ from telegram.error import TelegramError
 from bot.context import BotData, Context
 from bot.handlers.buttons import Press, button, on_press
 from bot.handlers.miniapp import board_button
-from bot.handlers.outbox import Outbox
+from bot.handlers.outbox import Outbox, action
 from bot.handlers.outputs import queue_board, queue_export
 from bot.handlers.privacy import delete_question
 from bot.handlers.reading import person_of, scope_of
@@ -224,7 +225,10 @@ def _status(session: Session, data: BotData, board: Board, out: Outbox) -> None:
 
 
 def _files(session: Session, data: BotData, board: Board, out: Outbox) -> None:
-    queue_export(session, out, board, data)
+    queue_export(out, board)
+
+
+_CHECKED: dict[str, Queue] = {"_status": _status, "_files": _files}
 
 
 def _send_checked(press: Press, queue: Queue) -> None:
@@ -242,32 +246,43 @@ def _send_checked(press: Press, queue: Queue) -> None:
         press.person.id,
     )
     # the group is not named: the ids in a button can be forged by anyone
-    refusal = press.messages("boards_no_longer")
-    here = press.out
+    press.out.do(
+        "checked",
+        board=board_id,
+        group=chat_id,
+        creator=creator,
+        person=person_id,
+        what=queue.__name__,
+        refusal=str(press.messages("boards_no_longer")),
+    )
 
-    async def step(context: Context) -> None:
-        now = await standing(context, chat_id, person_id)
-        # a creator keeps the board only while still in its group
-        allowed = now is Standing.RULES or (creator == person_id and now is Standing.MEMBER)
-        if not allowed:
-            await send_html(context, here.chat_id, here.thread_id, refusal)
-            return
-        data = context.bot_data
-        sends = Outbox(here.chat_id, here.thread_id)
 
-        def read() -> bool:
-            with data.session() as session:
-                current = queries.board_by_id(session, board_id)
-                if current is None:  # deleted in between: nothing to send
-                    return False
-                queue(session, data, current, sends)
-                session.commit()  # the plan's measures brought up to date for the export
-                return True
+@action("checked")
+async def _checked(context: Context, chat: int, thread: int, args: dict[str, Any]) -> None:
+    """Ask Telegram whether the person may still have the board, then read it and send."""
+    person_id, creator = int(args["person"]), args.get("creator")
+    now = await standing(context, int(args["group"]), person_id)
+    # a creator keeps the board only while still in its group
+    allowed = now is Standing.RULES or (creator == person_id and now is Standing.MEMBER)
+    if not allowed:
+        await send_html(context, chat, thread, str(args["refusal"]))
+        return
+    data = context.bot_data
+    sends = Outbox(chat, thread)
+    queue = _CHECKED[str(args["what"])]
+    board_id = int(args["board"])
 
-        if await data.lanes.run(chat_id, read):
-            await sends.deliver(context)
+    def read() -> bool:
+        with data.session() as session:
+            current = queries.board_by_id(session, board_id)
+            if current is None:  # deleted in between: nothing to send
+                return False
+            queue(session, data, current, sends)
+            session.commit()
+            return True
 
-    here.then(step)
+    if await data.lanes.run(int(args["group"]), read):
+        await sends.deliver(context)
 
 
 # ---- /boards in a group: this topic's boards, the earlier ones too -----------------------------
@@ -349,7 +364,7 @@ def group_files(press: Press) -> None:
     """This board's files, here (with `/export`'s cool-down)."""
     view = queries.board_view(press.session, press.board)
     if _cool_down_allows(press, "export", view.fingerprint()):
-        queue_export(press.session, press.out, press.board, press.bot)
+        queue_export(press.out, press.board)
         press.tell("boards_coming")
 
 

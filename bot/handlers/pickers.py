@@ -9,12 +9,11 @@ from __future__ import annotations
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.context import BotData, Context
+from bot.context import BotData
 from bot.handlers.buttons import Press, button, on_press, whole_number
 from bot.handlers.cards import point_of, queue_card
 from bot.handlers.outbox import Outbox
 from bot.handlers.progress import queue_progress_message
-from bot.handlers.send import edit_html
 from bot.handlers.turn import Refusal
 from bot.model.board import BoardView, area_progress, next_step
 from bot.model.catalogue import ModelText
@@ -146,12 +145,7 @@ def tap_picker_area(press: Press) -> None:
     number = _area_of(press)
     view = queries.board_view(press.session, press.board)
     text, markup = point_picker(press.model, press.messages, view, number)
-    chat, message_id = press.scope.chat_id, press.message.message_id
-
-    async def step(context: Context) -> None:
-        await edit_html(context, chat, message_id, text, markup)
-
-    press.out.then(step)
+    press.out.edit(press.message.message_id, text, markup)
 
 
 @on_press("next", moderator=True)

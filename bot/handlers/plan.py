@@ -14,8 +14,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, User
 from bot import clock
 from bot.context import BotData, Context
 from bot.handlers.buttons import Press, button, on_press, whole_number
+from bot.handlers.outbox import Outbox
 from bot.handlers.sections import digest_section, status_section
-from bot.handlers.send import ChatGone, edit_html, send_html
+from bot.handlers.send import ChatGone
 from bot.handlers.sweep import sweeper
 from bot.handlers.turn import Need, Refusal, Turn, handles
 from bot.model.board import BoardStatus
@@ -356,13 +357,7 @@ def _grouping(letter: str) -> Grouping:
 
 
 def _edit_plan(press: Press, shown: Shown) -> None:
-    chat_id, message_id = press.message.chat.id, press.message.message_id
-    text, markup = shown.page.text, shown.markup
-
-    async def edit(context: Context) -> None:
-        await edit_html(context, chat_id, message_id, text, markup)
-
-    press.out.then(edit)
+    press.out.edit(press.message.message_id, shown.page.text, shown.markup)
 
 
 @on_press(STATUS_ACTION, moderator=True, needs_open=False)
@@ -481,6 +476,10 @@ async def _follow_up(context: Context, follow_up: _FollowUp) -> bool:
     data = context.bot_data
     board = follow_up.board
     assert board.id is not None
+    text = followup_text(
+        data.model(board.language), data.messages(board.language), follow_up.measures, follow_up.due
+    )
+    out = Outbox(board.chat_id, board.thread_id)
     with data.session() as session:
         active = queries.chat_is_active(session, board.chat_id)
         outcome = "sending" if active else "skipped_inactive"
@@ -488,15 +487,15 @@ async def _follow_up(context: Context, follow_up: _FollowUp) -> bool:
             session, board_id=board.id, kind=FOLLOWUP, due_at=follow_up.at, outcome=outcome
         ):
             return False
+        if active:  # stored with the claim (SPEC §12): a crash after it still sends it
+            out.post(text)
+            out.persist(session)
         session.commit()
     if not active:
         return False
-    text = followup_text(
-        data.model(board.language), data.messages(board.language), follow_up.measures, follow_up.due
-    )
     result = "sent"
     try:
-        await send_html(context, board.chat_id, board.thread_id, text)
+        await out.deliver(context)
     except ChatGone:
         result = "chat_gone"
     except Exception:

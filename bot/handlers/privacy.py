@@ -25,7 +25,6 @@ from bot.handlers.buttons import (
 from bot.handlers.outbox import Outbox
 from bot.handlers.outputs import queue_export
 from bot.handlers.reading import scope_of
-from bot.handlers.send import edit_html
 from bot.handlers.turn import Need, Refusal, Turn, Where, handles
 from bot.render.reminder import cut_list
 from bot.render.split import MESSAGE_LIMIT, telegram_length
@@ -202,12 +201,7 @@ def _forget_report(
 
 def _edit(out: Outbox, message_id: int, text: Html) -> None:
     """Replace the question by its outcome (the buttons go with it)."""
-    chat = out.chat_id
-
-    async def step(context: Context) -> None:
-        await edit_html(context, chat, message_id, text)
-
-    out.then(step)
+    out.edit(message_id, text, scrub=True)
 
 
 # ---- /deleteboard ------------------------------------------------------------------------------
@@ -275,7 +269,7 @@ def export_before(press: Press) -> None:
     ):
         press.tell("output_cool_down")
         return
-    queue_export(press.session, press.out, board, press.bot)
+    queue_export(press.out, board)
     press.tell("privacy_exporting")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 from telegram import InlineKeyboardMarkup
@@ -19,7 +20,7 @@ from telegram.error import TelegramError
 from bot.context import BotData, Context
 from bot.handlers.cards import card_markup
 from bot.handlers.miniapp import board_token, open_button
-from bot.handlers.outbox import Outbox
+from bot.handlers.outbox import Outbox, action
 from bot.handlers.send import edit_html, send_html
 from bot.handlers.sweep import sweeper
 from bot.model.board import BoardStatus
@@ -40,26 +41,28 @@ def queue_progress_message(session: Session, out: Outbox, data: BotData, board: 
         return
     view = queries.board_view(session, board)
     text = progress_message(data.model(board.language), data.messages(board.language), view)
-    board_id, chat, thread = board.id, out.chat_id, out.thread_id
     token = board_token(session, data, board)
-    board_language = board.language
+    out.do("status_message", board=board.id, text=str(text), lang=board.language, token=token)
 
-    async def step(context: Context) -> None:
-        markup = _open_markup(data, board_language, token, context.bot.username)
-        sent = await send_html(context, chat, thread, text, markup=markup)
-        with context.bot_data.session() as follow_up:
-            queries.set_progress_message(
-                follow_up, board_id=board_id, message_id=sent.message_id, shown=digest(text)
-            )
-            follow_up.commit()
-        try:
-            await context.bot.pin_chat_message(
-                chat_id=sent.chat.id, message_id=sent.message_id, disable_notification=True
-            )
-        except TelegramError as exc:  # no right to pin: the message stays unpinned, quietly
-            log.info("status message of board %s not pinned: %s", board_id, exc)
 
-    out.then(step)
+@action("status_message")
+async def _post_status(context: Context, chat: int, thread: int, args: dict[str, Any]) -> None:
+    """Post the status message, remember it, pin it if the bot may."""
+    board_id, text = int(args["board"]), str(args["text"])
+    data = context.bot_data
+    markup = _open_markup(data, str(args["lang"]), args.get("token"), context.bot.username)
+    sent = await send_html(context, chat, thread, text, markup=markup)
+    with data.session() as follow_up:
+        queries.set_progress_message(
+            follow_up, board_id=board_id, message_id=sent.message_id, shown=digest(text)
+        )
+        follow_up.commit()
+    try:
+        await context.bot.pin_chat_message(
+            chat_id=sent.chat.id, message_id=sent.message_id, disable_notification=True
+        )
+    except TelegramError as exc:  # no right to pin: the message stays unpinned, quietly
+        log.info("status message of board %s not pinned: %s", board_id, exc)
 
 
 def _open_markup(

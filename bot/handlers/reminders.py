@@ -11,8 +11,9 @@ from telegram import InlineKeyboardMarkup
 from bot import clock, metrics
 from bot.context import Context
 from bot.handlers.digest import digest_of
+from bot.handlers.outbox import Outbox
 from bot.handlers.plan_digest import has_open_measures, plan_only_digest
-from bot.handlers.send import ChatGone, send_html
+from bot.handlers.send import ChatGone
 from bot.handlers.sweep import sweeper
 from bot.handlers.turn import Need, Refusal, Turn, handles
 from bot.model.arguments import parse_time_of_day, parse_timezone, parse_weekday
@@ -154,7 +155,7 @@ async def _remind_one(context: Context, board: Board, now: datetime) -> bool:
         max(now, due), board.remind_weekday, parse_hhmm(board.remind_time), board.timezone
     )
 
-    def claim() -> tuple[str, Html, InlineKeyboardMarkup | None]:
+    def claim() -> tuple[str, Outbox | None]:
         with data.session() as session:
             current = queries.board_by_id(session, board_id) or board
             view = queries.board_view(session, current)
@@ -164,25 +165,32 @@ async def _remind_one(context: Context, board: Board, now: datetime) -> bool:
             if not queries.claim_reminder(
                 session, board_id=board_id, due_at=due, next_at=next_at, outcome=outcome
             ):
-                return "lost", Html(""), None
-            text, markup = Html(""), None
+                return "lost", None
+            text: Html | None = None
+            markup: InlineKeyboardMarkup | None = None
             if outcome == "sending" and view.is_complete:
                 text = plan_only_digest(session, data, current, measures, now)
                 queries.mark_digest(session, board_id=board_id, at=now)
             elif outcome == "sending":
                 text, markup = digest_of(session, data, current, view, now)
                 queries.mark_digest(session, board_id=board_id, at=now)
+            out = None
+            if text is not None:
+                # stored with the claim (SPEC §12): a crash after it still sends the digest
+                out = Outbox(current.chat_id, current.thread_id)
+                out.post(text, markup=markup)
+                out.persist(session)
             session.commit()
-            return outcome, text, markup
+            return outcome, out
 
-    outcome, text, markup = await asyncio.to_thread(claim)
-    if outcome != "sending":
+    outcome, out = await asyncio.to_thread(claim)
+    if outcome != "sending" or out is None:
         if outcome != "lost":
             log.info("reminder of board %s due %s: %s", board_id, due.isoformat(), outcome)
         return False
     result = "sent"
     try:
-        await send_html(context, board.chat_id, board.thread_id, text, markup=markup)
+        await out.deliver(context)
     except ChatGone:
         result = "chat_gone"
     except Exception:

@@ -19,8 +19,9 @@ from telegram import InlineKeyboardMarkup
 
 from bot.context import BotData, Context
 from bot.handlers.buttons import button
+from bot.handlers.outbox import Outbox
 from bot.handlers.privacy import EXPORT
-from bot.handlers.send import ChatGone, send_html
+from bot.handlers.send import ChatGone
 from bot.handlers.sweep import sweeper
 from bot.render.dates import reader_date
 from bot.render.when import local_time
@@ -46,6 +47,7 @@ class Notice:
     text: Html
     markup: InlineKeyboardMarkup | None
     active: bool
+    out: Outbox  # the notice, stored with the claim (SPEC §12)
 
 
 @sweeper("retention")
@@ -80,7 +82,9 @@ def _claim_notices(data: BotData, now: datetime, keep: timedelta) -> list[Notice
                 tried.add(board.id)
                 if not queries.claim_retention_notice(session, board=board, now=now):
                     continue  # another process tells this group
-                notices.append(_notice(data, board, now, keep, session))
+                notice = _notice(data, board, now, keep, session)
+                notice.out.persist(session)  # a crash after the claim still sends it
+                notices.append(notice)
                 session.commit()
 
 
@@ -102,6 +106,10 @@ def _notice(
     markup = InlineKeyboardMarkup(
         [[button(messages.plain("privacy_export_button"), EXPORT, board.id)]]
     )
+    active = queries.chat_is_active(session, board.chat_id)
+    out = Outbox(board.chat_id, board.thread_id)
+    if active:
+        out.post(text, markup=markup)
     return Notice(
         board_id=board.id,
         chat_id=board.chat_id,
@@ -109,7 +117,8 @@ def _notice(
         closed_at=board.closed_at,
         text=text,
         markup=markup,
-        active=queries.chat_is_active(session, board.chat_id),
+        active=active,
+        out=out,
     )
 
 
@@ -119,9 +128,7 @@ async def _send(context: Context, notice: Notice) -> int:
         outcome = "skipped_inactive"
     else:
         try:
-            await send_html(
-                context, notice.chat_id, notice.thread_id, notice.text, markup=notice.markup
-            )
+            await notice.out.deliver(context)
         except ChatGone:
             outcome = "chat_gone"
         except Exception:

@@ -6,14 +6,12 @@ import logging
 
 from sqlmodel import Session
 from telegram import InlineKeyboardMarkup
-from telegram.error import TelegramError
 
 from bot import clock
-from bot.context import BotData, Context
+from bot.context import BotData
 from bot.handlers.buttons import Press, button, on_press, whole_number
 from bot.handlers.outbox import Outbox
 from bot.handlers.outputs import claim_output, queue_export, queue_final, read_export
-from bot.handlers.send import ChatGone, edit_html, send_html
 from bot.handlers.turn import Need, Refusal, Turn, handles
 from bot.model.board import BoardStatus
 from bot.render import html
@@ -73,22 +71,7 @@ def close_now(
     confirmations.settle_board(session, board_id=board.id)  # a /deleteboard asked before
     queries.mark_progress(session, board_id=board.id, now=clock.now())
     out.post(messages("close_done", title=board.title))
-    final = Outbox(out.chat_id, out.thread_id)
-    queue_final(session, final, board, data)
-    failed = messages("close_post_failed", title=board.title)
-    chat, thread = out.chat_id, out.thread_id
-
-    async def post_final(context: Context) -> None:
-        # the board is closed either way; if the final post fails, say where to get it
-        try:
-            await final.deliver(context)
-        except ChatGone:
-            raise
-        except (TelegramError, OSError) as exc:
-            log.warning("final board of %s not posted: %s", chat, exc)
-            await send_html(context, chat, thread, failed)
-
-    out.then(post_final)
+    queue_final(out, board)
 
 
 def _question(press: Press) -> CloseQuestion:
@@ -110,12 +93,7 @@ def _expired(question: CloseQuestion) -> bool:
 
 def _settle_message(press: Press, text: Html) -> None:
     """Say on the question how it ended, without buttons (after the answer to the tap)."""
-    chat, message_id = press.scope.chat_id, press.message.message_id
-
-    async def step(context: Context) -> None:
-        await edit_html(context, chat, message_id, text)
-
-    press.out.then(step)
+    press.out.edit(press.message.message_id, text)
 
 
 def _stale(press: Press) -> None:
@@ -174,4 +152,4 @@ def export(turn: Turn) -> None:
     export = read_export(turn.session, board, turn.data)
     if not claim_output(turn, "export", export.fingerprint()):
         return
-    queue_export(turn.session, turn.out, board, turn.data, export)
+    queue_export(turn.out, board)

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -17,7 +18,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from bot import clock
 from bot.context import Context
 from bot.handlers.buttons import Press, on_press
-from bot.handlers.outbox import Outbox, Step
+from bot.handlers.outbox import Outbox, action
 from bot.handlers.plan import VOTE_ACTION, synced_plan
 from bot.handlers.sections import digest_section, plan_digest_section, status_section
 from bot.handlers.send import ChatGone, send_html, send_poll, stop_poll
@@ -142,35 +143,41 @@ def begin_vote(
         )
     )
     for poll in polls:
-        out.then(_send_poll_step(out.chat_id, out.thread_id, poll))
+        out.do("poll", row=poll.row_id, question=poll.question, options=poll.options)
 
 
-def _send_poll_step(chat_id: int, thread_id: int, poll: _Poll) -> Step:
-    """Send one poll and keep Telegram's poll id (answers name the poll only by it)."""
+@action("poll")
+async def _send_poll(context: Context, chat: int, thread: int, args: dict[str, Any]) -> None:
+    """Send one poll and keep Telegram's poll id (answers name the poll only by it); a poll
+    Telegram refuses for good ends its vote at once (`poll_refused`)."""
+    row = int(args["row"])
+    if not _poll_wanted(context, row):  # its vote was abandoned a moment ago
+        return
+    options = [str(option) for option in args["options"]]
+    try:
+        sent: Message = await send_poll(context, chat, thread, str(args["question"]), options)
+    except (BadRequest, ChatGone) as exc:
+        await poll_refused(context, chat, thread, row, exc)
+        return
+    if sent.poll is None:
+        return
+    with context.bot_data.session() as session:
+        votes.record_poll_sent(
+            session,
+            poll_row_id=row,
+            poll_id=sent.poll.id,
+            chat_id=sent.chat.id,
+            message_id=sent.message_id,
+        )
+        session.commit()
 
-    async def step(context: Context) -> None:
-        if not _poll_wanted(context, poll.row_id):  # its vote was abandoned a moment ago
-            return
-        try:
-            sent: Message = await send_poll(
-                context, chat_id, thread_id, poll.question, poll.options
-            )
-        except (BadRequest, ChatGone) as exc:
-            await poll_refused(context, chat_id, thread_id, poll.row_id, exc)
-            return
-        if sent.poll is None:
-            return
-        with context.bot_data.session() as session:
-            votes.record_poll_sent(
-                session,
-                poll_row_id=poll.row_id,
-                poll_id=sent.poll.id,
-                chat_id=sent.chat.id,
-                message_id=sent.message_id,
-            )
-            session.commit()
 
-    return step
+@action("stop_polls")
+async def _stop_polls_stored(
+    context: Context, chat: int, thread: int, args: dict[str, Any]
+) -> None:
+    """Close the polls of an ended vote (best effort: one already gone is no failure)."""
+    await _stop_polls(context, [(int(c), int(m)) for c, m in args["polls"]])
 
 
 def _poll_wanted(context: Context, poll_row_id: int) -> bool:
@@ -361,12 +368,7 @@ def _stop_now(turn: Turn) -> None:
     ended = _end(turn.session, turn.model, turn.messages, running)
     if ended is None:  # the sweep ended it a moment ago and posts the result
         raise Refusal("vote_none_running")
-    polls = ended.polls
-
-    async def stop(context: Context) -> None:
-        await _stop_polls(context, polls)
-
-    turn.out.then(stop)
+    turn.out.do("stop_polls", polls=[[chat, message] for chat, message in ended.polls])
     turn.out.post(ended.result)
 
 
@@ -376,32 +378,48 @@ async def vote_sweep(context: Context, now: datetime) -> int:
     the vote's `ended_at`), stop their polls and post the results; stop polls of ended votes
     that were sent after the end was claimed. How many results were posted."""
     data = context.bot_data
-    ended: list[_Ended] = []
+    # the stops and results are outbox rows, stored in the transaction that claims the ends
+    # (SPEC §12): a crash after the claim still sends them
+    results: list[Outbox] = []
+    stops: list[Outbox] = []
     with data.session() as session:
         for vote in votes.due_votes(session, now=now):
             board = queries.board_by_id(session, vote.board_id)
             if board is None:
                 continue
             done = _end(session, data.model(board.language), data.messages(board.language), vote)
-            if done is not None:
-                ended.append(done)
+            if done is None:
+                continue
+            out = Outbox(done.chat_id, done.thread_id)
+            if done.polls:
+                out.do("stop_polls", polls=[[chat, message] for chat, message in done.polls])
+            if queries.chat_is_active(session, done.chat_id):
+                out.post(done.result)
+                results.append(out)
+            else:
+                stops.append(out)
         leftovers = votes.claim_stops(session, vote_id=None)
+        for chat_id in {chat for chat, _ in leftovers}:
+            out = Outbox(chat_id, 0)
+            out.do("stop_polls", polls=[[c, m] for c, m in leftovers if c == chat_id])
+            stops.append(out)
+        for out in (*stops, *results):
+            out.persist(session)
         session.commit()
-    await _stop_polls(context, leftovers)
-    posted = 0
-    for done in ended:
-        await _stop_polls(context, done.polls)
-        with data.session() as session:
-            active = queries.chat_is_active(session, done.chat_id)
-        if not active:
-            continue
+    for out in stops:
         try:
-            await send_html(context, done.chat_id, done.thread_id, done.result)
+            await out.deliver(context)
+        except Exception as exc:  # best effort, like every stop (the row stays for a restart)
+            log.info("polls in %s not stopped: %s", out.chat_id, type(exc).__name__)
+    posted = 0
+    for out in results:
+        try:
+            await out.deliver(context)
             posted += 1
         except ChatGone:
-            log.info("vote result not posted: the bot left chat %s", done.chat_id)
+            log.info("vote result not posted: the bot left chat %s", out.chat_id)
         except Exception:
-            log.exception("vote result could not be posted in %s", done.chat_id)
+            log.exception("vote result could not be posted in %s", out.chat_id)
     return posted
 
 

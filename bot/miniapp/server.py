@@ -336,10 +336,13 @@ async def _write(
         return _json({"error": messages.plain("app_too_many")}, 429)
 
     def unit(session: Session) -> app.Done:
-        return work(session, _board_in(session, visit))
+        done = work(session, _board_in(session, visit))
+        if done.out is not None:  # the group's posts stored with the write (SPEC §12)
+            done.out.persist(session)
+        return done
 
     try:
-        done = await _in_lane(data, visit.board.chat_id, unit)
+        done = await _in_lane(data, visit.board.chat_id, unit)  # (a failure: nothing is sent)
     except Refusal as refusal:
         messages = data.messages(visit.language)
         reason = messages.plain_format(refusal.key, **refusal.values)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlmodel import Session, col
 
 from bot.store.erasure import board_eraser, person_eraser
@@ -16,13 +19,51 @@ DROPPED = "dropped"  # too old when it could finally go out
 REFUSED = "refused"  # Telegram refused it for good (the chat is gone, a bad request)
 SUPERSEDED = "superseded"  # a newer answer to the same read-only command went out instead
 
+# This process, as the owner of the rows it delivers; a row is its own until `claimed_until`.
+OWNER = f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+LEASE = timedelta(seconds=30)  # renewed by the owner's heartbeat (bot/handlers/outbox.py)
+
+
+def set_lease(seconds: float) -> None:
+    """The claims' lease, from the settings (OUTBOX_LEASE_SECONDS)."""
+    global LEASE
+    LEASE = timedelta(seconds=seconds)
+
+
+def keep_claims(session: Session, *, owner: str = OWNER) -> int:
+    """The owner's heartbeat: its claims on unsent rows hold for another lease."""
+    result = session.execute(
+        update(OutboxSend)
+        .where(col(OutboxSend.claimed_by) == owner, col(OutboxSend.sent_at).is_(None))
+        .values(claimed_until=utcnow() + LEASE)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def release_claims(session: Session, *, owner: str = OWNER) -> int:
+    """At a stop: the owner's unsent rows are free for the next start (or another process)."""
+    result = session.execute(
+        update(OutboxSend)
+        .where(col(OutboxSend.claimed_by) == owner, col(OutboxSend.sent_at).is_(None))
+        .values(claimed_by=None, claimed_until=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
 
 def add_sends(
     session: Session, *, sends: Sequence[tuple[int, str, str]], update_id: int | None
 ) -> list[int]:
     """Store sends (chat id, kind, JSON) in the caller's unit of work; their ids, in order."""
+    until = utcnow() + LEASE  # this process sends them after the commit
     rows = [
-        OutboxSend(chat_id=chat_id, update_id=update_id, kind=kind, payload=payload)
+        OutboxSend(
+            chat_id=chat_id,
+            update_id=update_id,
+            kind=kind,
+            payload=payload,
+            claimed_by=OWNER,
+            claimed_until=until,
+        )
         for chat_id, kind, payload in sends
     ]
     session.add_all(rows)
@@ -37,6 +78,85 @@ def settle_send(session: Session, *, send_id: int, outcome: str) -> None:
         .where(col(OutboxSend.id) == send_id, col(OutboxSend.sent_at).is_(None))
         .values(sent_at=utcnow(), outcome=outcome, payload="{}")  # the text is not kept
     )
+
+
+def note_progress(session: Session, *, send_id: int, payload: str) -> None:
+    """Store how far a send of several parts got (its arguments with the parts done)."""
+    session.execute(
+        update(OutboxSend)
+        .where(col(OutboxSend.id) == send_id, col(OutboxSend.sent_at).is_(None))
+        .values(payload=payload)
+    )
+
+
+def _free(now: datetime) -> ColumnElement[bool]:
+    """Unsent and claimed by no living process (never, or its lease ran out)."""
+    return and_(
+        col(OutboxSend.sent_at).is_(None),
+        or_(col(OutboxSend.claimed_until).is_(None), col(OutboxSend.claimed_until) < now),
+    )
+
+
+def claim_unsent(
+    session: Session, *, owner: str = OWNER, limit: int = 1000, others_only: bool = False
+) -> list[OutboxSend]:
+    """Claim unsent rows no other living process holds (left from before a stop or a crash, or
+    by a process whose lease ran out), oldest first, for `owner`; commits. Two processes never
+    claim the same row: PostgreSQL skips rows another claim has locked, SQLite has one writer,
+    and the update claims only rows still free. `others_only`: not the rows this process
+    claimed itself (they wait in its own senders and renew their claim when they go out)."""
+    now = utcnow()
+    free = _free(now)
+    if others_only:
+        free = and_(
+            free,
+            or_(col(OutboxSend.claimed_by).is_(None), col(OutboxSend.claimed_by) != owner),
+        )
+    ids = list(
+        session.scalars(
+            select(col(OutboxSend.id))
+            .where(free)
+            .order_by(col(OutboxSend.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+    )
+    if not ids:
+        session.commit()
+        return []
+    session.execute(
+        update(OutboxSend)
+        .where(col(OutboxSend.id).in_(ids), free)
+        .values(claimed_by=owner, claimed_until=now + LEASE)
+    )
+    session.commit()
+    return list(
+        session.scalars(
+            select(OutboxSend)
+            .where(
+                col(OutboxSend.id).in_(ids),
+                col(OutboxSend.claimed_by) == owner,
+                col(OutboxSend.sent_at).is_(None),
+            )
+            .order_by(col(OutboxSend.id))
+        ).all()
+    )
+
+
+def renew_claim(session: Session, *, send_id: int, owner: str = OWNER) -> datetime | None:
+    """Keep a row this process holds for another lease; None when it is no longer its own
+    (taken over after the lease ran out, or sent)."""
+    until = utcnow() + LEASE
+    result = session.execute(
+        update(OutboxSend)
+        .where(
+            col(OutboxSend.id) == send_id,
+            col(OutboxSend.claimed_by) == owner,
+            col(OutboxSend.sent_at).is_(None),
+        )
+        .values(claimed_until=until)
+    )
+    return until if int(result.rowcount) == 1 else None  # type: ignore[attr-defined]
 
 
 def unsent(session: Session, *, limit: int = 1000) -> list[OutboxSend]:

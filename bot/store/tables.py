@@ -260,6 +260,10 @@ class OutboxSend(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time(nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
     outcome: str = Field(default="", sa_column=Column(String(16), nullable=False, default=""))
+    # the process delivering the row, until when (several processes: one sends it; a claim
+    # whose process died is taken over after its lease)
+    claimed_by: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    claimed_until: datetime | None = Field(default=None, sa_column=_time(nullable=True))
 
 
 # ---- privacy (SPEC §11) ------------------------------------------------------------------------

@@ -325,7 +325,10 @@ class Pipeline:
                 item.error,
             )
             metrics.update_set_aside("unparsable")
-            await self._tell(item.payload)
+            # told from the chat's sender: the fetch loop does not wait for Telegram
+            tell = functools.partial(self._tell, item.payload)
+            if not self.senders.put(chat_id, tell):
+                await tell()
         return len(fresh)
 
     async def _tell(self, payload: str) -> None:

@@ -104,8 +104,17 @@ async def serve(
                 _purge_job(pipeline), interval=PURGE_EVERY, first=60, name="inbox-purge"
             )
         # what the outbox holds unsent from before a stop or a crash goes out now (SPEC §12)
+        # (queued per chat before the first update is handled: a chat's older posts go first)
         unsent = getattr(data, "deliver_unsent", None)
-        left_over = asyncio.create_task(unsent(), name="outbox") if unsent is not None else None
+        left_over = None
+        if unsent is not None:
+            queued = asyncio.Event()
+            left_over = asyncio.create_task(unsent(pipeline.senders, queued), name="outbox")
+            waiting = asyncio.create_task(queued.wait())
+            await asyncio.wait(
+                [left_over, waiting], timeout=30, return_when=asyncio.FIRST_COMPLETED
+            )
+            waiting.cancel()
         try:
             if settings.webhook_url:
                 await _webhook(pipeline, settings, allowed_updates, stop)
@@ -120,6 +129,12 @@ async def serve(
                 await application.post_stop(application)
     finally:
         await pipeline.close()
+        release = getattr(data, "release_unsent", None)
+        if initialized and release is not None:  # what is left in the outbox: free to take
+            try:
+                release()
+            except Exception as exc:  # the claims run out by themselves after their lease
+                log.warning("outbox: claims not released: %s", type(exc).__name__)
         await application.shutdown()
         if application.post_shutdown is not None:
             await application.post_shutdown(application)
