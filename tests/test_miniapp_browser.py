@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Route
 
 from bot.playground.emulator import BotApiEmulator, World
 from bot.playground.emulator.world import Chat, Person
+from tests.browser import launched_chromium
 from tests.harness import BotProcess, wait_until
 from tests.miniapp_tools import (
     DARK,
@@ -34,16 +35,6 @@ from tests.scenario import Team
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 HOSTILE = "<img src=x onerror=\"window.__pwned = 1; document.title = 'pwned'\">"
 
 
@@ -85,13 +76,8 @@ def scene(emulator: BotApiEmulator, sqlite_url: str, tmp_path: Path) -> Iterator
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing (the test set-up installs it)"
-    with sync_playwright() as playwright:
-        running = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
+    with launched_chromium() as running:
         yield running
-        running.close()
 
 
 def _page(browser: Browser, dark: bool = False) -> tuple[Page, list[str]]:

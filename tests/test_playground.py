@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, unquote, urlencode
 
 import pytest
 from aiohttp import web
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bot.playground.emulator.world import BOT_USERNAME, TOKEN
 from bot.playground.scene import (
@@ -35,18 +35,9 @@ from bot.playground.scene import (
 )
 from bot.playground.web import build_web
 from bot.texts import load_texts
+from tests.browser import launched_chromium
 from tests.harness import REPO, wait_until
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 HOSTILE = '<img src=x onerror="window.__pwned = 1"> <b>fett?</b> &amp; <script>window.__pwned = 2</script>'
 
 
@@ -118,12 +109,8 @@ class Started:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: ./run-tests installs Debian's chromium")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launched_chromium() as launched:
         yield launched
-        launched.close()
 
 
 # ---- the commands ----------------------------------------------------------------------------
