@@ -260,3 +260,37 @@ def test_after_a_restart_a_chat_s_older_posts_go_before_its_new_ones(
     ]
     assert len(cards) == 15
     assert max(cards) < answer, "the new answer went out before the chat's older posts"
+
+
+def test_plan_and_review_repeated_while_waiting_go_out_once(
+    world: World, emulator: BotApiEmulator, sqlite_url: str, tmp_path: Path
+) -> None:
+    """`/plan` and `/review` only show something, like `/status`: repeated by one person while
+    the answer still waits behind the group's limit, only the newest of each goes out."""
+    world.flood.enforced = True
+    anna = world.person(2301, "Anna")
+    team = Team(world, world.group("Team", owner=anna, supergroup=True))
+    bot = BotProcess(emulator, sqlite_url, tmp_path, TELEGRAM_GROUP_MESSAGES_PER_MINUTE="20")
+    try:
+        bot.start()
+        team.say(anna, "/newboard Andrang")
+        for point in range(1, 21):  # 20 cards: past the minute's allowance with the rest
+            world.send(team.chat, anna, f"/point {point}")
+        wait_until(lambda: len(world.bot_messages(team.chat)) >= 19, what="a minute's posts")
+        plans = [world.send(team.chat, anna, "/plan") for _ in range(4)]
+        for _ in range(4):
+            world.send(team.chat, anna, "/review")
+        plan_ids = {p.message_id for p in plans}
+        plan_answers = lambda: [  # noqa: E731
+            m for m in world.bot_messages(team.chat) if m.reply_to in plan_ids
+        ]
+        reviews = lambda: [  # noqa: E731
+            m for m in world.bot_messages(team.chat) if "Abschlussprüfung" in (m.text or "")
+        ]
+        wait_until(lambda: plan_answers() and reviews(), timeout=120, what="plan and review")
+        time.sleep(4)  # nothing else follows
+        assert [m.reply_to for m in plan_answers()] == [plans[-1].message_id]
+        assert len(reviews()) == 1
+        assert world.refusals() == []
+    finally:
+        bot.stop()

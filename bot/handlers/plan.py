@@ -202,7 +202,7 @@ def show_page(
     return Shown(page, _markup(messages, board.id, page, grouping, measures, can_vote))
 
 
-@handles(board=Need.LATEST)
+@handles(board=Need.LATEST, read_only=True)
 def plan_command(turn: Turn) -> None:
     """`/plan` (by area), `/plan schritte` (by action step) or `/plan stimmen` (by votes);
     anyone, also on a closed board."""

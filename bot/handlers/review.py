@@ -22,7 +22,7 @@ from bot.texts import Html, Messages
 log = logging.getLogger(__name__)
 
 
-@handles(board=Need.LATEST)
+@handles(board=Need.LATEST, read_only=True)
 def review(turn: Turn) -> None:
     """The team's shared look at the board (anyone may ask)."""
     view = queries.board_view(turn.session, turn.open_board)
