@@ -108,6 +108,22 @@ class Press:
         """A short notice for the person who pressed (plain text, no HTML)."""
         self.notice = self.messages.plain_format(key, **values)
 
+    def cooled_down(
+        self, command: str, fingerprint: str, refused: str = "output_cool_down", **values: object
+    ) -> bool:
+        """The group's cool-down of an output (as for `/board`, `/export`): True when it may
+        go out now; else the person is told `refused`."""
+        allowed = queries.claim_heavy_output(
+            self.session,
+            chat_id=self.scope.chat_id,
+            thread_id=self.scope.thread_id,
+            command=command,
+            fingerprint=fingerprint,
+        )
+        if not allowed:
+            self.tell(refused, **values)
+        return allowed
+
 
 Decide = Callable[[Press], None]
 

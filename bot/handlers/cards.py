@@ -194,15 +194,7 @@ def tap_soll(press: Press) -> None:
 def tap_example(press: Press) -> None:
     """The point's worked example, as a reply to the card (once a minute per point here)."""
     point = point_of(press)
-    scope = press.scope
-    if not queries.claim_heavy_output(
-        press.session,
-        chat_id=scope.chat_id,
-        thread_id=scope.thread_id,
-        command=f"example{point}",
-        fingerprint=press.messages.language,
-    ):
-        press.tell("example_shown_recently")
+    if not press.cooled_down(f"example{point}", press.messages.language, "example_shown_recently"):
         return
     text = html.example(press.model, press.messages, point)
     press.out.do("reply", text=str(text), reply_to=press.message.message_id)

@@ -80,15 +80,10 @@ def digest_card(press: Press) -> None:
     point = parse_point(press.data.argument, len(press.model.points))
     if point is None:
         raise Refusal("digest_point_unknown")
-    scope = press.scope
-    if not queries.claim_heavy_output(
-        press.session,
-        chat_id=scope.chat_id,
-        thread_id=scope.thread_id,
-        command=f"card{point}",
-        fingerprint=str(press.board.id),
+    heading = press.model.point(point).heading
+    if not press.cooled_down(
+        f"card{point}", str(press.board.id), "digest_card_recent", point=heading
     ):
-        press.tell("digest_card_recent", point=press.model.point(point).heading)
         return
     queue_card(press.session, press.out, press.bot, press.board, point)
     press.tell("digest_card_coming", point=press.model.point(point).heading)

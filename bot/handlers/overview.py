@@ -329,20 +329,6 @@ def _group_buttons(turn: Turn, chunk: Iterable[Board]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-def _cool_down_allows(press: Press, command: str, fingerprint: str) -> bool:
-    """The group's cool-down of heavy outputs, as for `/board` and `/export`."""
-    allowed = queries.claim_heavy_output(
-        press.session,
-        chat_id=press.scope.chat_id,
-        thread_id=press.scope.thread_id,
-        command=command,
-        fingerprint=fingerprint,
-    )
-    if not allowed:
-        press.tell("output_cool_down")
-    return allowed
-
-
 @on_press(GROUP_STATUS, needs_open=False)
 def group_status(press: Press) -> None:
     """This board's `/status`, here."""
@@ -354,7 +340,7 @@ def group_status(press: Press) -> None:
 def group_board(press: Press) -> None:
     """This board as text and image, here (with `/board`'s cool-down)."""
     view = queries.board_view(press.session, press.board)
-    if _cool_down_allows(press, "board", view.fingerprint()):
+    if press.cooled_down("board", view.fingerprint()):
         queue_board(press.out, view)
         press.tell("boards_coming")
 
@@ -363,7 +349,7 @@ def group_board(press: Press) -> None:
 def group_files(press: Press) -> None:
     """This board's files, here (with `/export`'s cool-down)."""
     view = queries.board_view(press.session, press.board)
-    if _cool_down_allows(press, "export", view.fingerprint()):
+    if press.cooled_down("export", view.fingerprint()):
         queue_export(press.out, press.board)
         press.tell("boards_coming")
 

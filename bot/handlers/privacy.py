@@ -260,14 +260,7 @@ def export_before(press: Press) -> None:
     """The board's files, here, before it goes (like /export, with its cool-down)."""
     board = press.board
     view = queries.board_view(press.session, board)
-    if not queries.claim_heavy_output(
-        press.session,
-        chat_id=press.scope.chat_id,
-        thread_id=press.scope.thread_id,
-        command="export",
-        fingerprint=view.fingerprint(),
-    ):
-        press.tell("output_cool_down")
+    if not press.cooled_down("export", view.fingerprint()):
         return
     queue_export(press.out, board)
     press.tell("privacy_exporting")
