@@ -14,6 +14,8 @@ from bot.miniapp.initdata import sign
 from bot.playground.emulator import World
 from bot.playground.emulator.interactive import buttons_of
 from bot.playground.emulator.world import TOKEN, Chat, Person, StoredMessage
+from tests.harness import wait_until
+from tests.scenario import Team
 
 SHORT_NAME = "board"
 OTHER_TOKEN = "7000000002:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw9"  # another bot's token
@@ -114,3 +116,16 @@ def call(
     return httpx.request(
         method, f"http://127.0.0.1:{port}{path}", headers=headers, json=body, timeout=10
     )
+
+
+def opened_board_token(team: Team, owner: Person, member: Person) -> str:
+    """The common scene: the owner opens a board and area 1, a member asks `/status`; the
+    token of the Mini App button on the pinned status message."""
+    world, group = team.world, team.chat
+    team.say(owner, "/newboard Citybike")
+    team.say(owner, "/area 1")
+    team.wait_card(1)
+    team.say(member, "/status")
+    wait_until(lambda: world.pinned.get(group.id), what="the pinned status message")
+    [button] = app_buttons(status_message(world, group))
+    return token_of(button)

@@ -25,6 +25,7 @@ from tests.miniapp_tools import (
     free_port,
     init_data,
     miniapp_env,
+    opened_board_token,
     status_message,
     token_of,
 )
@@ -62,13 +63,8 @@ def scene(emulator: BotApiEmulator, sqlite_url: str, tmp_path: Path) -> Iterator
     team = Team(world, group)
     bot.start()
     try:
-        team.say(anna, "/newboard Citybike")
-        team.say(anna, "/area 1")
-        team.wait_card(1)
-        team.say(ben, "/status")
-        wait_until(lambda: world.pinned.get(group.id), what="the pinned status message")
-        [button] = app_buttons(status_message(world, group))
-        yield Scene(world, bot, port, group, team, anna, ben, carla, token_of(button))
+        token = opened_board_token(team, anna, ben)
+        yield Scene(world, bot, port, group, team, anna, ben, carla, token)
     finally:
         bot.stop()
     assert bot.tracebacks_while_running() == []

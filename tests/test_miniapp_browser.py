@@ -23,13 +23,12 @@ from tests.miniapp_tools import (
     DARK,
     LIGHT,
     OTHER_TOKEN,
-    app_buttons,
     free_port,
     init_data,
     launch_url,
     miniapp_env,
+    opened_board_token,
     status_message,
-    token_of,
 )
 from tests.scenario import Team
 
@@ -62,13 +61,8 @@ def scene(emulator: BotApiEmulator, sqlite_url: str, tmp_path: Path) -> Iterator
     team = Team(world, group)
     process.start()
     try:
-        team.say(anna, "/newboard Citybike")
-        team.say(anna, "/area 1")
-        team.wait_card(1)
-        team.say(ben, "/status")
-        wait_until(lambda: world.pinned.get(group.id), what="the pinned status message")
-        [button] = app_buttons(status_message(world, group))
-        yield Scene(world, port, group, team, anna, ben, carla, token_of(button))
+        token = opened_board_token(team, anna, ben)
+        yield Scene(world, port, group, team, anna, ben, carla, token)
     finally:
         process.stop()
     assert process.tracebacks_while_running() == [], process.log()
