@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from bot.handlers import reminders
 from bot.store.db import make_engine, normalise_url, upgrade_schema
 from bot.store.tables import Board
-from tests.fakes import RecordingBot, insert_boards_one_percent_due, job_context
+from tests.support.fakes import RecordingBot, insert_boards_one_percent_due, job_context
 
 
 def _count_rows(engine: Engine) -> tuple[list[int], list[int]]:

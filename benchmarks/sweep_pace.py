@@ -1,6 +1,6 @@
 """The sweep with the autopilot and the digest: 100,000 boards, 1 % of them due.
 
-Per database (SQLite file, a throw-away PostgreSQL like tests/postgres.py starts): boards with a
+Per database (SQLite file, a throw-away PostgreSQL like tests/support/postgres.py starts): boards with a
 pace (every second board) and a weekly digest; 0.5 % have their autopilot card due, another
 0.5 % their digest. Printed:
 
@@ -34,8 +34,8 @@ from bot.model.pace import EVERY_DAY
 from bot.store import queries
 from bot.store.db import make_engine, normalise_url, upgrade_schema
 from bot.store.tables import Board
-from tests.fakes import RecordingBot, job_context
-from tests.postgres import PostgresServer
+from tests.support.fakes import RecordingBot, job_context
+from tests.support.postgres import PostgresServer
 
 BOARDS = 100_000
 SMALL = 10_000

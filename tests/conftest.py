@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 
 from bot.playground.emulator import BotApiEmulator, World
 from bot.store.db import make_engine, normalise_url, upgrade_schema
-from tests.harness import BotProcess, BotThread
-from tests.postgres import PostgresServer
+from tests.support.harness import BotProcess, BotThread
+from tests.support.postgres import PostgresServer
 
 
 @pytest.fixture

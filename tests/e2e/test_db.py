@@ -21,7 +21,7 @@ from bot.store.db import (
     open_database,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _mode(path: Path) -> int:

@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from bot.playground.emulator import World
-from tests.harness import REPO, BotThread, wait_until
-from tests.scenario import Team, plain
+from tests.support.harness import REPO, BotThread, wait_until
+from tests.support.scenario import Team, plain
 
 pytestmark = pytest.mark.e2e
 

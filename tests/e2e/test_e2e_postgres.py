@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.playground.emulator import BotApiEmulator, World
-from tests.dbtools import live_entries, make_reminder_due, rows
-from tests.harness import BotProcess, wait_until
-from tests.scenario import Team
+from tests.support.dbtools import live_entries, make_reminder_due, rows
+from tests.support.harness import BotProcess, wait_until
+from tests.support.scenario import Team
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 

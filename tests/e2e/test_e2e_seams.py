@@ -11,9 +11,9 @@ import pytest
 
 from bot.playground.emulator import BotApiEmulator, World
 from bot.playground.emulator.world import StoredMessage
-from tests.dbtools import rows
-from tests.harness import BotProcess, wait_until
-from tests.scenario import Team, plain
+from tests.support.dbtools import rows
+from tests.support.harness import BotProcess, wait_until
+from tests.support.scenario import Team, plain
 
 pytestmark = pytest.mark.e2e
 

@@ -8,9 +8,9 @@ import time
 import pytest
 
 from bot.playground.emulator import BotApiEmulator, Fault, World
-from tests.dbtools import live_entries, make_reminder_due, rows
-from tests.harness import BotThread, wait_until
-from tests.scenario import Team
+from tests.support.dbtools import live_entries, make_reminder_due, rows
+from tests.support.harness import BotThread, wait_until
+from tests.support.scenario import Team
 
 pytestmark = pytest.mark.e2e
 
@@ -389,7 +389,7 @@ def test_commands_for_other_bots_and_posts_of_bots_and_channels(
 
 def test_stopping_during_a_burst_loses_nothing(world: World, bot: BotThread) -> None:
     """SIGTERM: the updates in work finish, the rest wait in the inbox; every reply answered.
-    (kill -9 in a burst: tests/test_e2e_updates.py.)"""
+    (kill -9 in a burst: tests/e2e/test_e2e_updates.py.)"""
     anna = world.person(2101, "Anna")
     people = [world.person(2110 + i, f"P{i}") for i in range(5)]
     group = world.group("Team", owner=anna, supergroup=True)

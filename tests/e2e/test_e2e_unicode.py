@@ -16,8 +16,8 @@ import pytest
 
 from bot.playground.emulator import World
 from bot.playground.emulator.telegram_html import check_html
-from tests.harness import REPO, BotProcess, wait_until
-from tests.scenario import Team
+from tests.support.harness import REPO, BotProcess, wait_until
+from tests.support.scenario import Team
 
 pytestmark = pytest.mark.e2e
 

@@ -19,9 +19,9 @@ import pytest
 from bot.playground.emulator import BotApiEmulator, Fault, World
 from bot.playground.emulator.server import _Handler
 from bot.playground.emulator.world import Person, StoredMessage
-from tests.dbtools import live_entries, rows
-from tests.harness import BotProcess, BotThread, wait_until
-from tests.scenario import Team
+from tests.support.dbtools import live_entries, rows
+from tests.support.harness import BotProcess, BotThread, wait_until
+from tests.support.scenario import Team
 
 SECRET = "geheim-123"
 pytestmark = pytest.mark.e2e

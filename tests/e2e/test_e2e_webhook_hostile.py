@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from bot.playground.emulator import World
-from tests.harness import BotProcess
+from tests.support.harness import BotProcess
 
 pytestmark = pytest.mark.e2e
 SECRET = "geheim-456"

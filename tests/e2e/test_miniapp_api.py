@@ -16,8 +16,8 @@ from sqlalchemy import create_engine, text
 
 from bot.playground.emulator import BotApiEmulator, World
 from bot.playground.emulator.world import BOT_USERNAME, Chat, Person
-from tests.harness import BotThread, wait_until
-from tests.miniapp_tools import (
+from tests.support.harness import BotThread, wait_until
+from tests.support.miniapp_tools import (
     OTHER_TOKEN,
     SHORT_NAME,
     app_buttons,
@@ -29,7 +29,7 @@ from tests.miniapp_tools import (
     status_message,
     token_of,
 )
-from tests.scenario import Team
+from tests.support.scenario import Team
 
 pytestmark = pytest.mark.e2e
 
@@ -443,7 +443,7 @@ def test_an_http_miniapp_url_is_refused_at_start(tmp_path: Path) -> None:
     }
     env = {
         **clean,
-        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
         "TELEGRAM_BOT_TOKEN": "123456:" + "A" * 35,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
         "MINIAPP_SHORT_NAME": SHORT_NAME,

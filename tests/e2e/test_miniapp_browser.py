@@ -17,9 +17,9 @@ from playwright.sync_api import Browser, Page, Route
 
 from bot.playground.emulator import BotApiEmulator, World
 from bot.playground.emulator.world import Chat, Person
-from tests.browser import launched_chromium
-from tests.harness import BotProcess, wait_until
-from tests.miniapp_tools import (
+from tests.support.browser import launched_chromium
+from tests.support.harness import BotProcess, wait_until
+from tests.support.miniapp_tools import (
     DARK,
     LIGHT,
     OTHER_TOKEN,
@@ -30,7 +30,7 @@ from tests.miniapp_tools import (
     opened_board_token,
     status_message,
 )
-from tests.scenario import Team
+from tests.support.scenario import Team
 
 pytestmark = pytest.mark.e2e
 

@@ -35,8 +35,8 @@ from bot.playground.scene import (
 )
 from bot.playground.web import build_web
 from bot.texts import load_texts
-from tests.browser import launched_chromium
-from tests.harness import REPO, wait_until
+from tests.support.browser import launched_chromium
+from tests.support.harness import REPO, wait_until
 
 HOSTILE = '<img src=x onerror="window.__pwned = 1"> <b>fett?</b> &amp; <script>window.__pwned = 2</script>'
 

@@ -28,10 +28,10 @@ from telegram.error import InvalidToken
 from bot import logs
 from bot.playground.emulator import BotApiEmulator
 from bot.playground.emulator.world import TOKEN
-from tests.harness import BotProcess
-from tests.postgres import PostgresServer
+from tests.support.harness import BotProcess
+from tests.support.postgres import PostgresServer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TOKEN_SECRET = TOKEN.split(":", 1)[1]
 # a password with the characters that need escaping in a URL: `@`, `%`, `:` and `/`
 PASSWORD = "Pw9@xK%3:vQ/z"

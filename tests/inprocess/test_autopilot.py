@@ -16,8 +16,8 @@ from bot.handlers import autopilot
 from bot.playground.emulator import BotApiEmulator, Chat, Person, World
 from bot.store import queries
 from bot.store.tables import Board, ReminderSent
-from tests.inprocess import InProcessBot, inprocess_bot
-from tests.scenario import plain
+from tests.support.inprocess import InProcessBot, inprocess_bot
+from tests.support.scenario import plain
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 _CARD = re.compile(r"^<b>(\d+)\. [^<]*</b> · ")

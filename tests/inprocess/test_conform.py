@@ -14,8 +14,8 @@ from bot.handlers import reminders
 from bot.playground.emulator import BotApiEmulator
 from bot.playground.emulator.world import Chat, StoredMessage, World
 from bot.store.tables import Board, Entry, InboxUpdate
-from tests.inprocess import InProcessBot, inprocess_bot
-from tests.scenario import plain
+from tests.support.inprocess import InProcessBot, inprocess_bot
+from tests.support.scenario import plain
 
 
 async def test_next_brings_up_the_gap_in_the_current_area_wrapping_round(

@@ -17,8 +17,8 @@ from bot.playground.emulator.world import StoredMessage
 from bot.render.split import telegram_length
 from bot.store import queries
 from bot.store.tables import Board
-from tests.inprocess import InProcessBot, inprocess_bot
-from tests.scenario import plain
+from tests.support.inprocess import InProcessBot, inprocess_bot
+from tests.support.scenario import plain
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from bot.playground.emulator import World
-from tests.harness import BotThread, wait_until
-from tests.scenario import Team
+from tests.support.harness import BotThread, wait_until
+from tests.support.scenario import Team
 
 pytestmark = pytest.mark.e2e
 

@@ -17,9 +17,9 @@ from bot.handlers.entries import ENTRY_LIMIT
 from bot.model.entry_text import parse_entry
 from bot.playground.emulator import BotApiEmulator, Chat, Person, World
 from bot.playground.emulator.world import COMMAND, StoredMessage
-from tests.dbtools import rows
-from tests.harness import BotThread, wait_until
-from tests.hostile_texts import HOSTILE_TEXTS
+from tests.support.dbtools import rows
+from tests.support.harness import BotThread, wait_until
+from tests.support.hostile_texts import HOSTILE_TEXTS
 
 pytestmark = pytest.mark.e2e
 

@@ -8,8 +8,8 @@ import pytest
 
 from bot.playground.emulator import Fault, World
 from bot.playground.emulator.world import ApiError
-from tests.harness import BotThread, wait_until
-from tests.scenario import Team
+from tests.support.harness import BotThread, wait_until
+from tests.support.scenario import Team
 
 GROUP_WINDOW = 3.0  # the emulator's minute, shortened twentyfold
 GROUP_PER_MINUTE = str(int(20 * 60 / GROUP_WINDOW))  # the bot's limit on the same scale

@@ -1,5 +1,5 @@
 """End-to-end: a wave of due reminders through the real process (the flow of /remind itself is
-tested in-process with the test's clock: tests/test_reminder_flow.py)."""
+tested in-process with the test's clock: tests/inprocess/test_reminder_flow.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import time
 import pytest
 
 from bot.playground.emulator import World
-from tests.harness import BotThread, wait_until
-from tests.scenario import Team
+from tests.support.harness import BotThread, wait_until
+from tests.support.scenario import Team
 
 pytestmark = pytest.mark.e2e
 WEEKDAYS = ("mo", "di", "mi", "do", "fr", "sa", "so")
@@ -17,7 +17,7 @@ WEEKDAYS = ("mo", "di", "mi", "do", "fr", "sa", "so")
 
 def test_a_wave_of_due_reminders_is_spread_not_dropped(world: World, bot: BotThread) -> None:
     from bot.playground.emulator import Fault
-    from tests.dbtools import make_reminder_due
+    from tests.support.dbtools import make_reminder_due
 
     people = [world.person(6100 + i, f"M{i}") for i in range(40)]
     groups = [world.group(f"G{i}", owner=people[i], supergroup=True) for i in range(40)]

@@ -18,7 +18,7 @@ from bot.store import queries
 from bot.store.db import make_engine, normalise_url, session_scope, upgrade_schema
 from bot.store.erasure import erase_board
 from bot.store.tables import Board, Entry, InboxUpdate, Measure
-from tests.inprocess import InProcessBot, inprocess_bot
+from tests.support.inprocess import InProcessBot, inprocess_bot
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 

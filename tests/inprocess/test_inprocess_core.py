@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 from bot.playground.emulator import BotApiEmulator
 from bot.store import queries
 from bot.store.tables import Board, Entry, GroupMember
-from tests.inprocess import InProcessBot, inprocess_bot
-from tests.scenario import plain
+from tests.support.inprocess import InProcessBot, inprocess_bot
+from tests.support.scenario import plain
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])

@@ -15,10 +15,10 @@ from bot.handlers.entries import ENTRY_LIMIT
 from bot.handlers.failure import Where, language_of
 from bot.playground.emulator import BotApiEmulator
 from bot.store.tables import Entry
-from tests.inprocess import inprocess_bot
-from tests.scenario import plain
+from tests.support.inprocess import inprocess_bot
+from tests.support.scenario import plain
 
-BOT_PACKAGE = Path(__file__).resolve().parents[1] / "bot"
+BOT_PACKAGE = Path(__file__).resolve().parents[2] / "bot"
 
 
 def _texts_since(world: object, group: object, before: int) -> list[str]:

@@ -14,8 +14,8 @@ import pytest
 from bot import clock
 from bot.handlers import autopilot, outbox, reminders
 from bot.playground.emulator import BotApiEmulator
-from tests.inprocess import inprocess_bot
-from tests.scenario import plain
+from tests.support.inprocess import inprocess_bot
+from tests.support.scenario import plain
 
 VIENNA = ZoneInfo("Europe/Vienna")
 WEEKDAYS = ("mo", "di", "mi", "do", "fr", "sa", "so")

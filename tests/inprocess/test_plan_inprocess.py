@@ -19,8 +19,8 @@ from bot.playground.emulator.world import Chat, Person, StoredMessage, World
 from bot.render.split import MESSAGE_LIMIT, telegram_length
 from bot.store import queries
 from bot.store.tables import Board, Measure
-from tests.inprocess import CATALOGUE, InProcessBot, inprocess_bot
-from tests.scenario import plain
+from tests.support.inprocess import CATALOGUE, InProcessBot, inprocess_bot
+from tests.support.scenario import plain
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # Thursday; the boards' zone is Europe/Berlin
 

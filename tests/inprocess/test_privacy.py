@@ -20,8 +20,8 @@ from bot.store import queries
 from bot.store.db import open_database
 from bot.store.tables import Board, Entry, Measure
 from bot.texts import load_texts
-from tests.inprocess import InProcessBot, inprocess_bot
-from tests.scenario import plain
+from tests.support.inprocess import InProcessBot, inprocess_bot
+from tests.support.scenario import plain
 
 CARLA = 7_700_000_123  # beyond 32 bits, and unlike any other number in the tests
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")

@@ -14,8 +14,8 @@ from bot import clock
 from bot.handlers import reminders
 from bot.playground.emulator import BotApiEmulator
 from bot.render.when import local_time
-from tests.inprocess import inprocess_bot
-from tests.scenario import plain
+from tests.support.inprocess import inprocess_bot
+from tests.support.scenario import plain
 
 VIENNA = ZoneInfo("Europe/Vienna")
 WEEKDAYS = ("mo", "di", "mi", "do", "fr", "sa", "so")

@@ -24,7 +24,7 @@ from bot.render.export import export_files
 from bot.render.image import render_png
 from bot.render.report import FALLBACK, render_pdf
 from bot.texts import load_texts
-from tests.inprocess import inprocess_bot
+from tests.support.inprocess import inprocess_bot
 
 CATALOGUE = load_catalogue()
 TEXTS = load_texts()

@@ -12,8 +12,8 @@ from sqlmodel import Session, func, select
 from bot.playground.emulator import BotApiEmulator
 from bot.playground.emulator.world import Chat, StoredMessage, World
 from bot.store.tables import Board, CloseQuestion, Confirmation, Entry
-from tests.inprocess import InProcessBot, inprocess_bot
-from tests.scenario import plain
+from tests.support.inprocess import InProcessBot, inprocess_bot
+from tests.support.scenario import plain
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 

@@ -9,9 +9,9 @@ import pytest
 
 from bot.playground.emulator import BotApiEmulator
 from bot.playground.emulator.interactive import force_reply_of
-from tests.inprocess import inprocess_bot
-from tests.scenario import plain
-from tests.tapping_steps import (
+from tests.support.inprocess import inprocess_bot
+from tests.support.scenario import plain
+from tests.support.tapping_steps import (
     board_row,
     card,
     card_numbers,

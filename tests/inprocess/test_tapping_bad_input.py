@@ -12,9 +12,9 @@ from sqlmodel import Session, select
 from bot.playground.emulator import BotApiEmulator
 from bot.store.erasure import erase_board, erase_person
 from bot.store.tables import CardFace, CloseQuestion, ProgressMessage, Prompt
-from tests.inprocess import inprocess_bot
-from tests.scenario import plain
-from tests.tapping_steps import (
+from tests.support.inprocess import inprocess_bot
+from tests.support.scenario import plain
+from tests.support.tapping_steps import (
     board_row,
     board_titled,
     card,

@@ -28,7 +28,7 @@ from bot.render.image import render_png
 from bot.render.report import render_pdf
 from bot.texts import escape, load_texts
 from bot.unitext import close_bidi, safe_line, safe_text, unify_breaks
-from tests.inprocess import inprocess_bot
+from tests.support.inprocess import inprocess_bot
 
 CATALOGUE = load_catalogue()
 TEXTS = load_texts()

@@ -25,7 +25,7 @@ from bot.store.db import open_database
 from bot.texts import load_texts
 from bot.updates.run import serve
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
 
 

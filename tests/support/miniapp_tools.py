@@ -14,8 +14,8 @@ from bot.miniapp.initdata import sign
 from bot.playground.emulator import World
 from bot.playground.emulator.interactive import buttons_of
 from bot.playground.emulator.world import TOKEN, Chat, Person, StoredMessage
-from tests.harness import wait_until
-from tests.scenario import Team
+from tests.support.harness import wait_until
+from tests.support.scenario import Team
 
 SHORT_NAME = "board"
 OTHER_TOKEN = "7000000002:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw9"  # another bot's token

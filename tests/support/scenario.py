@@ -7,7 +7,7 @@ import re
 
 from bot.playground.emulator import Chat, Person, World
 from bot.playground.emulator.world import StoredMessage
-from tests.harness import wait_until
+from tests.support.harness import wait_until
 
 
 class Team:

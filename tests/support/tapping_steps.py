@@ -10,7 +10,7 @@ from bot.playground.emulator import Chat, World
 from bot.playground.emulator.interactive import buttons_of
 from bot.playground.emulator.world import StoredMessage
 from bot.store.tables import Board, Entry
-from tests.inprocess import InProcessBot
+from tests.support.inprocess import InProcessBot
 
 _CARD = re.compile(r"<b>(\d+)\. ")
 

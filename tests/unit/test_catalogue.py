@@ -11,7 +11,7 @@ import pytest
 from bot.model.catalogue import PROMPTS_DIR, CatalogueError, load_catalogue
 from bot.texts import load_texts
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "sechs-cluster-modell.txt"
+SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "sechs-cluster-modell.txt"
 
 TITLES = {
     1: "Kundenbedürfnisse",
@@ -170,7 +170,7 @@ def test_messages_have_the_same_keys_and_placeholders(tmp_path: Path) -> None:
 def test_every_key_the_code_asks_for_exists() -> None:
     keys = load_texts()["de"].templates.keys()
     used: set[str] = set()
-    for path in (Path(__file__).resolve().parents[1] / "bot").rglob("*.py"):
+    for path in (Path(__file__).resolve().parents[2] / "bot").rglob("*.py"):
         source = path.read_text(encoding="utf-8")
         used |= set(re.findall(r'messages(?:\.plain)?\(\s*"([a-z_]+[a-z])"', source))
         used |= set(re.findall(r'messages_for\([^)]*\)\("([a-z_]+[a-z])"\)', source))

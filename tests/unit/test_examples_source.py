@@ -27,7 +27,7 @@ from bot.playground.emulator.telegram_html import check_html
 from bot.render import html
 from bot.texts import load_texts
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "sechs-cluster-modell.txt"
+SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "sechs-cluster-modell.txt"
 pytestmark = pytest.mark.skipif(
     not SEED.exists(),
     reason=f"the source document is not beside the clone ({SEED}); comparison skipped",

@@ -17,7 +17,7 @@ import pytest
 from bot.model.catalogue import load_catalogue
 from bot.texts import load_texts
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "sechs-cluster-modell.txt"
+SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "sechs-cluster-modell.txt"
 CATALOGUE = load_catalogue()
 TEXTS = load_texts()
 

@@ -28,7 +28,7 @@ from bot.model.pace import (
 from bot.render.pace import days_description
 from bot.render.reminder import Digest, cut_list, digest_text
 from bot.render.split import telegram_length
-from tests.fakes import CATALOGUE, TEXTS
+from tests.support.fakes import CATALOGUE, TEXTS
 
 BERLIN = "Europe/Berlin"
 MO, DI, MI, DO, FR, SA, SO = range(7)

@@ -23,7 +23,7 @@ from bot.render.plan import (
 )
 from bot.render.split import MESSAGE_LIMIT, telegram_length
 from bot.texts import load_texts
-from tests.scenario import plain
+from tests.support.scenario import plain
 
 CATALOGUE = load_catalogue()
 TEXTS = load_texts()
@@ -31,7 +31,7 @@ MODEL = CATALOGUE["de"]
 DE = TEXTS["de"]
 EN = TEXTS["en"]
 TODAY = date(2026, 11, 26)
-SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "plan.schema.json").read_text())
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "plan.schema.json").read_text())
 
 
 def _measures(count: int, text: str = "Konfigurator <einführen> & testen") -> list[MeasureView]:

@@ -22,7 +22,7 @@ from bot.store import queries
 from bot.store.erasure import erase_board, erase_person
 from bot.store.tables import Board, Entry, Measure
 from bot.texts import load_texts
-from tests.scenario import plain
+from tests.support.scenario import plain
 
 MODEL = load_catalogue()["de"]
 DE = load_texts()["de"]

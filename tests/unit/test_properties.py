@@ -29,7 +29,7 @@ from bot.render import html as render
 from bot.render.image import draw_board
 from bot.texts import escape, load_texts
 from bot.unitext import safe_text
-from tests.hostile_texts import HOSTILE_TEXTS
+from tests.support.hostile_texts import HOSTILE_TEXTS
 
 CATALOGUE = load_catalogue()
 TEXTS = load_texts()

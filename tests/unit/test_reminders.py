@@ -18,7 +18,7 @@ from bot.render.reminder import card_link
 from bot.store import queries
 from bot.store.db import make_engine, normalise_url, upgrade_schema
 from bot.store.tables import Board, Card, ReminderSent
-from tests.fakes import CATALOGUE, RecordingBot, insert_boards_one_percent_due, job_context
+from tests.support.fakes import CATALOGUE, RecordingBot, insert_boards_one_percent_due, job_context
 
 CHAT = -1001234500000
 

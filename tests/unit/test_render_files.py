@@ -25,7 +25,7 @@ CATALOGUE = load_catalogue()
 TEXTS = load_texts()
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 SCHEMA = json.loads(
-    (Path(__file__).resolve().parents[1] / "docs" / "board-export.schema.json").read_text()
+    (Path(__file__).resolve().parents[2] / "docs" / "board-export.schema.json").read_text()
 )
 TRICKY = [
     "<b>nicht fett</b> & &amp; &lt;",

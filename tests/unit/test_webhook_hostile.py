@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 from bot import metrics
 from bot.settings import load_settings
 from bot.updates.webhook import SECRET_HEADER, webhook_app
-from tests import test_updates
-from tests.test_updates import SECRET, AnyApp, Recorder, _inbox, _update, _wire
+from tests.unit import test_updates
+from tests.unit.test_updates import SECRET, AnyApp, Recorder, _inbox, _update, _wire
 
 # the webhook tests' fixtures: an application against the emulator, an SQLite engine
 app = test_updates.app
