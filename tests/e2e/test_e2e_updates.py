@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import signal
-import socket
 import time
 from collections import Counter
 from pathlib import Path
@@ -21,6 +20,7 @@ from bot.playground.emulator.server import _Handler
 from bot.playground.emulator.world import Person, StoredMessage
 from tests.support.dbtools import live_entries, rows
 from tests.support.harness import BotProcess, BotThread, wait_until
+from tests.support.ports import free_port
 from tests.support.scenario import Team
 
 SECRET = "geheim-123"
@@ -33,12 +33,6 @@ def _answers_without_delay(monkeypatch: pytest.MonkeyPatch) -> None:
     then waits ~40 ms for the bot's delayed ACK on every call, which is all the time of a
     chat worked strictly in order. (Worth setting in bot/playground/emulator/server.py for every test.)"""
     monkeypatch.setattr(_Handler, "disable_nagle_algorithm", True)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _webhook_env(port: int, url_port: int | None = None) -> dict[str, str]:
@@ -205,7 +199,7 @@ def test_webhook_refuses_forgeries_and_loses_nothing_on_kill(
     world: World, bot_process: BotProcess
 ) -> None:
     bot = bot_process  # kill -9 needs the real process
-    port = _free_port()
+    port = free_port()
     bot.env.update(_webhook_env(port))
     anna, [team] = _groups(world, 1, 3201)
     people = [world.person(3210 + i, f"P{i}") for i in range(4)]
@@ -267,7 +261,7 @@ def test_three_webhook_processes_on_postgres_exactly_once_in_order(
     world: World, emulator: BotApiEmulator, postgres_url: str, tmp_path: Path
 ) -> None:
     chats, per_chat = 30, 20
-    ports = [_free_port() for _ in range(3)]
+    ports = [free_port() for _ in range(3)]
     processes = []
     for number, port in enumerate(ports):
         workdir = tmp_path / f"bot{number}"

@@ -4,28 +4,21 @@ requests counted, not logged one by one; deeply nested JSON with the right secre
 
 from __future__ import annotations
 
-import socket
-
 import httpx
 import pytest
 
 from bot.playground.emulator import World
 from tests.support.harness import BotProcess
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.e2e
 SECRET = "geheim-456"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_hostile_webhook_requests_are_counted_refused_and_metrics_stay_apart(
     world: World, bot_process: BotProcess
 ) -> None:
-    port, health_port = _free_port(), _free_port()
+    port, health_port = free_port(), free_port()
     bot_process.env.update(
         {
             "WEBHOOK_URL": f"http://127.0.0.1:{port}",

@@ -22,13 +22,13 @@ from tests.support.miniapp_tools import (
     SHORT_NAME,
     app_buttons,
     call,
-    free_port,
     init_data,
     miniapp_env,
     opened_board_token,
     status_message,
     token_of,
 )
+from tests.support.ports import free_port
 from tests.support.scenario import Team
 
 pytestmark = pytest.mark.e2e

@@ -23,13 +23,13 @@ from tests.support.miniapp_tools import (
     DARK,
     LIGHT,
     OTHER_TOKEN,
-    free_port,
     init_data,
     launch_url,
     miniapp_env,
     opened_board_token,
     status_message,
 )
+from tests.support.ports import free_port
 from tests.support.scenario import Team
 
 pytestmark = pytest.mark.e2e

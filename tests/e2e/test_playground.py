@@ -29,7 +29,6 @@ from bot.playground.emulator.world import BOT_USERNAME, TOKEN
 from bot.playground.scene import (
     PLAYGROUND_DATABASE_FILE,
     Scene,
-    free_port,
     miniapp_start_token,
     sign_init_data,
 )
@@ -37,6 +36,7 @@ from bot.playground.web import build_web
 from bot.texts import load_texts
 from tests.support.browser import launched_chromium
 from tests.support.harness import REPO, wait_until
+from tests.support.ports import free_port
 
 HOSTILE = '<img src=x onerror="window.__pwned = 1"> <b>fett?</b> &amp; <script>window.__pwned = 2</script>'
 

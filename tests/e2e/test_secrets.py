@@ -14,7 +14,6 @@ import io
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +28,7 @@ from bot import logs
 from bot.playground.emulator import BotApiEmulator
 from bot.playground.emulator.world import TOKEN
 from tests.support.harness import BotProcess
+from tests.support.ports import free_port
 from tests.support.postgres import PostgresServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -180,12 +180,6 @@ def test_short_values_are_not_treated_as_secrets(captured: io.StringIO) -> None:
 # --- `python -m bot` as an operator runs it ----------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _run_bot(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
@@ -302,7 +296,7 @@ def test_wrong_database_password_is_one_sentence_and_never_printed(
 
 
 def test_unreachable_database_is_one_sentence_and_never_printed(tmp_path: Path) -> None:
-    url = f"postgresql://bot:{quote(PASSWORD, safe='')}@127.0.0.1:{_free_port()}/sechscluster"
+    url = f"postgresql://bot:{quote(PASSWORD, safe='')}@127.0.0.1:{free_port()}/sechscluster"
     result = _run_bot(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, DATABASE_URL=url)
     output = result.stdout + result.stderr
     assert result.returncode == 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 from typing import Any
 from urllib.parse import parse_qs, quote, urlparse
@@ -37,12 +36,6 @@ DARK = {
     "button_text_color": "#ffffff",
     "secondary_bg_color": "#181818",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def miniapp_env(port: int) -> dict[str, str]:

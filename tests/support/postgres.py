@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from tests.support.ports import free_port
 
 PG_BIN_CANDIDATES = (Path("/usr/lib/postgresql/15/bin"), Path("/usr/local/bin"), Path("/usr/bin"))
 
@@ -20,12 +21,6 @@ def _binary(name: str) -> str | None:
     return shutil.which(name)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class PostgresServer:
     """Starts its own cluster in a temporary folder; as root, it runs as the `postgres` user."""
 
@@ -36,7 +31,7 @@ class PostgresServer:
         self.initdb, self.pg_ctl = initdb, pg_ctl
         self.root = Path(tempfile.mkdtemp(prefix="pgtest-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self._as_other_user = os.geteuid() == 0
 
     def _run(self, *command: str) -> None:
