@@ -11,6 +11,7 @@ import pytest
 
 from bot.playground.emulator import BotApiEmulator, World
 from bot.playground.emulator.world import StoredMessage
+from tests.support.cards import card_numbers, cards
 from tests.support.dbtools import rows
 from tests.support.harness import BotProcess, wait_until
 from tests.support.scenario import Team, plain
@@ -97,25 +98,21 @@ def test_posts_held_behind_the_group_limit_appear_once_after_a_restart(
     for point in range(1, 9):
         world.send(team.chat, anna, f"/point {point}")
 
-    def cards() -> list[int]:
-        return [
-            int(plain(m.text or "").split(".")[0])
-            for m in world.bot_messages(team.chat)
-            if (m.text or "").startswith("<b>") and plain(m.text or "").split(".")[0].isdigit()
-        ]
-
-    wait_until(lambda: len(cards()) >= 3, what="the first cards")
+    wait_until(lambda: len(card_numbers(world, team.chat)) >= 3, what="the first cards")
     time.sleep(1.0)  # the next card is decided and committed, and waits for its slot
-    held = len(cards())
+    held = len(card_numbers(world, team.chat))
     assert held < 8
     assert slow.stop(stop) in (0, -signal.SIGKILL, -signal.SIGTERM)
-    assert len(cards()) < 8
+    assert len(card_numbers(world, team.chat)) < 8
     fast = BotProcess(emulator, sqlite_url, tmp_path, **SHORT_LEASE)  # the usual limits again
     try:
         fast.start()
-        wait_until(lambda: sorted(cards()) == list(range(1, 9)), what="every card once")
+        wait_until(
+            lambda: sorted(card_numbers(world, team.chat)) == list(range(1, 9)),
+            what="every card once",
+        )
         time.sleep(1.5)  # nothing more comes
-        assert sorted(cards()) == list(range(1, 9))
+        assert sorted(card_numbers(world, team.chat)) == list(range(1, 9))
         unsent = rows(fast.database_url, "select count(*) from outbox_send where sent_at is null")
         assert unsent == [(0,)]
     finally:
@@ -253,13 +250,10 @@ def test_after_a_restart_a_chat_s_older_posts_go_before_its_new_ones(
         fast.stop()
     posted = world.bot_messages(team.chat)
     answer = next(i for i, m in enumerate(posted) if m.reply_to == status.message_id)
-    cards = [
-        i
-        for i, m in enumerate(posted)
-        if (m.text or "").startswith("<b>") and plain(m.text or "").split(".")[0].isdigit()
-    ]
-    assert len(cards) == 15
-    assert max(cards) < answer, "the new answer went out before the chat's older posts"
+    card_ids = {c.message_id for c in cards(world, team.chat)}
+    positions = [i for i, m in enumerate(posted) if m.message_id in card_ids]
+    assert len(positions) == 15
+    assert max(positions) < answer, "the new answer went out before the chat's older posts"
 
 
 def test_plan_and_review_repeated_while_waiting_go_out_once(

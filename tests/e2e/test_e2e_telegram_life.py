@@ -8,6 +8,7 @@ import time
 import pytest
 
 from bot.playground.emulator import BotApiEmulator, Fault, World
+from tests.support.cards import cards_of
 from tests.support.dbtools import live_entries, make_reminder_due, rows
 from tests.support.harness import BotThread, wait_until
 from tests.support.scenario import Team
@@ -266,9 +267,7 @@ def test_faults_are_retried_and_nothing_is_posted_twice(
     def card_once(number: int) -> None:
         team.open_card(anna, number)
         time.sleep(0.5)
-        cards = [
-            m for m in world.bot_messages(group) if (m.text or "").startswith(f"<b>{number}. ")
-        ]
+        cards = cards_of(world, group, number)
         assert len(cards) == 1, (tried[-1], len(cards))
 
     for fault in (

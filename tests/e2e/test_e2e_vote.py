@@ -15,10 +15,10 @@ from sqlalchemy import text
 from bot.playground.emulator import Person, World
 from bot.playground.emulator.polls import PollState
 from bot.playground.emulator.world import Fault
+from tests.support.cards import last
 from tests.support.dbtools import _engine, rows
 from tests.support.harness import BotProcess, BotThread, wait_until
 from tests.support.scenario import Team
-from tests.support.tapping_steps import last
 
 pytestmark = pytest.mark.e2e
 

@@ -4,7 +4,6 @@ catch-up, restarts, two applications on PostgreSQL, and the boards it must leave
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,21 +15,15 @@ from bot.handlers import autopilot
 from bot.playground.emulator import BotApiEmulator, Chat, Person, World
 from bot.store import queries
 from bot.store.tables import Board, ReminderSent
+from tests.support.cards import card_numbers
 from tests.support.inprocess import InProcessBot, inprocess_bot
 from tests.support.scenario import plain
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
-_CARD = re.compile(r"^<b>(\d+)\. [^<]*</b> · ")
 
 
 def _utc(year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-
-
-def cards(world: World, group: Chat) -> list[int]:
-    """The points of the cards the bot posted in the group, in order."""
-    found = [_CARD.match(text) for text in world.bot_texts(group)]
-    return [int(match.group(1)) for match in found if match]
 
 
 def board_of(bot: InProcessBot) -> Board:
@@ -98,7 +91,7 @@ async def test_pace_across_the_spring_change(
         assert await _sweep(bot, _utc(2026, 3, 29, 6, 59)) == 0
         assert await _sweep(bot, _utc(2026, 3, 29, 7, 0)) == 1  # 09:00 CEST, an hour earlier in UTC
         assert await _sweep(bot, _utc(2026, 3, 29, 8, 0)) == 0
-        assert cards(world, group) == [1, 2]
+        assert card_numbers(world, group) == [1, 2]
         assert any("Weiter mit Bereich 1: Kunde" in plain(t) for t in world.bot_texts(group))
         assert board_of(bot).next_pace_at == _utc(2026, 3, 30, 7, 0)
         assert outcomes(bot) == ["sent", "sent"]
@@ -118,7 +111,7 @@ async def test_pace_across_the_autumn_change(
         assert await _sweep(bot, _utc(2026, 10, 24, 7, 0)) == 1  # 09:00 CEST
         assert await _sweep(bot, _utc(2026, 10, 25, 7, 0)) == 0  # 08:00 CET: not yet
         assert await _sweep(bot, _utc(2026, 10, 25, 8, 0)) == 1  # 09:00 CET
-        assert cards(world, group) == [1, 2]
+        assert card_numbers(world, group) == [1, 2]
         assert board_of(bot).next_pace_at == _utc(2026, 10, 31, 8, 0)
 
 
@@ -200,11 +193,16 @@ async def test_next_by_a_moderator_does_not_make_it_skip_twice(
         now.moment = _utc(2026, 11, 23, 7, 30)
         await _say(bot, group, anna, "/next")  # the moderator moves on before the autopilot
         assert await _sweep(bot, _utc(2026, 11, 23, 8, 0)) == 1
-        assert cards(world, group) == [1, 2, 3]
+        assert card_numbers(world, group) == [1, 2, 3]
         await _say(bot, group, anna, "/ist 4 schon erledigt")
         before = len(world.bot_texts(group))
         assert await _sweep(bot, _utc(2026, 11, 24, 8, 0)) == 1
-        assert cards(world, group) == [1, 2, 3, 5]  # 4 is filled: on to area 2, and it says so
+        assert card_numbers(world, group) == [
+            1,
+            2,
+            3,
+            5,
+        ]  # 4 is filled: on to area 2, and it says so
         new = [plain(t) for t in world.bot_texts(group)[before:]]
         assert new[0].startswith("🤖 Weiter mit Bereich 2: Differenzierung")
 
@@ -229,7 +227,7 @@ async def test_catch_up_once_and_never_two_cards_within_twelve_hours(
         # down from Monday to Wednesday 08:00: Tuesday's time is 23 hours late, not caught up
         assert await _sweep(bot, _utc(2026, 4, 1, 6, 0)) == 0
         assert await _sweep(bot, _utc(2026, 4, 1, 7, 0)) == 1
-        assert cards(world, group) == [1, 2, 3]
+        assert card_numbers(world, group) == [1, 2, 3]
         assert outcomes(bot) == ["sent", "sent", "skipped_late", "sent"]
 
 
@@ -251,7 +249,7 @@ async def test_complete_closed_and_removed_boards_get_no_card(
         world.add_bot(group, anna)
         await bot.deliver()
         assert await _sweep(bot, _utc(2026, 11, 24, 8, 0)) == 1
-        assert cards(world, group) == [1]
+        assert card_numbers(world, group) == [1]
         # a closed board: nothing
         with Session(bot.engine) as session:
             board = session.exec(select(Board)).one()
@@ -270,7 +268,7 @@ async def test_complete_closed_and_removed_boards_get_no_card(
         assert "keine Karte, solange das Board vollständig ist" in await _say(
             bot, group, anna, "/status"
         )
-        assert cards(world, group) == [1]
+        assert card_numbers(world, group) == [1]
         assert outcomes(bot) == [
             "skipped_inactive",
             "sent",
@@ -299,7 +297,7 @@ async def test_a_restart_just_before_the_due_time_posts_exactly_one_card(
     async with inprocess_bot(emulator, tmp_path) as third:
         assert await _sweep(third, _utc(2026, 11, 23, 9, 0)) == 0
         assert await _sweep(third, _utc(2026, 11, 24, 8, 0)) == 1
-    assert cards(world, group) == [1, 2]
+    assert card_numbers(world, group) == [1, 2]
 
 
 @pytest.mark.postgres
@@ -324,7 +322,7 @@ async def test_two_applications_on_postgresql_post_one_card_per_due_time(
                 _sweep(one, due), _sweep(two, due), _sweep(one, due), _sweep(two, due)
             )
             assert sum(sent) == 1, day
-        assert cards(world, group) == [1, 2, 3, 4, 5]
+        assert card_numbers(world, group) == [1, 2, 3, 4, 5]
         assert outcomes(one) == ["sent"] * 5
 
 
@@ -342,5 +340,5 @@ async def test_the_autopilot_opening_an_area_brings_the_status_message(
         await _say(bot, group, anna, "/pace täglich 09:00")
         assert world.pinned.get(group.id, []) == []
         assert await _sweep(bot, _utc(2026, 11, 23, 8, 0)) == 1  # area 1 opens by itself
-        assert cards(world, group) == [1]
+        assert card_numbers(world, group) == [1]
         assert len(world.pinned.get(group.id, [])) == 1  # one status message, pinned

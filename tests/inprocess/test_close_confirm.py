@@ -9,9 +9,9 @@ import pytest
 
 from bot.playground.emulator import BotApiEmulator
 from bot.playground.emulator.interactive import buttons_of
-from tests.support.inprocess import inprocess_bot
+from tests.support.cards import card, labels, last
+from tests.support.inprocess import board_row, inprocess_bot
 from tests.support.scenario import plain
-from tests.support.tapping_steps import board_row, card, labels, last
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 

@@ -17,6 +17,7 @@ from bot.handlers.entries import ENTRY_LIMIT
 from bot.model.entry_text import parse_entry
 from bot.playground.emulator import BotApiEmulator, Chat, Person, World
 from bot.playground.emulator.world import COMMAND, StoredMessage
+from tests.support.cards import cards_of, has_card
 from tests.support.dbtools import rows
 from tests.support.harness import BotThread, wait_until
 from tests.support.hostile_texts import HOSTILE_TEXTS
@@ -49,10 +50,6 @@ class Stage:
         )
 
 
-def first_card(world: World, group: Chat) -> StoredMessage | None:
-    return next((m for m in world.bot_messages(group) if (m.text or "").startswith("<b>1. ")), None)
-
-
 @pytest.fixture(scope="module")
 def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
     workdir: Path = tmp_path_factory.mktemp("hostile")
@@ -63,8 +60,8 @@ def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
         group = world.group("Feindlich", owner=anna, supergroup=True)
         world.send(group, anna, "/newboard Eingaben")
         world.send(group, anna, "/point 1")
-        card = wait_until(lambda: first_card(world, group), what="card")
-        assert card is not None
+        wait_until(lambda: has_card(world, group, 1), what="card")
+        card = cards_of(world, group, 1)[0]
         yield Stage(world, bot, group, anna, card)
         bot.stop()
         log = bot.log()

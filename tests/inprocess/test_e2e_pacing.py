@@ -8,6 +8,7 @@ import pytest
 
 from bot.playground.emulator import Fault, World
 from bot.playground.emulator.world import ApiError
+from tests.support.cards import cards_of
 from tests.support.harness import BotThread, wait_until
 from tests.support.scenario import Team
 
@@ -83,10 +84,7 @@ def test_a_429_for_group_a_delays_neither_group_b_nor_its_reactions(
     assert max(b_delays) < 1.5  # a card and an entry's reaction, not held up by A
     assert first_after_flood - flooded_at >= 4.9
     for number in (1, 2):  # each of A's posts arrived once
-        cards = [
-            m for m in world.bot_messages(a.chat) if (m.text or "").startswith(f"<b>{number}. ")
-        ]
-        assert len(cards) == 1
+        assert len(cards_of(world, a.chat, number)) == 1
     injected = [r for r in world.requests if r.description == "injected 429"]
     assert len(injected) == 1
     assert world.refusals() == []  # and nothing was sent to A while it was told to wait

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bot.playground.emulator import World
+from tests.support.cards import last
 from tests.support.harness import BotThread, wait_until
 from tests.support.scenario import Team
-from tests.support.tapping_steps import last
 
 pytestmark = pytest.mark.e2e
 

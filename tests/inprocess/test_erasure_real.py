@@ -13,18 +13,14 @@ from sqlmodel import Session, select
 import bot.store.erasers  # (the core erasers, as the running bot has them)
 import bot.store.scrubbing  # noqa: F401  (the checkpoint after an erasure's commit)
 from bot.playground.emulator import BotApiEmulator
-from bot.playground.emulator.world import Chat, StoredMessage, World
 from bot.store import queries
 from bot.store.db import make_engine, normalise_url, session_scope, upgrade_schema
 from bot.store.erasure import erase_board
 from bot.store.tables import Board, Entry, InboxUpdate, Measure
+from tests.support.cards import last
 from tests.support.inprocess import InProcessBot, inprocess_bot
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
-
-
-def last(world: World, chat: Chat) -> StoredMessage:
-    return world.bot_messages(chat)[-1]
 
 
 def stored_bytes(tmp_path: Path) -> bytes:

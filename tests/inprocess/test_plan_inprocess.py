@@ -19,6 +19,7 @@ from bot.playground.emulator.world import Chat, Person, StoredMessage, World
 from bot.render.split import MESSAGE_LIMIT, telegram_length
 from bot.store import queries
 from bot.store.tables import Board, Measure
+from tests.support.cards import last
 from tests.support.inprocess import CATALOGUE, InProcessBot, inprocess_bot
 from tests.support.scenario import plain
 
@@ -34,10 +35,6 @@ def _measures(bot: InProcessBot) -> dict[int, Measure]:
     with Session(bot.engine) as session:
         rows = session.exec(select(Measure).order_by(col(Measure.number))).all()
         return {row.number: row for row in rows}
-
-
-def _last(world: World, group: Chat) -> StoredMessage:
-    return world.bot_messages(group)[-1]
 
 
 def _since(world: World, group: Chat, count: int) -> list[str]:
@@ -93,7 +90,7 @@ async def test_plan_lists_every_soll_and_moderators_shape_it(
         assert len(soll) > 5
         world.send(group, ben, "/plan")
         await bot.deliver()
-        plan = _last(world, group)
+        plan = last(world, group)
         shown = await _all_pages(bot, group, ben, plan)
         for text in soll:
             assert text in shown
@@ -165,7 +162,7 @@ async def test_plan_lists_every_soll_and_moderators_shape_it(
         # buttons: a non-moderator's tap is refused, a moderator's tap moves the status on
         world.send(group, ben, "/plan")
         await bot.deliver()
-        plan = _last(world, group)
+        plan = last(world, group)
         tap = _button(plan, "Nr. 1: läuft → erledigt")
         refused = world.press(group, ben, plan, tap)
         await bot.deliver()
@@ -185,7 +182,7 @@ async def test_plan_lists_every_soll_and_moderators_shape_it(
         # /status counts the plan
         world.send(group, ben, "/status")
         await bot.deliver()
-        assert f"Maßnahmenplan: {len(soll)} Maßnahmen" in plain(_last(world, group).text or "")
+        assert f"Maßnahmenplan: {len(soll)} Maßnahmen" in plain(last(world, group).text or "")
 
 
 async def test_edits_and_undo_follow_and_numbers_are_never_reused(
@@ -201,7 +198,7 @@ async def test_edits_and_undo_follow_and_numbers_are_never_reused(
         world.send(group, ben, "/soll 5 Marke schärfen")
         world.send(group, ben, "/plan")
         await bot.deliver()
-        shown = plain(_last(world, group).text or "")
+        shown = plain(last(world, group).text or "")
         assert "Nr. 1" in shown
         assert "Nr. 2" in shown
         assert "Maße einmal erfassen" in shown
@@ -209,7 +206,7 @@ async def test_edits_and_undo_follow_and_numbers_are_never_reused(
         world.edit(group, first, "/soll 3 Maße digital erfassen")
         world.send(group, ben, "/plan")
         await bot.deliver()
-        shown = plain(_last(world, group).text or "")
+        shown = plain(last(world, group).text or "")
         assert "Maße digital erfassen" in shown
         assert "einmal" not in shown
 
@@ -234,11 +231,11 @@ async def test_edits_and_undo_follow_and_numbers_are_never_reused(
         await bot.deliver()
         world.send(group, ben, "/plan")
         await bot.deliver()
-        assert "Maße digital" not in plain(_last(world, group).text or "")
+        assert "Maße digital" not in plain(last(world, group).text or "")
         world.edit(group, first, "/soll 3 Maße digital erfassen")
         world.send(group, ben, "/plan")
         await bot.deliver()
-        assert "Nr. 1 · 3. Sticky Information" in plain(_last(world, group).text or "")
+        assert "Nr. 1 · 3. Sticky Information" in plain(last(world, group).text or "")
 
 
 async def test_plan_on_a_closed_board(emulator: BotApiEmulator, tmp_path: Path) -> None:
@@ -293,7 +290,7 @@ async def test_a_plan_of_sixty_measures_pages_in_place(
         await bot.deliver()
         world.send(group, anna, "/plan")
         await bot.deliver()
-        plan = _last(world, group)
+        plan = last(world, group)
         first_page = plan.text
         shown = await _all_pages(bot, group, anna, plan)
         for number in range(1, 61):

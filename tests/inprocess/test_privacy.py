@@ -14,12 +14,13 @@ from sqlmodel import Session, select
 from bot import clock
 from bot.handlers import privacy, retention
 from bot.playground.emulator import BotApiEmulator
-from bot.playground.emulator.world import Chat, Person, StoredMessage, World
+from bot.playground.emulator.world import Chat, Person, World
 from bot.render.split import MESSAGE_LIMIT, telegram_length
 from bot.store import queries
 from bot.store.db import open_database
 from bot.store.tables import Board, Entry, Measure
 from bot.texts import load_texts
+from tests.support.cards import last
 from tests.support.inprocess import InProcessBot, inprocess_bot
 from tests.support.scenario import plain
 
@@ -32,10 +33,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'privacy.sqlite3'}"
     return str(request.getfixturevalue("postgres_url"))
-
-
-def last(world: World, chat: Chat) -> StoredMessage:
-    return world.bot_messages(chat)[-1]
 
 
 def entries(engine: Engine) -> list[tuple[int, int, str]]:

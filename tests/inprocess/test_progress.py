@@ -11,9 +11,9 @@ import pytest
 from bot import clock
 from bot.handlers.progress import sweep_progress
 from bot.playground.emulator import BotApiEmulator
+from tests.support.cards import card, labels
 from tests.support.inprocess import inprocess_bot
 from tests.support.scenario import plain
-from tests.support.tapping_steps import card, labels
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 

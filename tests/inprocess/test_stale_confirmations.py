@@ -10,16 +10,12 @@ import pytest
 from sqlmodel import Session, func, select
 
 from bot.playground.emulator import BotApiEmulator
-from bot.playground.emulator.world import Chat, StoredMessage, World
 from bot.store.tables import Board, CloseQuestion, Confirmation, Entry
+from tests.support.cards import last
 from tests.support.inprocess import InProcessBot, inprocess_bot
 from tests.support.scenario import plain
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
-
-
-def last(world: World, chat: Chat) -> StoredMessage:
-    return world.bot_messages(chat)[-1]
 
 
 def entries(bot: InProcessBot) -> int:

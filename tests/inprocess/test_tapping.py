@@ -9,17 +9,9 @@ import pytest
 
 from bot.playground.emulator import BotApiEmulator
 from bot.playground.emulator.interactive import force_reply_of
-from tests.support.inprocess import inprocess_bot
+from tests.support.cards import card, card_numbers, cards, labels, last
+from tests.support.inprocess import board_row, inprocess_bot, stored_entries
 from tests.support.scenario import plain
-from tests.support.tapping_steps import (
-    board_row,
-    card,
-    card_numbers,
-    cards,
-    labels,
-    last,
-    stored_entries,
-)
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 

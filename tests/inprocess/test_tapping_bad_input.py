@@ -12,18 +12,9 @@ from sqlmodel import Session, select
 from bot.playground.emulator import BotApiEmulator
 from bot.store.erasure import erase_board, erase_person
 from bot.store.tables import CardFace, CloseQuestion, ProgressMessage, Prompt
-from tests.support.inprocess import inprocess_bot
+from tests.support.cards import card, card_numbers, cards, labels, last
+from tests.support.inprocess import board_row, board_titled, inprocess_bot, stored_entries
 from tests.support.scenario import plain
-from tests.support.tapping_steps import (
-    board_row,
-    board_titled,
-    card,
-    card_numbers,
-    cards,
-    labels,
-    last,
-    stored_entries,
-)
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 

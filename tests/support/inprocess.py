@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlmodel import Session, select
 from telegram import Update
 
 from bot.app import build_application
@@ -25,6 +26,7 @@ from bot.playground.emulator import BotApiEmulator
 from bot.playground.emulator.world import TOKEN
 from bot.settings import Settings
 from bot.store.db import make_engine, normalise_url, upgrade_schema
+from bot.store.tables import Board, Entry
 from bot.texts import load_texts
 from bot.updates.pipeline import Pipeline
 
@@ -108,3 +110,22 @@ async def inprocess_bot(
         await application.shutdown()
         await bot.pipeline.close()
         engine.dispose()
+
+
+def stored_entries(bot: InProcessBot) -> list[tuple[int, str, str, str]]:
+    """Live entries: (point, kind, text, author)."""
+    with Session(bot.engine) as session:
+        rows = session.exec(select(Entry).order_by(Entry.id)).all()  # type: ignore[arg-type]
+        return [(e.point, e.kind, e.text, e.author_name) for e in rows if e.removed_at is None]
+
+
+def board_row(bot: InProcessBot) -> Board:
+    with Session(bot.engine) as session:
+        board = session.exec(select(Board).order_by(Board.id.desc())).first()  # type: ignore[union-attr]
+        assert board is not None
+        return board
+
+
+def board_titled(bot: InProcessBot, title: str) -> Board:
+    with Session(bot.engine) as session:
+        return session.exec(select(Board).where(Board.title == title)).one()

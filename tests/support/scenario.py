@@ -7,6 +7,7 @@ import re
 
 from bot.playground.emulator import Chat, Person, World
 from bot.playground.emulator.world import StoredMessage
+from tests.support import cards
 from tests.support.harness import wait_until
 
 
@@ -46,14 +47,7 @@ class Team:
 
     def card(self, number: int) -> StoredMessage:
         """The newest card of a point."""
-        prefix = f"<b>{number}. "
-        cards = [
-            m
-            for m in self.world.bot_messages(self.chat, self.thread)
-            if (m.text or "").startswith(prefix)
-        ]
-        assert cards, f"no card of point {number}"
-        return cards[-1]
+        return cards.card(self.world, self.chat, number, self.thread)
 
     def open_card(self, moderator: Person, number: int) -> StoredMessage:
         self.say(moderator, f"/point {number}")
@@ -61,10 +55,7 @@ class Team:
         return self.card(number)
 
     def has_card(self, number: int) -> bool:
-        return any(
-            (m.text or "").startswith(f"<b>{number}. ")
-            for m in self.world.bot_messages(self.chat, self.thread)
-        )
+        return cards.has_card(self.world, self.chat, number, self.thread)
 
     def wait_card(self, number: int) -> StoredMessage:
         wait_until(lambda: self.has_card(number), what=f"card {number}")
