@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,8 @@ from sqlalchemy import Engine
 from bot.playground.emulator import BotApiEmulator, World
 from bot.store.db import make_engine, normalise_url, upgrade_schema
 from tests.support.harness import BotProcess, BotThread
+from tests.support.inprocess import inprocess_bot
+from tests.support.opened import TITLE, InProcessBoard, OpenedBoard, group_of_two
 from tests.support.postgres import PostgresServer
 
 
@@ -54,6 +56,29 @@ def bot_process(emulator: BotApiEmulator, sqlite_url: str, tmp_path: Path) -> It
     process = BotProcess(emulator, sqlite_url, tmp_path)
     yield process
     _checked(process)
+
+
+@pytest.fixture
+def opened_board(world: World, bot: BotThread) -> OpenedBoard:
+    """The common scene with the bot in a thread: started, the board opened, its answer awaited."""
+    group, anna, ben = group_of_two(world)
+    bot.start()
+    scene = OpenedBoard(world, group, anna, ben, TITLE)
+    scene.team.say(anna, f"/newboard {TITLE}")
+    return scene
+
+
+@pytest.fixture
+async def opened_board_inprocess(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> AsyncIterator[InProcessBoard]:
+    """The common scene in-process: the board opened and its updates delivered."""
+    world = emulator.world
+    group, anna, ben = group_of_two(world)
+    async with inprocess_bot(emulator, tmp_path) as bot:
+        world.send(group, anna, f"/newboard {TITLE}")
+        await bot.deliver()
+        yield InProcessBoard(world, group, anna, ben, TITLE, bot)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from bot.playground.emulator import BotApiEmulator
 from bot.store.tables import Board, CloseQuestion, Confirmation, Entry
 from tests.support.cards import last
 from tests.support.inprocess import InProcessBot, inprocess_bot
+from tests.support.opened import InProcessBoard
 from tests.support.scenario import plain
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -81,98 +82,89 @@ async def test_an_old_deleteboard_question_deletes_nothing_after_the_board_chang
 
 
 async def test_a_deleteboard_question_goes_stale_on_new_entries_reopen_and_time(
-    emulator: BotApiEmulator, tmp_path: Path
+    opened_board_inprocess: InProcessBoard,
 ) -> None:
-    world = emulator.world
-    anna = world.person(2511, "Anna")
-    group = world.group("Team", owner=anna)
-    async with inprocess_bot(emulator, tmp_path) as bot:
-        world.send(group, anna, "/newboard Citybike")
-        world.send(group, anna, "/ist 1 Telefon")
-        await bot.deliver()
-        # one more entry after the question: stale
-        world.send(group, anna, "/deleteboard")
-        await bot.deliver()
-        first = last(world, group)
-        world.send(group, anna, "/ist 2 Noch eins")
-        await bot.deliver()
-        world.press_label(group, anna, first, "Löschen")
-        await bot.deliver()
-        assert (entries(bot), boards(bot)) == (2, 1)
-        # closed and reopened, nothing else: stale
-        world.send(group, anna, "/deleteboard")
-        await bot.deliver()
-        second = last(world, group)
-        world.send(group, anna, "/close")
-        await bot.deliver()
-        world.press_label(group, anna, last(world, group), "Schließen")
-        await bot.deliver()
-        world.send(group, anna, "/reopen")
-        await bot.deliver()
-        world.press_label(group, anna, second, "Löschen")
-        await bot.deliver()
-        assert boards(bot) == 1
-        # eleven minutes old: stale
-        world.send(group, anna, "/deleteboard")
-        await bot.deliver()
-        third = last(world, group)
-        age(bot, 11)
-        tap = world.press_label(group, anna, third, "Löschen")
-        await bot.deliver()
-        assert "veraltet" in (world.answer_of(tap) or {}).get("text", "")
-        assert boards(bot) == 1
-        # a question that still stands deletes
-        world.send(group, anna, "/deleteboard")
-        await bot.deliver()
-        world.press_label(group, anna, last(world, group), "Löschen")
-        await bot.deliver()
-        assert (entries(bot), boards(bot)) == (0, 0)
-        assert world.refusals() == []
+    scene = opened_board_inprocess
+    world, group, anna, bot = scene.world, scene.group, scene.anna, scene.bot
+    world.send(group, anna, "/ist 1 Telefon")
+    await bot.deliver()
+    # one more entry after the question: stale
+    world.send(group, anna, "/deleteboard")
+    await bot.deliver()
+    first = last(world, group)
+    world.send(group, anna, "/ist 2 Noch eins")
+    await bot.deliver()
+    world.press_label(group, anna, first, "Löschen")
+    await bot.deliver()
+    assert (entries(bot), boards(bot)) == (2, 1)
+    # closed and reopened, nothing else: stale
+    world.send(group, anna, "/deleteboard")
+    await bot.deliver()
+    second = last(world, group)
+    world.send(group, anna, "/close")
+    await bot.deliver()
+    world.press_label(group, anna, last(world, group), "Schließen")
+    await bot.deliver()
+    world.send(group, anna, "/reopen")
+    await bot.deliver()
+    world.press_label(group, anna, second, "Löschen")
+    await bot.deliver()
+    assert boards(bot) == 1
+    # eleven minutes old: stale
+    world.send(group, anna, "/deleteboard")
+    await bot.deliver()
+    third = last(world, group)
+    age(bot, 11)
+    tap = world.press_label(group, anna, third, "Löschen")
+    await bot.deliver()
+    assert "veraltet" in (world.answer_of(tap) or {}).get("text", "")
+    assert boards(bot) == 1
+    # a question that still stands deletes
+    world.send(group, anna, "/deleteboard")
+    await bot.deliver()
+    world.press_label(group, anna, last(world, group), "Löschen")
+    await bot.deliver()
+    assert (entries(bot), boards(bot)) == (0, 0)
+    assert world.refusals() == []
 
 
 async def test_an_old_forgetme_question_forgets_nothing(
-    emulator: BotApiEmulator, tmp_path: Path
+    opened_board_inprocess: InProcessBoard,
 ) -> None:
-    world = emulator.world
-    anna = world.person(2521, "Anna")
-    group = world.group("Team", owner=anna)
-    async with inprocess_bot(emulator, tmp_path) as bot:
-        world.send(group, anna, "/newboard Citybike")
-        world.send(group, anna, "/ist 1 Telefon")
-        world.send(group, anna, "/forgetme")
-        await bot.deliver()
-        old = last(world, group)
-        age(bot, 11)
-        tap = world.press_label(group, anna, old, "Löschen")
-        await bot.deliver()
-        assert "veraltet" in (world.answer_of(tap) or {}).get("text", "")
-        assert entries(bot) == 1
-        world.send(group, anna, "/forgetme")
-        await bot.deliver()
-        fresh = last(world, group)
-        world.press_label(group, anna, fresh, "Löschen")
-        await bot.deliver()
-        assert entries(bot) == 0
-        with Session(bot.engine) as session:  # the question named the person: gone as well
-            assert session.exec(select(Confirmation)).all() == []
-        assert world.refusals() == []
+    scene = opened_board_inprocess
+    world, group, anna, bot = scene.world, scene.group, scene.anna, scene.bot
+    world.send(group, anna, "/ist 1 Telefon")
+    world.send(group, anna, "/forgetme")
+    await bot.deliver()
+    old = last(world, group)
+    age(bot, 11)
+    tap = world.press_label(group, anna, old, "Löschen")
+    await bot.deliver()
+    assert "veraltet" in (world.answer_of(tap) or {}).get("text", "")
+    assert entries(bot) == 1
+    world.send(group, anna, "/forgetme")
+    await bot.deliver()
+    fresh = last(world, group)
+    world.press_label(group, anna, fresh, "Löschen")
+    await bot.deliver()
+    assert entries(bot) == 0
+    with Session(bot.engine) as session:  # the question named the person: gone as well
+        assert session.exec(select(Confirmation)).all() == []
+    assert world.refusals() == []
 
 
 async def test_an_old_close_question_closes_nothing_after_ten_minutes(
-    emulator: BotApiEmulator, tmp_path: Path
+    opened_board_inprocess: InProcessBoard,
 ) -> None:
-    world = emulator.world
-    anna = world.person(2531, "Anna")
-    group = world.group("Team", owner=anna)
-    async with inprocess_bot(emulator, tmp_path) as bot:
-        world.send(group, anna, "/newboard Citybike")
-        world.send(group, anna, "/close")
-        await bot.deliver()
-        question = last(world, group)
-        age(bot, 11)
-        tap = world.press_label(group, anna, question, "Schließen")
-        await bot.deliver()
-        assert "veraltet" in (world.answer_of(tap) or {}).get("text", "")
-        with Session(bot.engine) as session:
-            assert session.exec(select(Board.status)).one() == "open"
-        assert world.refusals() == []
+    scene = opened_board_inprocess
+    world, group, anna, bot = scene.world, scene.group, scene.anna, scene.bot
+    world.send(group, anna, "/close")
+    await bot.deliver()
+    question = last(world, group)
+    age(bot, 11)
+    tap = world.press_label(group, anna, question, "Schließen")
+    await bot.deliver()
+    assert "veraltet" in (world.answer_of(tap) or {}).get("text", "")
+    with Session(bot.engine) as session:
+        assert session.exec(select(Board.status)).one() == "open"
+    assert world.refusals() == []

@@ -11,6 +11,7 @@ from bot.playground.emulator import BotApiEmulator
 from bot.playground.emulator.interactive import force_reply_of
 from tests.support.cards import card, card_numbers, cards, labels, last
 from tests.support.inprocess import board_row, inprocess_bot, stored_entries
+from tests.support.opened import InProcessBoard
 from tests.support.scenario import plain
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -73,63 +74,58 @@ async def test_a_team_fills_three_points_with_taps_and_replies_only(
         assert world.violations == []
 
 
-async def test_a_moderator_walks_the_areas_by_tap(emulator: BotApiEmulator, tmp_path: Path) -> None:
-    world = emulator.world
-    anna = world.person(1201, "Anna")
-    group = world.group("Team", owner=anna)
-    async with inprocess_bot(emulator, tmp_path) as bot:
-        world.send(group, anna, "/newboard Rundgang")
-        world.send(group, anna, "/area")
-        await bot.deliver()
-        picker = last(world, group)
-        assert plain(picker.text or "").startswith("Welcher Bereich?")
-        assert labels(picker) == [
-            "1. Kunde 0/4",
-            "2. Differenzierung 0/1",
-            "3. Produkt 0/6",
-            "4. Daten 0/3",
-            "5. Mitarbeiter 0/2",
-            "6. Value Chain 0/4",
-        ]
-        world.press_label(group, anna, picker, "2. Differenzierung")
-        await bot.deliver()
-        five = card(world, group, 5)
-        assert "Weiter ▶" in labels(five)
-        # the only point of area 2: Weiter ▶ opens the next area with empty fields
-        world.press_label(group, anna, five, "Weiter ▶")
-        await bot.deliver()
-        six = card(world, group, 6)
-        assert "Weiter ▶" in labels(six)
-        assert "Weiter ▶" not in labels(card(world, group, 5))  # older cards lose it
-        assert any(
-            "Weiter mit" in plain(t) and "Bereich 3" in plain(t) for t in world.bot_texts(group)
-        )
-        # a double tap moves on once
-        world.press_label(group, anna, six, "Weiter ▶")
-        second = world.press(group, anna, six, f"v1:next:{board_row(bot).id}:6")
-        await bot.deliver()
-        assert world.answer_of(second) == {
-            "text": "Schon weiter – nimm den Knopf unter der neuesten Karte.",
-            "show_alert": False,
-        }
-        assert card_numbers(world, group) == [5, 6, 7]
-        # /point without a number: the points of the current area, and a row to switch area
-        world.send(group, anna, "/point")
-        await bot.deliver()
-        points = last(world, group)
-        assert plain(points.text or "").startswith("Welcher Punkt? Bereich 3: Produkt")
-        assert labels(points)[:2] == ["▫️ 6. Konfiguration", "▫️ 7. Komplexität"]
-        assert labels(points)[-6:] == ["1", "2", "· 3 ·", "4", "5", "6"]
-        world.press_label(group, anna, points, "5")
-        await bot.deliver()
-        switch = ["1", "2", "3", "4", "· 5 ·", "6"]
-        assert labels(points) == ["▫️ 15. Know-How", "▫️ 16. Interne Kommunikation", *switch]
-        assert points.edits == 1
-        world.press_label(group, anna, points, "16. Interne")
-        await bot.deliver()
-        assert card(world, group, 16) is cards(world, group)[-1]
-        assert board_row(bot).current_point == 16
-        assert world.refusals() == []
+async def test_a_moderator_walks_the_areas_by_tap(opened_board_inprocess: InProcessBoard) -> None:
+    scene = opened_board_inprocess
+    world, group, anna, bot = scene.world, scene.group, scene.anna, scene.bot
+    world.send(group, anna, "/area")
+    await bot.deliver()
+    picker = last(world, group)
+    assert plain(picker.text or "").startswith("Welcher Bereich?")
+    assert labels(picker) == [
+        "1. Kunde 0/4",
+        "2. Differenzierung 0/1",
+        "3. Produkt 0/6",
+        "4. Daten 0/3",
+        "5. Mitarbeiter 0/2",
+        "6. Value Chain 0/4",
+    ]
+    world.press_label(group, anna, picker, "2. Differenzierung")
+    await bot.deliver()
+    five = card(world, group, 5)
+    assert "Weiter ▶" in labels(five)
+    # the only point of area 2: Weiter ▶ opens the next area with empty fields
+    world.press_label(group, anna, five, "Weiter ▶")
+    await bot.deliver()
+    six = card(world, group, 6)
+    assert "Weiter ▶" in labels(six)
+    assert "Weiter ▶" not in labels(card(world, group, 5))  # older cards lose it
+    assert any("Weiter mit" in plain(t) and "Bereich 3" in plain(t) for t in world.bot_texts(group))
+    # a double tap moves on once
+    world.press_label(group, anna, six, "Weiter ▶")
+    second = world.press(group, anna, six, f"v1:next:{board_row(bot).id}:6")
+    await bot.deliver()
+    assert world.answer_of(second) == {
+        "text": "Schon weiter – nimm den Knopf unter der neuesten Karte.",
+        "show_alert": False,
+    }
+    assert card_numbers(world, group) == [5, 6, 7]
+    # /point without a number: the points of the current area, and a row to switch area
+    world.send(group, anna, "/point")
+    await bot.deliver()
+    points = last(world, group)
+    assert plain(points.text or "").startswith("Welcher Punkt? Bereich 3: Produkt")
+    assert labels(points)[:2] == ["▫️ 6. Konfiguration", "▫️ 7. Komplexität"]
+    assert labels(points)[-6:] == ["1", "2", "· 3 ·", "4", "5", "6"]
+    world.press_label(group, anna, points, "5")
+    await bot.deliver()
+    switch = ["1", "2", "3", "4", "· 5 ·", "6"]
+    assert labels(points) == ["▫️ 15. Know-How", "▫️ 16. Interne Kommunikation", *switch]
+    assert points.edits == 1
+    world.press_label(group, anna, points, "16. Interne")
+    await bot.deliver()
+    assert card(world, group, 16) is cards(world, group)[-1]
+    assert board_row(bot).current_point == 16
+    assert world.refusals() == []
 
 
 async def test_a_non_moderators_taps_change_nothing(

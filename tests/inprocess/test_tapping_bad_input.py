@@ -14,6 +14,7 @@ from bot.store.erasure import erase_board, erase_person
 from bot.store.tables import CardFace, CloseQuestion, ProgressMessage, Prompt
 from tests.support.cards import card, card_numbers, cards, labels, last
 from tests.support.inprocess import board_row, board_titled, inprocess_bot, stored_entries
+from tests.support.opened import InProcessBoard
 from tests.support.scenario import plain
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -170,25 +171,21 @@ async def test_bad_input_by_tap_is_answered_and_changes_nothing(
 
 
 async def test_erasers_remove_prompts_faces_and_questions(
-    emulator: BotApiEmulator, tmp_path: Path
+    opened_board_inprocess: InProcessBoard,
 ) -> None:
-    world = emulator.world
-    anna = world.person(2301, "Anna")
-    ben = world.person(2302, "Ben")
-    group = world.group("Team", owner=anna)
-    async with inprocess_bot(emulator, tmp_path) as bot:
-        world.send(group, anna, "/newboard Löschen")
-        world.send(group, anna, "/area 1")
-        await bot.deliver()
-        world.press_label(group, ben, card(world, group, 1), "Ist")
-        world.send(group, anna, "/close")
-        await bot.deliver()
-        board_id = board_row(bot).id
-        assert board_id is not None
-        with Session(bot.engine) as session:
-            assert erase_person(session, ben.id)["interaction"] == {board_id: 1}
-            removed = erase_board(session, board_id)["interaction"]
-            session.commit()
-            assert removed == 3  # the card's face, the status message record, the question
-            for table in (CardFace, Prompt, ProgressMessage, CloseQuestion):
-                assert session.exec(select(table)).all() == []
+    scene = opened_board_inprocess
+    world, group, anna, ben, bot = scene.world, scene.group, scene.anna, scene.ben, scene.bot
+    world.send(group, anna, "/area 1")
+    await bot.deliver()
+    world.press_label(group, ben, card(world, group, 1), "Ist")
+    world.send(group, anna, "/close")
+    await bot.deliver()
+    board_id = board_row(bot).id
+    assert board_id is not None
+    with Session(bot.engine) as session:
+        assert erase_person(session, ben.id)["interaction"] == {board_id: 1}
+        removed = erase_board(session, board_id)["interaction"]
+        session.commit()
+        assert removed == 3  # the card's face, the status message record, the question
+        for table in (CardFace, Prompt, ProgressMessage, CloseQuestion):
+            assert session.exec(select(table)).all() == []
