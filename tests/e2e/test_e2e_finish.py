@@ -15,6 +15,7 @@ from PIL import Image
 
 from bot.playground.emulator import World
 from tests.support.harness import REPO, BotThread, wait_until
+from tests.support.opened import OpenedBoard
 from tests.support.scenario import Team, plain
 
 pytestmark = pytest.mark.e2e
@@ -143,12 +144,9 @@ def test_demo_in_a_private_chat(world: World, bot: BotThread) -> None:
     assert world.refusals() == []
 
 
-def test_offline_demo_and_export(world: World, bot: BotThread, tmp_path: Path) -> None:
-    anna = world.person(951, "Anna")
-    group = world.group("Team", owner=anna)
-    team = Team(world, group)
-    bot.start()
-    team.say(anna, "/newboard Offline")
+def test_offline_demo_and_export(opened_board: OpenedBoard, bot: BotThread, tmp_path: Path) -> None:
+    scene = opened_board
+    anna, team = scene.anna, scene.team
     team.entry(anna, "/ist 4 gespeichert <ok>")
     bot.stop()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}

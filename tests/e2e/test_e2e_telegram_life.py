@@ -11,18 +11,17 @@ from bot.playground.emulator import BotApiEmulator, Fault, World
 from tests.support.cards import cards_of
 from tests.support.dbtools import live_entries, make_reminder_due, rows
 from tests.support.harness import BotThread, wait_until
+from tests.support.opened import OpenedBoard
 from tests.support.scenario import Team
 
 pytestmark = pytest.mark.e2e
 
 
-def test_group_upgraded_to_supergroup_keeps_everything(world: World, bot: BotThread) -> None:
-    anna = world.person(1101, "Anna")
-    ben = world.person(1102, "Ben")
-    group = world.group("Team", owner=anna)
-    team = Team(world, group)
-    bot.start()
-    team.say(anna, "/newboard Umzug")
+def test_group_upgraded_to_supergroup_keeps_everything(
+    opened_board: OpenedBoard, world: World, bot: BotThread
+) -> None:
+    scene = opened_board
+    group, anna, ben, team = scene.group, scene.anna, scene.ben, scene.team
     card = team.open_card(anna, 1)
     team.entry(ben, "vor dem Umzug", reply_to=card.message_id)
     wait_until(lambda: card.edits > 0, what="the card's count shown")  # then the upgrade
@@ -45,15 +44,13 @@ def test_group_upgraded_to_supergroup_keeps_everything(world: World, bot: BotThr
     assert all("upgraded to a supergroup" in r.description for r in refused)
 
 
-def test_an_upgrade_with_colliding_message_ids_loses_nothing(world: World, bot: BotThread) -> None:
+def test_an_upgrade_with_colliding_message_ids_loses_nothing(
+    opened_board: OpenedBoard, world: World, bot: BotThread
+) -> None:
     """The new supergroup's message ids start again at 1: message 7 of the new chat is not
     message 7 of the old one — every entry is kept and every reply finds its own card."""
-    anna = world.person(1161, "Anna")
-    ben = world.person(1162, "Ben")
-    group = world.group("Team", owner=anna)
-    team = Team(world, group)
-    bot.start()
-    team.say(anna, "/newboard Umzug")
+    scene = opened_board
+    group, anna, ben, team = scene.group, scene.anna, scene.ben, scene.team
     old_cards = {}
     for number in (1, 2, 3):
         card = team.open_card(anna, number)
@@ -121,12 +118,11 @@ def test_a_forged_migration_moves_nothing(world: World, bot: BotThread) -> None:
     assert not any(m.kind == "document" for m in world.bot_messages(attacker))
 
 
-def test_a_send_to_the_old_id_follows_the_migration(world: World, bot: BotThread) -> None:
-    anna = world.person(1201, "Anna")
-    group = world.group("Team", owner=anna)
-    team = Team(world, group)
-    bot.start()
-    team.say(anna, "/newboard Still")
+def test_a_send_to_the_old_id_follows_the_migration(
+    opened_board: OpenedBoard, world: World, bot: BotThread
+) -> None:
+    scene = opened_board
+    group, anna, team = scene.group, scene.anna, scene.team
     team.open_card(anna, 5)
     world.migrate(group, notify=False)  # the bot does not see the service messages
     team.refresh()

@@ -18,6 +18,7 @@ from bot.playground.emulator.world import Fault
 from tests.support.cards import last
 from tests.support.dbtools import _engine, rows
 from tests.support.harness import BotProcess, BotThread, wait_until
+from tests.support.opened import OpenedBoard
 from tests.support.scenario import Team
 
 pytestmark = pytest.mark.e2e
@@ -132,13 +133,11 @@ def test_a_team_votes_and_the_plan_follows_its_choice(world: World, bot: BotThre
     assert world.violations == []
 
 
-def test_the_plan_button_starts_a_vote_for_moderators(world: World, bot: BotThread) -> None:
-    anna = world.person(2411, "Anna")
-    ben = world.person(2412, "Ben")
-    group = world.group("Team", owner=anna)
-    team = Team(world, group)
-    bot.start()
-    team.say(anna, "/newboard Prozess")
+def test_the_plan_button_starts_a_vote_for_moderators(
+    opened_board: OpenedBoard, world: World
+) -> None:
+    scene = opened_board
+    group, anna, ben, team = scene.group, scene.anna, scene.ben, scene.team
     _measures(team, anna, [1, 2])
     team.say(ben, "/plan")
     plan = last(world, group)
@@ -224,17 +223,13 @@ def _moment(value: object) -> datetime:
 
 
 def test_a_vote_lasts_48_hours_and_a_stop_telegram_cannot_take_now_is_tried_again(
-    world: World, bot: BotThread
+    opened_board: OpenedBoard, world: World, bot: BotThread
 ) -> None:
     """`/vote` without hours ends 48 hours after it started (the stored end); a `stopPoll`
     refused for the moment (a flood limit past the pacing layer's retries) is tried again by
     a later sweep, so the poll does not stay open in the chat."""
-    anna = world.person(2431, "Anna")
-    ben = world.person(2432, "Ben")
-    group = world.group("Team", owner=anna)
-    team = Team(world, group)
-    bot.start()
-    team.say(anna, "/newboard Prozess")
+    scene = opened_board
+    group, anna, ben, team = scene.group, scene.anna, scene.ben, scene.team
     _measures(team, anna, [1, 5])
     team.say(anna, "/vote")
     (poll,) = _polls(world, team, 1)
@@ -257,14 +252,13 @@ def test_a_vote_lasts_48_hours_and_a_stop_telegram_cannot_take_now_is_tried_agai
     assert world.violations == []
 
 
-def test_a_poll_telegram_closed_already_counts_as_stopped(world: World, bot: BotThread) -> None:
+def test_a_poll_telegram_closed_already_counts_as_stopped(
+    opened_board: OpenedBoard, world: World, bot: BotThread
+) -> None:
     """A stop Telegram refuses for good (400: the poll has already been closed) is not tried
     again, and the vote's result is posted as usual."""
-    anna = world.person(2441, "Anna")
-    group = world.group("Team", owner=anna)
-    team = Team(world, group)
-    bot.start()
-    team.say(anna, "/newboard Prozess")
+    scene = opened_board
+    group, anna, team = scene.group, scene.anna, scene.team
     _measures(team, anna, [1, 5])
     team.say(anna, "/vote 2")
     (poll,) = _polls(world, team, 1)
@@ -281,14 +275,13 @@ def test_a_poll_telegram_closed_already_counts_as_stopped(world: World, bot: Bot
     assert rows(bot.database_url, "select count(*) from vote_poll where stopped")[0][0] == 1
 
 
-def test_a_group_that_forbids_polls_ends_the_vote_at_once(world: World, bot: BotThread) -> None:
+def test_a_group_that_forbids_polls_ends_the_vote_at_once(
+    opened_board: OpenedBoard, world: World, bot: BotThread
+) -> None:
     """`sendPoll` refused for good (400): the vote ends at once with a sentence, and `/vote`
     works again instead of waiting 48 hours; the plan keeps no empty result."""
-    anna = world.person(2451, "Anna")
-    group = world.group("Team", owner=anna)
-    team = Team(world, group)
-    bot.start()
-    team.say(anna, "/newboard Prozess")
+    scene = opened_board
+    group, anna, team = scene.group, scene.anna, scene.team
     _measures(team, anna, [1, 5])
     world.inject(Fault("sendPoll", "400"))
     before = len(world.bot_texts(group))

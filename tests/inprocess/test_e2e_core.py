@@ -9,6 +9,7 @@ import pytest
 
 from bot.playground.emulator import World
 from tests.support.harness import BotThread, wait_until
+from tests.support.opened import OpenedBoard
 from tests.support.scenario import Team
 
 pytestmark = pytest.mark.e2e
@@ -155,13 +156,9 @@ def test_non_moderator_cannot_move_the_group(world: World, bot: BotThread) -> No
     assert "Aktueller Punkt: 6. Konfiguration" in html.unescape(team.last_text())
 
 
-def test_restart_keeps_everything(world: World, bot: BotThread) -> None:
-    anna = world.person(301, "Anna")
-    ben = world.person(302, "Ben")
-    group = world.group("Team", owner=anna)
-    team = Team(world, group)
-    bot.start()
-    team.say(anna, "/newboard Neustart")
+def test_restart_keeps_everything(opened_board: OpenedBoard, world: World, bot: BotThread) -> None:
+    scene = opened_board
+    group, anna, ben, team = scene.group, scene.anna, scene.ben, scene.team
     card = team.open_card(anna, 3)
     team.entry(ben, "vor dem Neustart", reply_to=card.message_id)
     bot.restart()
@@ -246,13 +243,9 @@ def test_every_bad_input_gets_an_answer_and_changes_nothing(world: World, bot: B
     assert world.refusals() == []
 
 
-def test_caption_counts_and_closed_board_refuses(world: World, bot: BotThread) -> None:
-    anna = world.person(501, "Anna")
-    ben = world.person(502, "Ben")
-    group = world.group("Team", owner=anna)
-    team = Team(world, group)
-    bot.start()
-    team.say(anna, "/newboard Fotos")
+def test_caption_counts_and_closed_board_refuses(opened_board: OpenedBoard, world: World) -> None:
+    scene = opened_board
+    group, anna, ben, team = scene.group, scene.anna, scene.ben, scene.team
     card = team.open_card(anna, 6)
     photo = world.send(
         group,

@@ -6,7 +6,7 @@ The fixtures `opened_board` (the bot polling in a thread, see BotThread) and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.playground.emulator import Chat, Person, World
 from tests.support.inprocess import InProcessBot
@@ -31,11 +31,10 @@ class OpenedBoard:
     anna: Person
     ben: Person
     title: str
+    team: Team = field(init=False)  # steps that wait for the bot's answers (a bot in a thread)
 
-    @property
-    def team(self) -> Team:
-        """Steps in the group that wait for the bot's answers (for the bot in a thread)."""
-        return Team(self.world, self.group)
+    def __post_init__(self) -> None:
+        self.team = Team(self.world, self.group)
 
 
 @dataclass
