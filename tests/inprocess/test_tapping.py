@@ -18,60 +18,55 @@ pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 
 async def test_a_team_fills_three_points_with_taps_and_replies_only(
-    emulator: BotApiEmulator, tmp_path: Path
+    opened_board_inprocess: InProcessBoard,
 ) -> None:
-    world = emulator.world
-    anna = world.person(1101, "Anna")
-    ben = world.person(1102, "Ben")
-    carla = world.person(1103, "Carla")
-    group = world.group("Team", owner=anna)
-    async with inprocess_bot(emulator, tmp_path) as bot:
-        world.send(group, anna, "/newboard Citybike")
-        await bot.deliver()
-        opened = last(world, group)
-        assert "Citybike" in plain(opened.text or "")
-        assert "1. Kunde 0/4" in labels(opened)
-        tap = world.press_label(group, anna, opened, "1. Kunde")
-        await bot.deliver()
-        assert world.answer_of(tap) == {"text": "Bereich 1 ist offen.", "show_alert": False}
-        for number in (1, 2, 3):
-            shown = card(world, group, number)
-            assert labels(shown) == ["✍️ Ist · 0", "🎯 Soll · 0", "💡 Beispiel", "Weiter ▶"]
-            for person, label, text in (
-                (ben, "Ist", f"heute {number}"),
-                (carla, "Soll", f"morgen {number}"),
-            ):
-                tap = world.press_label(group, person, shown, label)
-                await bot.deliver()
-                assert world.answer_of(tap) is not None
-                prompt = last(world, group)
-                assert prompt.reply_to == shown.message_id  # a tap has no message to reply to
-                assert f'<a href="tg://user?id={person.id}">{person.first_name}</a>' in (
-                    prompt.text or ""
-                )
-                force = force_reply_of(world.calls("sendMessage")[-1].params)
-                assert force is not None
-                assert force["selective"] is True
-                heading = plain(shown.text or "").split(" · ")[0]
-                assert heading in force["input_field_placeholder"]
-                reply = world.send(group, person, text, reply_to=prompt.message_id)
-                await bot.deliver()
-                assert reply.reactions == ["👍"]
-            world.press_label(group, anna, shown, "Weiter ▶")
+    scene = opened_board_inprocess
+    world, group, anna, ben, bot = scene.world, scene.group, scene.anna, scene.ben, scene.bot
+    carla = world.person(103, "Carla")
+    opened = last(world, group)
+    assert "Citybike" in plain(opened.text or "")
+    assert "1. Kunde 0/4" in labels(opened)
+    tap = world.press_label(group, anna, opened, "1. Kunde")
+    await bot.deliver()
+    assert world.answer_of(tap) == {"text": "Bereich 1 ist offen.", "show_alert": False}
+    for number in (1, 2, 3):
+        shown = card(world, group, number)
+        assert labels(shown) == ["✍️ Ist · 0", "🎯 Soll · 0", "💡 Beispiel", "Weiter ▶"]
+        for person, label, text in (
+            (ben, "Ist", f"heute {number}"),
+            (carla, "Soll", f"morgen {number}"),
+        ):
+            tap = world.press_label(group, person, shown, label)
             await bot.deliver()
-        assert stored_entries(bot) == [
-            (n, kind, f"{word} {n}", who)
-            for n in (1, 2, 3)
-            for kind, word, who in (("ist", "heute", "Ben"), ("soll", "morgen", "Carla"))
-        ]
-        typed = [
-            m.text
-            for m in world.chats[group.id].messages.values()
-            if m.sender is not None and not m.sender.is_bot and (m.text or "").startswith("/")
-        ]
-        assert typed == ["/newboard Citybike"]
-        assert world.refusals() == []
-        assert world.violations == []
+            assert world.answer_of(tap) is not None
+            prompt = last(world, group)
+            assert prompt.reply_to == shown.message_id  # a tap has no message to reply to
+            assert f'<a href="tg://user?id={person.id}">{person.first_name}</a>' in (
+                prompt.text or ""
+            )
+            force = force_reply_of(world.calls("sendMessage")[-1].params)
+            assert force is not None
+            assert force["selective"] is True
+            heading = plain(shown.text or "").split(" · ")[0]
+            assert heading in force["input_field_placeholder"]
+            reply = world.send(group, person, text, reply_to=prompt.message_id)
+            await bot.deliver()
+            assert reply.reactions == ["👍"]
+        world.press_label(group, anna, shown, "Weiter ▶")
+        await bot.deliver()
+    assert stored_entries(bot) == [
+        (n, kind, f"{word} {n}", who)
+        for n in (1, 2, 3)
+        for kind, word, who in (("ist", "heute", "Ben"), ("soll", "morgen", "Carla"))
+    ]
+    typed = [
+        m.text
+        for m in world.chats[group.id].messages.values()
+        if m.sender is not None and not m.sender.is_bot and (m.text or "").startswith("/")
+    ]
+    assert typed == ["/newboard Citybike"]
+    assert world.refusals() == []
+    assert world.violations == []
 
 
 async def test_a_moderator_walks_the_areas_by_tap(opened_board_inprocess: InProcessBoard) -> None:
