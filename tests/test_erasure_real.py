@@ -13,7 +13,8 @@ from sqlmodel import Session, select
 import bot.store.erasers  # (the core erasers, as the running bot has them)
 import bot.store.scrubbing  # noqa: F401  (the checkpoint after an erasure's commit)
 from bot.playground.emulator import BotApiEmulator
-from bot.playground.emulator.world import Chat, StoredMessage, World
+from bot.playground.emulator.model import Chat, StoredMessage
+from bot.playground.emulator.world import World
 from bot.store import queries
 from bot.store.db import make_engine, normalise_url, session_scope, upgrade_schema
 from bot.store.erasure import erase_board

@@ -29,7 +29,7 @@ from typing import Any
 
 from bot.playground.emulator import BotApiEmulator, Chat, Person, World
 from bot.playground.emulator.interactive import buttons_of
-from bot.playground.emulator.world import BOT, BOT_USERNAME, TOKEN, StoredMessage
+from bot.playground.emulator.model import BOT, BOT_USERNAME, TOKEN, StoredMessage
 
 PLAYGROUND_DATABASE_FILE = "sechs-cluster-bot.playground.sqlite3"
 MINIAPP_SHORT_NAME = "board"
