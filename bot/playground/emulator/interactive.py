@@ -43,10 +43,6 @@ _ADMIN_RIGHTS = {
 }
 
 
-class QueryTooOld(Exception):
-    """Raised inside the world as Telegram's 400 for a query answered twice or too late."""
-
-
 @dataclass
 class Query:
     """A button press waiting for the bot's answer."""
