@@ -179,13 +179,6 @@ class Scene:
             self.polling = POLLING_STARTED in self.log()
         return self.polling
 
-    def wait_ready(self, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not self.ready():
-            if time.monotonic() > deadline:
-                raise BotStartError("the bot did not start polling in time")
-            time.sleep(0.1)
-
     def stop(self) -> None:
         with self.lock:
             process, self.process = self.process, None
