@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from bot.playground.emulator import Chat, World
 from bot.playground.emulator.interactive import buttons_of
-from bot.playground.emulator.world import StoredMessage
+from bot.playground.emulator.model import StoredMessage
 from bot.store.tables import Board, Entry
 from tests.inprocess import InProcessBot
 

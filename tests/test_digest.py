@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from bot.handlers import reminders
 from bot.playground.emulator import BotApiEmulator, Chat, Person, World
 from bot.playground.emulator.interactive import buttons_of
-from bot.playground.emulator.world import StoredMessage
+from bot.playground.emulator.model import StoredMessage
 from bot.render.split import telegram_length
 from bot.store import chats as chat_store
 from bot.store.tables import Board

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from bot.playground.emulator import Fault, World
-from bot.playground.emulator.world import ApiError
+from bot.playground.emulator.model import ApiError
 from tests.harness import BotThread, wait_until
 from tests.scenario import Team
 

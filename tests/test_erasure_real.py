@@ -11,7 +11,8 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.playground.emulator import BotApiEmulator
-from bot.playground.emulator.world import Chat, StoredMessage, World
+from bot.playground.emulator.model import Chat, StoredMessage
+from bot.playground.emulator.world import World
 from bot.store import boards as board_store
 from bot.store.db import make_engine, normalise_url, session_scope, upgrade_schema
 from bot.store.erasure import erase_board

@@ -15,7 +15,8 @@ from bot.model.demo import example_entry_text
 from bot.model.entry_text import Kind
 from bot.playground.emulator import BotApiEmulator
 from bot.playground.emulator.interactive import buttons_of
-from bot.playground.emulator.world import Chat, Person, StoredMessage, World
+from bot.playground.emulator.model import Chat, Person, StoredMessage
+from bot.playground.emulator.world import World
 from bot.render.split import MESSAGE_LIMIT, telegram_length
 from bot.store import boards as board_store
 from bot.store import entries as entry_store

@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 from bot import clock
 from bot.handlers import privacy, retention
 from bot.playground.emulator import BotApiEmulator
-from bot.playground.emulator.world import Chat, Person, StoredMessage, World
+from bot.playground.emulator.model import Chat, Person, StoredMessage
+from bot.playground.emulator.world import World
 from bot.render.split import MESSAGE_LIMIT, telegram_length
 from bot.store import boards as board_store
 from bot.store.db import open_database

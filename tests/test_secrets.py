@@ -27,7 +27,7 @@ from telegram.error import InvalidToken
 
 from bot import logs
 from bot.playground.emulator import BotApiEmulator
-from bot.playground.emulator.world import TOKEN
+from bot.playground.emulator.model import TOKEN
 from tests.harness import BotProcess
 from tests.postgres import PostgresServer
 

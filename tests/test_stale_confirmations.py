@@ -10,7 +10,8 @@ import pytest
 from sqlmodel import Session, func, select
 
 from bot.playground.emulator import BotApiEmulator
-from bot.playground.emulator.world import Chat, StoredMessage, World
+from bot.playground.emulator.model import Chat, StoredMessage
+from bot.playground.emulator.world import World
 from bot.store.tables import Board, CloseQuestion, Confirmation, Entry
 from tests.inprocess import InProcessBot, inprocess_bot
 from tests.scenario import plain

@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 
 from bot.playground.emulator import BotApiEmulator, World
-from bot.playground.emulator.world import TOKEN
+from bot.playground.emulator.model import TOKEN
 from bot.store import deadletters
 from bot.store import inbox as inbox_store
 from bot.store.db import make_engine, normalise_url, session_scope, upgrade_schema

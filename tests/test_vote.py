@@ -34,7 +34,7 @@ from bot.model.vote import (
     utf16_length,
 )
 from bot.render.files import board_json, board_markdown
-from bot.render.plan import Grouping, plan_json, plan_markdown, plan_pages
+from bot.render.plan import Grouping, plan_json, plan_pages
 from bot.render.report import render_pdf
 from bot.store import boards as board_store
 from bot.store import entries as entry_store
@@ -277,15 +277,11 @@ def test_the_plan_by_votes_marks_and_orders_every_measure() -> None:
     assert "🗳" not in by_area.text  # never voted: no marks
 
 
-def test_files_carry_the_votes() -> None:
+def test_the_plan_json_carries_the_votes() -> None:
     rows = [PlanRow(1, 6, "a", None, None, "offen", 3, votes=2)]
     assert plan_json(rows)[0]["votes"] == 2
-    markdown = plan_markdown(rows, DE, MODEL)
-    assert "| Stimmen |" in markdown
-    assert markdown.rstrip().endswith("| 3 | 2 |")
     never = [PlanRow(1, 6, "a", None, None, "offen", 3)]
     assert plan_json(never)[0]["votes"] is None
-    assert "Stimmen" not in plan_markdown(never, DE, MODEL)
 
 
 def test_result_text_names_votes_and_voters() -> None:
