@@ -1,9 +1,10 @@
 """The one place that paces and retries every request the bot makes to Telegram.
 
 Telegram allows about 30 messages a second per bot and 20 messages a minute per group; a 429
-("retry after n seconds") is an answer for one chat. So posts are paced per chat and overall,
-each chat posts in its own lane (a 429 pauses that lane only), and network faults are retried
-here too — nowhere else.
+("retry after n seconds") is an answer for one chat. So posts and edits are paced per chat and
+overall, each chat's posts and edits go one at a time in lanes of their own (a 429 pauses that
+chat only: its edits, and after a post its posts too), and network faults, timeouts and 5xx are
+retried here with backoff.
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -150,13 +149,3 @@ def area_progress(model: ModelText, board: BoardView) -> list[AreaProgress]:
         AreaProgress(a.number, sum(1 for p in a.points if p not in empty), len(a.points))
         for a in model.areas
     ]
-
-
-def action_step_coverage(model: ModelText, board: BoardView) -> list[tuple[int, list[int]]]:
-    """For each action step, the points that carry it and still have no Ist entry."""
-    empty = set(board.empty_points)
-    return [(s.number, [p for p in s.points if p in empty]) for s in model.action_steps]
-
-
-def sorted_entries(entries: Iterable[EntryView]) -> Sequence[EntryView]:
-    return sorted(entries, key=lambda e: (e.point, e.created_at, e.id))

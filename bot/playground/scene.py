@@ -29,7 +29,7 @@ from typing import Any
 
 from bot.playground.emulator import BotApiEmulator, Chat, Person, World
 from bot.playground.emulator.interactive import buttons_of
-from bot.playground.emulator.world import BOT, BOT_USERNAME, TOKEN, StoredMessage
+from bot.playground.emulator.model import BOT, BOT_USERNAME, TOKEN, StoredMessage
 
 PLAYGROUND_DATABASE_FILE = "sechs-cluster-bot.playground.sqlite3"
 MINIAPP_SHORT_NAME = "board"
@@ -178,13 +178,6 @@ class Scene:
         if not self.polling:  # read the log until it says so, not on every look after
             self.polling = POLLING_STARTED in self.log()
         return self.polling
-
-    def wait_ready(self, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not self.ready():
-            if time.monotonic() > deadline:
-                raise BotStartError("the bot did not start polling in time")
-            time.sleep(0.1)
 
     def stop(self) -> None:
         with self.lock:

@@ -12,7 +12,6 @@ from bot.model.catalogue import ModelText
 from bot.model.plan import MeasureView, PlanCounts, Status, counts, parse_status
 from bot.model.plan_rows import PlanRow
 from bot.render.dates import reader_date
-from bot.render.markdown_text import escape_line
 from bot.render.split import MESSAGE_LIMIT, shorten_plain, telegram_length
 from bot.texts import Html, Messages, escape
 from bot.unitext import safe_line, safe_text
@@ -279,42 +278,6 @@ def status_lines(messages: Messages, tally: PlanCounts) -> list[Html]:
 
 
 # ---- files ----------------------------------------------------------------------------------
-
-
-def _cell(text: str) -> str:
-    """A person's text inside a Markdown table cell: one line, pipes escaped."""
-    lines = [escape_line(line, line_start=False) for line in text.splitlines() or [""]]
-    return "<br>".join(lines).replace("|", "\\|")
-
-
-def plan_markdown(rows: Sequence[PlanRow], messages: Messages, model: ModelText) -> str:
-    """The plan as a Markdown section with a table (number, point, measure, owner, due,
-    status, step); an empty plan says so."""
-    columns = messages.plain("report_plan_columns").split("|")
-    voted = any(row.votes is not None for row in rows)
-    if voted:
-        columns.append(messages.plain("vote_votes_column"))
-    none = messages.plain("report_plan_none")
-    lines = [f"## {escape_line(messages.plain('report_plan'), line_start=False)}", ""]
-    if not rows:
-        return "\n".join([*lines, messages.plain("plan_empty_plain"), ""])
-    lines.append("| " + " | ".join(columns) + " |")
-    lines.append("|" + "|".join("---" for _ in columns) + "|")
-    for row in rows:
-        cells = [
-            str(row.number),
-            _cell(model.point(row.point).heading),
-            _cell(row.text),
-            _cell(row.owner) if row.owner else none,
-            reader_date(row.due, messages) if row.due else none,
-            _cell(row.status),
-            str(row.step) if row.step is not None else none,
-        ]
-        if voted:
-            cells.append(str(row.votes or 0))
-        lines.append("| " + " | ".join(cells) + " |")
-    lines.append("")
-    return "\n".join(lines)
 
 
 def plan_json(rows: Sequence[PlanRow]) -> list[dict[str, object]]:

@@ -41,10 +41,6 @@ class ChatLocks:
                 pool_pre_ping=True,
             )
 
-    @property
-    def across_processes(self) -> bool:
-        return self._shared is not None
-
     @contextlib.asynccontextmanager
     async def hold(self, chat_id: int | None) -> AsyncIterator[None]:
         lock = self._local.setdefault(chat_id, asyncio.Lock())

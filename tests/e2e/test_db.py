@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.playground.emulator.world import TOKEN
+from bot.playground.emulator.model import TOKEN
 from bot.store.db import (
     DatabaseOpenError,
     alembic_config,

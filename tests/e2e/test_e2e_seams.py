@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.playground.emulator import BotApiEmulator, World
-from bot.playground.emulator.world import StoredMessage
+from bot.playground.emulator.model import StoredMessage
 from tests.support.cards import card_numbers, cards
 from tests.support.dbtools import rows
 from tests.support.harness import BotProcess, wait_until

@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from bot.playground.emulator import BotApiEmulator, Fault, World
+from bot.playground.emulator.model import Person, StoredMessage
 from bot.playground.emulator.server import _Handler
-from bot.playground.emulator.world import Person, StoredMessage
 from tests.support.dbtools import live_entries, rows
 from tests.support.harness import BotProcess, BotThread, wait_until
 from tests.support.ports import free_port

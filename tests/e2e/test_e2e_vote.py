@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import text
 
 from bot.playground.emulator import Person, World
+from bot.playground.emulator.model import Fault
 from bot.playground.emulator.polls import PollState
-from bot.playground.emulator.world import Fault
 from tests.support.cards import last
 from tests.support.dbtools import _engine, rows
 from tests.support.harness import BotProcess, BotThread, wait_until

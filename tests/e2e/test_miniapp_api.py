@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.playground.emulator import BotApiEmulator, World
-from bot.playground.emulator.world import BOT_USERNAME, Chat, Person
+from bot.playground.emulator.model import BOT_USERNAME, Chat, Person
 from tests.support.harness import BotThread, wait_until
 from tests.support.miniapp_tools import (
     OTHER_TOKEN,

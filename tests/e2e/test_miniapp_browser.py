@@ -16,7 +16,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, Route
 
 from bot.playground.emulator import BotApiEmulator, World
-from bot.playground.emulator.world import Chat, Person
+from bot.playground.emulator.model import Chat, Person
 from tests.support.browser import launched_chromium
 from tests.support.harness import BotProcess, wait_until
 from tests.support.miniapp_tools import (

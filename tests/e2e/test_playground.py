@@ -25,7 +25,7 @@ import pytest
 from aiohttp import web
 from playwright.sync_api import Browser, Page, expect
 
-from bot.playground.emulator.world import BOT_USERNAME, TOKEN
+from bot.playground.emulator.model import BOT_USERNAME, TOKEN
 from bot.playground.scene import (
     PLAYGROUND_DATABASE_FILE,
     Scene,
@@ -257,7 +257,7 @@ def scene(tmp_path: Path) -> Iterator[Scene]:
 
 def _bot_says(scene: Scene, **params: object) -> dict[str, Any]:
     """A call of the bot, as it reaches the stand-in (refusals are recorded, not raised)."""
-    from bot.playground.emulator.world import ApiError
+    from bot.playground.emulator.model import ApiError
 
     try:
         return scene.world.handle(

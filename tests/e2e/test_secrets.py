@@ -26,7 +26,7 @@ from telegram.error import InvalidToken
 
 from bot import logs
 from bot.playground.emulator import BotApiEmulator
-from bot.playground.emulator.world import TOKEN
+from bot.playground.emulator.model import TOKEN
 from tests.support.harness import BotProcess
 from tests.support.ports import free_port
 from tests.support.postgres import PostgresServer

@@ -8,7 +8,8 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.playground.emulator import BotApiEmulator
-from bot.playground.emulator.world import Chat, Person, World
+from bot.playground.emulator.model import Chat, Person
+from bot.playground.emulator.world import World
 from bot.store.tables import Board
 from tests.support.inprocess import InProcessBot, inprocess_bot
 from tests.support.scenario import plain

@@ -12,7 +12,8 @@ from sqlmodel import Session, select
 
 from bot.handlers import reminders
 from bot.playground.emulator import BotApiEmulator
-from bot.playground.emulator.world import Chat, StoredMessage, World
+from bot.playground.emulator.model import Chat, StoredMessage
+from bot.playground.emulator.world import World
 from bot.store.tables import Board, Entry, InboxUpdate
 from tests.support.inprocess import InProcessBot, inprocess_bot
 from tests.support.opened import InProcessBoard

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from bot.handlers.entries import ENTRY_LIMIT
 from bot.model.entry_text import parse_entry
 from bot.playground.emulator import BotApiEmulator, Chat, Person, World
-from bot.playground.emulator.world import COMMAND, StoredMessage
+from bot.playground.emulator.model import COMMAND, StoredMessage
 from tests.support.cards import cards_of, has_card
 from tests.support.dbtools import rows
 from tests.support.harness import BotThread, wait_until

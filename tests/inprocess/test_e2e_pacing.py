@@ -7,7 +7,7 @@ import time
 import pytest
 
 from bot.playground.emulator import Fault, World
-from bot.playground.emulator.world import ApiError
+from bot.playground.emulator.model import ApiError
 from tests.support.cards import cards_of
 from tests.support.harness import BotThread, wait_until
 from tests.support.scenario import Team

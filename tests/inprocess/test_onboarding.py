@@ -12,7 +12,7 @@ from bot import clock
 from bot.app import COMMANDS
 from bot.playground.emulator import BotApiEmulator, Chat
 from bot.playground.emulator.interactive import buttons_of
-from bot.playground.emulator.world import BOT_USERNAME
+from bot.playground.emulator.model import BOT_USERNAME
 from tests.support.cards import last
 from tests.support.inprocess import inprocess_bot
 from tests.support.scenario import plain

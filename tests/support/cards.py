@@ -10,7 +10,7 @@ import re
 
 from bot.playground.emulator import Chat, World
 from bot.playground.emulator.interactive import buttons_of
-from bot.playground.emulator.world import StoredMessage
+from bot.playground.emulator.model import StoredMessage
 
 # a card begins with its point's heading and its area: "<b>6. Konfiguration</b> · Bereich 2: …"
 _CARD = re.compile(r"<b>(\d+)\. [^<]*</b> · ")

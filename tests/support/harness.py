@@ -19,7 +19,7 @@ from telegram import Update
 from bot.app import build_application
 from bot.model.catalogue import load_catalogue
 from bot.playground.emulator import BotApiEmulator
-from bot.playground.emulator.world import TOKEN
+from bot.playground.emulator.model import TOKEN
 from bot.settings import Settings
 from bot.store.db import open_database
 from bot.texts import load_texts

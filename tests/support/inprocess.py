@@ -23,7 +23,7 @@ from bot.app import build_application
 from bot.context import BotApplication
 from bot.model.catalogue import load_catalogue
 from bot.playground.emulator import BotApiEmulator
-from bot.playground.emulator.world import TOKEN
+from bot.playground.emulator.model import TOKEN
 from bot.settings import Settings
 from bot.store.db import make_engine, normalise_url, upgrade_schema
 from bot.store.tables import Board, Entry

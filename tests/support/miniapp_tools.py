@@ -12,7 +12,7 @@ import httpx
 from bot.miniapp.initdata import sign
 from bot.playground.emulator import World
 from bot.playground.emulator.interactive import buttons_of
-from bot.playground.emulator.world import TOKEN, Chat, Person, StoredMessage
+from bot.playground.emulator.model import TOKEN, Chat, Person, StoredMessage
 from tests.support.harness import wait_until
 from tests.support.scenario import Team
 

@@ -6,7 +6,7 @@ import html
 import re
 
 from bot.playground.emulator import Chat, Person, World
-from bot.playground.emulator.world import StoredMessage
+from bot.playground.emulator.model import StoredMessage
 from tests.support import cards
 from tests.support.harness import wait_until
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from bot.playground.emulator import BotApiEmulator, Fault, World
-from bot.playground.emulator.world import TOKEN
+from bot.playground.emulator.model import TOKEN
 
 
 @pytest.fixture

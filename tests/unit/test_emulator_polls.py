@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bot.playground.emulator import BotApiEmulator, World
-from bot.playground.emulator.world import TOKEN
+from bot.playground.emulator.model import TOKEN
 
 Call = Callable[..., httpx.Response]
 

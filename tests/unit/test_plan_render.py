@@ -17,7 +17,6 @@ from bot.render.plan import (
     digest_lines,
     followup_text,
     plan_json,
-    plan_markdown,
     plan_pages,
     status_lines,
 )
@@ -124,20 +123,6 @@ def _rows() -> list[PlanRow]:
         ),
         PlanRow(3, 12, "Daten zentral", None, None, "erledigt", None),
     ]
-
-
-def test_markdown_table() -> None:
-    markdown = plan_markdown(_rows(), DE, MODEL)
-    lines = markdown.splitlines()
-    assert lines[0] == "## Maßnahmenplan"
-    header = lines[2]
-    assert header.startswith("| Nr. | Punkt | Maßnahme |")
-    assert lines[3].count("---") == header.count("|") - 1
-    first = lines[4]
-    assert first.startswith("| 1 | 6. Konfiguration | Konfigurator \\| mit<br>zwei Zeilen")
-    assert "01.12.2026" in first
-    assert "| 3 | 12. Verwaltung von Daten | Daten zentral | – | – | erledigt | – |" in markdown
-    assert "Noch keine Maßnahmen" in plan_markdown([], DE, MODEL)
 
 
 def test_json_validates_against_the_schema() -> None:

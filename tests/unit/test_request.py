@@ -14,7 +14,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.request import BaseRequest
 
 from bot.playground.emulator import BotApiEmulator, Fault, World
-from bot.playground.emulator.world import BOT_USERNAME, TOKEN
+from bot.playground.emulator.model import BOT_USERNAME, TOKEN
 from bot.request import AiohttpRequest
 
 

@@ -12,10 +12,9 @@ import itertools
 import json
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from bot.playground.emulator.world import Chat, Person, StoredMessage
+from bot.playground.emulator.model import ApiError, Chat, Person, StoredMessage
 
 ANSWER_DEADLINE_SECONDS = 15.0  # Telegram refuses answers to older queries
 COMMAND_SCOPES = {
@@ -42,10 +41,6 @@ _ADMIN_RIGHTS = {
     "can_edit_stories": False,
     "can_delete_stories": False,
 }
-
-
-class QueryTooOld(Exception):
-    """Raised inside the world as Telegram's 400 for a query answered twice or too late."""
 
 
 @dataclass
@@ -210,8 +205,6 @@ class InteractiveMixin:
     # ---- the Bot API -------------------------------------------------------------------------
 
     def api_answercallbackquery(self, params: dict[str, Any], files: Any) -> bool:
-        from bot.playground.emulator.world import ApiError
-
         query = self.queries.get(str(params.get("callback_query_id")))
         too_old = (
             "Bad Request: query is too old and response timeout expired or query ID is invalid"
@@ -228,8 +221,6 @@ class InteractiveMixin:
         return True
 
     def api_editmessagereplymarkup(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
-        from bot.playground.emulator.world import ApiError
-
         chat = self._writable_chat(params)  # type: ignore[attr-defined]
         message = chat.messages.get(int(params["message_id"]))
         if message is None or not message.sender or not message.sender.is_bot:
@@ -243,8 +234,6 @@ class InteractiveMixin:
         return self.message_json(chat, message)  # type: ignore[attr-defined]
 
     def api_pinchatmessage(self, params: dict[str, Any], files: Any) -> bool:
-        from bot.playground.emulator.world import ApiError
-
         chat = self._writable_chat(params)  # type: ignore[attr-defined]
         if not ((chat.bot_admin and chat.bot_can_pin) or chat.members_can_pin):
             raise ApiError(
@@ -264,8 +253,6 @@ class InteractiveMixin:
         return True
 
     def api_setmycommands(self, params: dict[str, Any], files: Any) -> bool:
-        from bot.playground.emulator.world import ApiError
-
         raw = params.get("commands")
         commands = json.loads(raw) if isinstance(raw, str) else raw
         if not isinstance(commands, list) or len(commands) > 100:
@@ -303,8 +290,6 @@ class InteractiveMixin:
     def _set_text(
         self, params: dict[str, Any], name: str, limit: int, into: dict[str, str]
     ) -> bool:
-        from bot.playground.emulator.world import ApiError
-
         text = str(params.get(name) or "")
         if len(text) > limit:
             raise ApiError(400, f"Bad Request: {name.upper()}_INVALID")
@@ -314,8 +299,6 @@ class InteractiveMixin:
 
 def force_reply_of(params: dict[str, Any]) -> dict[str, Any] | None:
     """The ForceReply of a sendMessage request, checked as Telegram checks it (None if none)."""
-    from bot.playground.emulator.world import ApiError
-
     markup = parse_markup(params.get("reply_markup"))
     if markup is None or "force_reply" not in markup:
         return None

@@ -11,10 +11,10 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from bot.playground.emulator.world import Chat, Person, StoredMessage
+from bot.playground.emulator.model import BOT, ApiError, Chat, Person, StoredMessage
+from bot.playground.emulator.telegram_html import EntityError, check_html
 
 POLL_OPTIONS = (1, 12)  # Telegram: 1–12 options
 OPTION_LENGTH = (1, 100)  # Telegram: an option's text has 1–100 characters
@@ -82,8 +82,6 @@ class PollsMixin:
     # ---- the bot's side --------------------------------------------------------------------
 
     def api_sendpoll(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
-        from bot.playground.emulator.world import BOT, ApiError
-
         chat = self._writable_chat(params)  # type: ignore[attr-defined]
         question = str(params.get("question", ""))
         if not QUESTION_LENGTH[0] <= _length(question) <= QUESTION_LENGTH[1]:
@@ -125,8 +123,6 @@ class PollsMixin:
         return self._poll_message_json(chat, message, poll)
 
     def api_stoppoll(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
-        from bot.playground.emulator.world import BOT, ApiError
-
         chat = self._writable_chat(params)  # type: ignore[attr-defined]
         message_id = int(params["message_id"])
         message = chat.messages.get(message_id)
@@ -144,9 +140,6 @@ class PollsMixin:
     def _poll_text(text: object, parse_mode: object) -> str:
         """The text as shown: with HTML, tags are parsed (only custom emoji are kept, so the
         tags disappear) and a stray "<" is refused as Telegram does."""
-        from bot.playground.emulator.telegram_html import EntityError, check_html
-        from bot.playground.emulator.world import ApiError
-
         if parse_mode in (None, ""):
             return str(text)
         if parse_mode != "HTML":

@@ -10,7 +10,8 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from bot.playground.emulator.world import TOKEN, ApiError, DropConnection, World
+from bot.playground.emulator.model import TOKEN, ApiError, DropConnection
+from bot.playground.emulator.world import World
 
 
 def parse_body(
