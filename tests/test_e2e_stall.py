@@ -181,3 +181,83 @@ def test_a_burst_of_110_updates_from_one_member_does_not_stall_the_group(
     finally:
         bot.stop()
     assert bot.tracebacks_while_running() == []
+
+
+def test_boards_board_and_page_taps_repeated_while_waiting_go_out_once_each(
+    world: World, emulator: BotApiEmulator, sqlite_url: str, tmp_path: Path
+) -> None:
+    """While the group's posts wait: `/boards` repeated goes out once (the newest); `/board`
+    repeated goes out once, and its cool-down notes once (the newest, after the board it points
+    to); page taps on two plan messages each edit their own message once."""
+    world.flood.enforced = True
+    world.flood.group_window = WINDOW
+    anna = world.person(2601, "Anna")
+    arne = world.person(2602, "Arne")
+    team = Team(world, world.group("Wartend", owner=anna, supergroup=True))
+    bot = BotProcess(emulator, sqlite_url, tmp_path, TELEGRAM_GROUP_MESSAGES_PER_MINUTE=PER_MINUTE)
+    try:
+        bot.start()
+        team.say(anna, "/newboard Wartend")
+        for number in range(1, 13):
+            team.entry(anna, f"/soll {number} Maßnahme {number:02d} " + "lang " * 150)
+        plans = []
+        for person in (anna, arne):  # two plan messages (different people: both answered)
+            asked = team.say(person, "/plan")
+            plans.append(
+                next(m for m in world.bot_messages(team.chat) if m.reply_to == asked.message_id)
+            )
+        time.sleep(WINDOW * 1.1)  # the set-up's posts leave the group's window
+        helps = [world.send(team.chat, anna, "/help") for _ in range(20)]  # the window, full
+        wait_until(
+            lambda: (
+                len(
+                    {m.reply_to for m in world.bot_messages(team.chat)}
+                    & {h.message_id for h in helps}
+                )
+                == 20
+            ),
+            what="a minute's posts",
+        )
+        before = len(world.bot_messages(team.chat))
+        boards = [world.send(team.chat, arne, "/boards") for _ in range(3)]
+        board_asks = [world.send(team.chat, arne, "/board") for _ in range(4)]
+        for plan in plans:
+            data = _button(plan, PAGE_ACTION)
+            for _ in range(3):
+                world.press(team.chat, arne, plan, data)
+
+        def posted() -> list[StoredMessage]:
+            return world.bot_messages(team.chat)[before:]
+
+        def replies_to(asked: list[StoredMessage]) -> list[StoredMessage]:
+            ids = {m.message_id for m in asked}
+            return [m for m in posted() if m.reply_to in ids]
+
+        def done() -> bool:
+            unsent = rows(
+                bot.database_url, "select count(*) from outbox_send where sent_at is null"
+            )
+            return (
+                bool(replies_to(board_asks))
+                and any(m.kind == "photo" for m in posted())
+                and all(plan.edits for plan in plans)
+                and unsent == [(0,)]
+            )
+
+        wait_until(done, timeout=6 * WINDOW, what="the answers")
+        time.sleep(2)  # nothing else follows
+        listings = [m for m in posted() if "Die Boards hier" in (m.text or "")]
+        assert len(listings) == 1
+        assert listings[0].reply_to in (None, boards[-1].message_id)
+        assert len([m for m in posted() if m.kind == "photo"]) == 1
+        notes = replies_to(board_asks)
+        assert [m.reply_to for m in notes] == [board_asks[-1].message_id]
+        assert "eben erst geschickt" in (notes[0].text or "")
+        photo = next(i for i, m in enumerate(posted()) if m.kind == "photo")
+        assert photo < posted().index(notes[0])  # the note points to a board already there
+        assert [plan.edits for plan in plans] == [1, 1]
+        assert world.flood.most_per_window(team.chat.id, WINDOW) <= 20
+        assert world.refusals() == []
+    finally:
+        bot.stop()
+    assert bot.tracebacks_while_running() == []
