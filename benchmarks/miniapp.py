@@ -26,7 +26,8 @@ from bot.miniapp.server import STATE_KEY, _State, mount
 from bot.model.catalogue import load_catalogue
 from bot.render import html
 from bot.settings import Settings
-from bot.store import links, queries
+from bot.store import boards as board_store
+from bot.store import links
 from bot.store.db import make_engine, normalise_url, upgrade_schema
 from bot.store.tables import Board, Entry
 from bot.texts import load_texts
@@ -139,9 +140,9 @@ def main() -> None:
 
         def board_text() -> None:
             with Session(engine) as session:
-                board = queries.board_by_id(session, board_id)
+                board = board_store.board_by_id(session, board_id)
                 assert board is not None
-                view = queries.board_view(session, board)
+                view = board_store.board_view(session, board)
             list(html.board_text(model, messages, view))
 
         board_text()

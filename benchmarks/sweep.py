@@ -52,10 +52,10 @@ def _baseline_scan(engine: Engine, now: datetime) -> int:
 
 def _indexed_find(engine: Engine, now: datetime, count: int) -> int:
     """The sweep's own query (index on the due instant), asked for every due board at once."""
-    from bot.store import queries
+    from bot.store import schedules as schedule_store
 
     with Session(engine) as session:
-        return len(queries.due_boards(session, now=now, limit=count))
+        return len(schedule_store.due_boards(session, now=now, limit=count))
 
 
 async def _sweep(context: Any, now: datetime) -> int:

@@ -31,7 +31,7 @@ from sqlmodel import Session
 from bot.handlers import autopilot, reminders
 from bot.handlers.sweep import Sweeper
 from bot.model.pace import EVERY_DAY
-from bot.store import queries
+from bot.store import schedules as schedule_store
 from bot.store.db import make_engine, normalise_url, upgrade_schema
 from bot.store.tables import Board
 from tests.fakes import RecordingBot, job_context
@@ -105,7 +105,7 @@ async def sweep_both(context: Any, now: datetime) -> tuple[int, int]:
 
 
 def plan_of(engine: Engine, now: datetime) -> str:
-    """The database's plan for the very statement `queries.due_paces` sends."""
+    """The database's plan for the very statement `schedule_store.due_paces` sends."""
     sent: list[tuple[str, Any]] = []
 
     def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
@@ -113,7 +113,7 @@ def plan_of(engine: Engine, now: datetime) -> str:
 
     event.listen(engine, "before_cursor_execute", seen)
     with Session(engine) as session:
-        queries.due_paces(session, now=now, limit=50)
+        schedule_store.due_paces(session, now=now, limit=50)
         session.rollback()
     event.remove(engine, "before_cursor_execute", seen)
     statement, parameters = next((s, p) for s, p in sent if "next_pace_at <=" in s)
@@ -137,8 +137,8 @@ def measure(name: str, url: str, count: int, *, full: bool) -> None:
     if full:
         start = time.perf_counter()
         with Session(engine) as session:
-            found_cards = len(queries.due_paces(session, now=now, limit=count))
-            found_digests = len(queries.due_boards(session, now=now, limit=count))
+            found_cards = len(schedule_store.due_paces(session, now=now, limit=count))
+            found_digests = len(schedule_store.due_boards(session, now=now, limit=count))
             session.commit()
         find = time.perf_counter() - start
         assert (found_cards, found_digests) == (pace_due, digest_due)

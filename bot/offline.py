@@ -18,7 +18,7 @@ from bot.render.export import build_export
 from bot.render.files import file_stem
 from bot.render.html import board_text
 from bot.settings import SettingsError, load_database_settings
-from bot.store import queries
+from bot.store import boards as board_store
 from bot.store.db import make_engine, session_scope, upgrade_schema
 from bot.store.tables import Board
 from bot.texts import load_texts
@@ -90,7 +90,7 @@ def export_board(board_id: int, out: Path) -> int:
         if board is None:
             print(f"No board with id {board_id} in the database.", file=sys.stderr)
             return 1
-        view = queries.board_view(session, board)
+        view = board_store.board_view(session, board)
         zone = board.timezone
         catalogue, texts = load_catalogue(), load_texts()
         plan = plan_rows(session, board, texts[board.language], catalogue[board.language])

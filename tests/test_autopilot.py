@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from bot import clock
 from bot.handlers import autopilot
 from bot.playground.emulator import BotApiEmulator, Chat, Person, World
-from bot.store import queries
+from bot.store import boards as board_store
 from bot.store.tables import Board, ReminderSent
 from tests.inprocess import InProcessBot, inprocess_bot
 from tests.scenario import plain
@@ -255,12 +255,12 @@ async def test_complete_closed_and_removed_boards_get_no_card(
         # a closed board: nothing
         with Session(bot.engine) as session:
             board = session.exec(select(Board)).one()
-            queries.close_board(session, board=board)
+            board_store.close_board(session, board=board)
             session.commit()
         assert await _sweep(bot, _utc(2026, 11, 25, 8, 0)) == 0
         with Session(bot.engine) as session:
             board = session.exec(select(Board)).one()
-            queries.reopen_board(session, board=board)
+            board_store.reopen_board(session, board=board)
             session.commit()
         # a complete board: nothing
         for point in range(1, 21):

@@ -15,7 +15,7 @@ from bot.playground.emulator import BotApiEmulator, Chat, Person, World
 from bot.playground.emulator.interactive import buttons_of
 from bot.playground.emulator.world import StoredMessage
 from bot.render.split import telegram_length
-from bot.store import queries
+from bot.store import chats as chat_store
 from bot.store.tables import Board
 from tests.inprocess import InProcessBot, inprocess_bot
 from tests.scenario import plain
@@ -130,7 +130,7 @@ async def test_one_message_within_the_limit_with_many_members_and_long_names(
         await bot.deliver()
         with Session(bot.engine) as session:
             for index in range(500):
-                queries.note_member(
+                chat_store.note_member(
                     session,
                     chat_id=group.id,
                     person_id=10_000 + index,

@@ -10,11 +10,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-import bot.store.erasers  # (the core erasers, as the running bot has them)
-import bot.store.scrubbing  # noqa: F401  (the checkpoint after an erasure's commit)
 from bot.playground.emulator import BotApiEmulator
 from bot.playground.emulator.world import Chat, StoredMessage, World
-from bot.store import queries
+from bot.store import boards as board_store
 from bot.store.db import make_engine, normalise_url, session_scope, upgrade_schema
 from bot.store.erasure import erase_board
 from bot.store.tables import Board, Entry, InboxUpdate, Measure
@@ -140,7 +138,7 @@ def test_an_erasure_outside_a_handler_checkpoints_too(tmp_path: Path) -> None:
         assert secret.encode() in stored_bytes(tmp_path)
         with session_scope(engine) as session:
             erase_board(session, board_id)
-            assert queries.delete_board_row(session, board_id=board_id)
+            assert board_store.delete_board_row(session, board_id=board_id)
             session.commit()
         assert secret.encode() not in stored_bytes(tmp_path)
         assert database.with_name(database.name + "-wal").stat().st_size == 0

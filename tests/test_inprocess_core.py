@@ -9,7 +9,9 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.playground.emulator import BotApiEmulator
-from bot.store import queries
+from bot.store import chats as chat_store
+from bot.store import inbox as inbox_store
+from bot.store import interaction as interaction_store
 from bot.store.tables import Board, Entry, GroupMember
 from tests.inprocess import InProcessBot, inprocess_bot
 from tests.scenario import plain
@@ -68,7 +70,7 @@ def _entries_and_due(bot: InProcessBot, board_id: int) -> tuple[list[Entry], dat
     with Session(bot.engine) as session:
         ordered = select(Entry).order_by(Entry.id)  # type: ignore[arg-type]
         entries = list(session.exec(ordered).all())
-        progress = queries.progress_of(session, board_id=board_id)
+        progress = interaction_store.progress_of(session, board_id=board_id)
     assert progress is not None
     return entries, progress.due_at
 
@@ -105,15 +107,15 @@ async def test_a_reply_sent_again_under_a_new_update_id_makes_no_second_entry(
         assert due_after == due  # a duplicate changes nothing
         with Session(bot.engine) as session:
             # found as a duplicate before inserting: nothing rolled back, its claim stands
-            row = queries.inbox_update(session, update_id=again["update_id"])
+            row = inbox_store.inbox_update(session, update_id=again["update_id"])
             assert row is not None
-            assert row.outcome == queries.UPDATE_HANDLED
+            assert row.outcome == inbox_store.UPDATE_HANDLED
         world.send(group, anna, "Soll: noch eins", reply_to=card.message_id)
         await bot.deliver()
         stored, due_after = _entries_and_due(bot, board_id)
         assert len(stored) == 2
         assert due_after is not None
-        assert due_after <= due + queries.PROGRESS_EVERY
+        assert due_after <= due + interaction_store.PROGRESS_EVERY
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -132,14 +134,14 @@ async def test_a_refused_message_still_brings_a_group_marked_gone_back(
         world.send(group, anna, "/newboard Zurück")
         await bot.deliver()
         with Session(bot.engine) as session:
-            queries.set_chat_active(session, chat_id=group.id, active=False)
+            chat_store.set_chat_active(session, chat_id=group.id, active=False)
             session.commit()
         bot.context.bot_data.active_chats.forget(group.id)  # as after the cache's ten minutes
         world.send(group, ben, "/ist")  # refused inside the handler: no text
         await bot.deliver()
         assert "/ist" in plain(world.bot_texts(group)[-1])
         with Session(bot.engine) as session:
-            assert queries.chat_is_active(session, group.id)
+            assert chat_store.chat_is_active(session, group.id)
             assert session.get(GroupMember, (group.id, ben.id)) is not None
 
 

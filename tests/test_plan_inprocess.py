@@ -17,7 +17,9 @@ from bot.playground.emulator import BotApiEmulator
 from bot.playground.emulator.interactive import buttons_of
 from bot.playground.emulator.world import Chat, Person, StoredMessage, World
 from bot.render.split import MESSAGE_LIMIT, telegram_length
-from bot.store import queries
+from bot.store import boards as board_store
+from bot.store import entries as entry_store
+from bot.store import plan as plan_store
 from bot.store.tables import Board, Measure
 from tests.inprocess import CATALOGUE, InProcessBot, inprocess_bot
 from tests.scenario import plain
@@ -252,7 +254,7 @@ async def test_plan_on_a_closed_board(emulator: BotApiEmulator, tmp_path: Path) 
         await bot.deliver()
         with Session(bot.engine) as session:
             board = session.exec(select(Board)).one()
-            queries.close_board(session, board=board)
+            board_store.close_board(session, board=board)
             session.commit()
         before = len(world.bot_messages(group))
         world.send(group, ben, "/plan")
@@ -396,7 +398,7 @@ async def test_two_applications_sweeping_send_one_note(
     ):
         # the board and its Soll entries are set up through the store
         with Session(one.engine, expire_on_commit=False) as session:
-            board = queries.create_board(
+            board = board_store.create_board(
                 session,
                 chat_id=group.id,
                 thread_id=0,
@@ -407,9 +409,9 @@ async def test_two_applications_sweeping_send_one_note(
                 next_reminder_at=None,
             )
             for message_id, text in ((1, "Kundenbefragung starten"), (2, "Newsletter")):
-                queries.add_entry(
+                entry_store.add_entry(
                     session,
-                    board=queries.board_head(board),
+                    board=board_store.board_head(board),
                     point=message_id,
                     kind=Kind.SOLL,
                     text=text,
@@ -418,11 +420,11 @@ async def test_two_applications_sweeping_send_one_note(
                     chat_id=group.id,
                     message_id=message_id,
                 )
-            queries.sync_measures(session, board=board, proposed_steps={})
+            plan_store.sync_measures(session, board=board, proposed_steps={})
             for number in (1, 2):
-                measure = queries.measure_by_number(session, board=board, number=number)
+                measure = plan_store.measure_by_number(session, board=board, number=number)
                 assert measure is not None
-                queries.set_measure_due(session, measure=measure, due=date(2026, 11, 28))
+                plan_store.set_measure_due(session, measure=measure, due=date(2026, 11, 28))
             session.commit()
         for attempt in range(3):
             sent = await asyncio.gather(

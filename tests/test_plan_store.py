@@ -18,7 +18,9 @@ from bot.handlers.plan import (
 from bot.model.catalogue import load_catalogue
 from bot.model.entry_text import Kind
 from bot.model.plan import Owner, Status, step_proposals
-from bot.store import queries
+from bot.store import boards as board_store
+from bot.store import entries as entry_store
+from bot.store import plan as plan_store
 from bot.store.erasure import erase_board, erase_person
 from bot.store.tables import Board, Entry, Measure
 from bot.texts import load_texts
@@ -33,7 +35,7 @@ NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 
 def _board(session: Session) -> Board:
-    return queries.create_board(
+    return board_store.create_board(
         session,
         chat_id=CHAT,
         thread_id=0,
@@ -46,9 +48,9 @@ def _board(session: Session) -> Board:
 
 
 def _entry(session: Session, board: Board, message_id: int, point: int, kind: Kind) -> Entry:
-    saved = queries.add_entry(
+    saved = entry_store.add_entry(
         session,
-        board=queries.board_head(board),
+        board=board_store.board_head(board),
         point=point,
         kind=kind,
         text=f"Eintrag {message_id}",
@@ -68,21 +70,21 @@ def test_measures_follow_the_soll_entries(engine: Engine) -> None:
         _entry(session, board, 1, 1, Kind.SOLL)
         _entry(session, board, 2, 2, Kind.IST)
         _entry(session, board, 3, 6, Kind.SOLL)
-        assert queries.sync_measures(session, board=board, proposed_steps=PROPOSALS) == 2
-        assert queries.sync_measures(session, board=board, proposed_steps=PROPOSALS) == 0
-        plan = queries.plan_measures(session, board=board)
+        assert plan_store.sync_measures(session, board=board, proposed_steps=PROPOSALS) == 2
+        assert plan_store.sync_measures(session, board=board, proposed_steps=PROPOSALS) == 0
+        plan = plan_store.plan_measures(session, board=board)
         assert [(m.number, m.point, m.step, m.status) for m in plan] == [
             (1, 1, PROPOSALS[1], Status.OPEN),
             (2, 6, PROPOSALS[6], Status.OPEN),
         ]
         # Carla undoes her Soll entry: measure 2 is gone; a new Soll gets 3, not 2
-        queries.undo_last(session, board=board, author_id=CARLA)
+        entry_store.undo_last(session, board=board, author_id=CARLA)
         # (read before the next synchronisation, as the digest does: already gone)
-        assert [m.number for m in queries.plan_measures(session, board=board)] == [1]
+        assert [m.number for m in plan_store.plan_measures(session, board=board)] == [1]
         _entry(session, board, 4, 17, Kind.SOLL)
-        queries.sync_measures(session, board=board, proposed_steps=PROPOSALS)
-        assert [m.number for m in queries.plan_measures(session, board=board)] == [1, 3]
-        assert queries.measure_by_number(session, board=board, number=2) is None
+        plan_store.sync_measures(session, board=board, proposed_steps=PROPOSALS)
+        assert [m.number for m in plan_store.plan_measures(session, board=board)] == [1, 3]
+        assert plan_store.measure_by_number(session, board=board, number=2) is None
         session.commit()
 
 
@@ -91,10 +93,10 @@ def test_erasers_forget_owners_and_delete_with_the_board(engine: Engine) -> None
         board = _board(session)
         _entry(session, board, 1, 1, Kind.SOLL)
         _entry(session, board, 3, 6, Kind.SOLL)  # Carla's
-        queries.sync_measures(session, board=board, proposed_steps=PROPOSALS)
-        first = queries.measure_by_number(session, board=board, number=1)
+        plan_store.sync_measures(session, board=board, proposed_steps=PROPOSALS)
+        first = plan_store.measure_by_number(session, board=board, number=1)
         assert first is not None
-        queries.set_measure_owner(
+        plan_store.set_measure_owner(
             session, measure=first, owner=Owner(name="Carla", person_id=CARLA)
         )
         session.commit()
@@ -111,8 +113,8 @@ def test_erasers_forget_owners_and_delete_with_the_board(engine: Engine) -> None
         ]
         assert measures[1].entry_id is None
         assert measures[1].gone_at is not None
-        queries.sync_measures(session, board=board, proposed_steps=PROPOSALS)
-        assert [m.number for m in queries.plan_measures(session, board=board)] == [1]
+        plan_store.sync_measures(session, board=board, proposed_steps=PROPOSALS)
+        assert [m.number for m in plan_store.plan_measures(session, board=board)] == [1]
         assert erase_board(session, board.id)["plan"] == 2
         assert session.exec(select(Measure)).all() == []
         session.commit()
@@ -123,12 +125,12 @@ def test_digest_status_and_rows(engine: Engine) -> None:
         board = _board(session)
         for message_id, point in ((1, 1), (2, 2), (4, 5)):
             _entry(session, board, message_id, point, Kind.SOLL)
-        queries.sync_measures(session, board=board, proposed_steps=PROPOSALS)
+        plan_store.sync_measures(session, board=board, proposed_steps=PROPOSALS)
         due = {1: date(2026, 11, 30), 2: date(2026, 11, 20), 3: date(2026, 12, 10)}
         for number, day in due.items():
-            measure = queries.measure_by_number(session, board=board, number=number)
+            measure = plan_store.measure_by_number(session, board=board, number=number)
             assert measure is not None
-            queries.set_measure_due(session, measure=measure, due=day)
+            plan_store.set_measure_due(session, measure=measure, due=day)
         digest = [plain(line) for line in plan_digest(session, board, DE, MODEL, NOW)]
         assert digest[0] == "Maßnahmen fällig in den nächsten 7 Tagen (1):"
         assert digest[1].startswith("• Nr. 1 (Punkt 1): Eintrag 1")

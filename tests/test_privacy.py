@@ -16,7 +16,7 @@ from bot.handlers import privacy, retention
 from bot.playground.emulator import BotApiEmulator
 from bot.playground.emulator.world import Chat, Person, StoredMessage, World
 from bot.render.split import MESSAGE_LIMIT, telegram_length
-from bot.store import queries
+from bot.store import boards as board_store
 from bot.store.db import open_database
 from bot.store.tables import Board, Entry, Measure
 from bot.texts import load_texts
@@ -349,7 +349,7 @@ def test_the_forget_report_of_many_boards_stays_one_message(tmp_path: Path) -> N
     with Session(engine) as session:
         ids = []
         for number in range(60):
-            board = queries.create_board(
+            board = board_store.create_board(
                 session,
                 chat_id=-1000 - number,
                 thread_id=0,
@@ -363,7 +363,7 @@ def test_the_forget_report_of_many_boards_stays_one_message(tmp_path: Path) -> N
             ids.append(board.id)
         session.commit()
         report = privacy._forget_report(
-            session, messages, {"core": dict.fromkeys(ids, 3)}, here=None
+            session, messages, {"entries": dict.fromkeys(ids, 3)}, here=None
         )
     assert telegram_length(report) <= MESSAGE_LIMIT
     assert "00 &amp;" in report

@@ -15,7 +15,10 @@ from bot.handlers import reminders
 from bot.model.board import BoardStatus
 from bot.model.entry_text import Kind
 from bot.render.reminder import card_link
-from bot.store import queries
+from bot.store import boards as board_store
+from bot.store import chats as chat_store
+from bot.store import entries as entry_store
+from bot.store import schedules as schedule_store
 from bot.store.db import make_engine, normalise_url, upgrade_schema
 from bot.store.tables import Board, Card, ReminderSent
 from tests.fakes import CATALOGUE, RecordingBot, insert_boards_one_percent_due, job_context
@@ -26,7 +29,7 @@ CHAT = -1001234500000
 def _board(
     session: Session, *, due: datetime | None, chat_id: int = CHAT, thread_id: int = 0
 ) -> Board:
-    board = queries.create_board(
+    board = board_store.create_board(
         session,
         chat_id=chat_id,
         thread_id=thread_id,
@@ -42,9 +45,9 @@ def _board(
 
 def _fill(session: Session, board: Board, points: range) -> None:
     for point in points:
-        queries.add_entry(
+        entry_store.add_entry(
             session,
-            board=queries.board_head(board),
+            board=board_store.board_head(board),
             point=point,
             kind=Kind.IST,
             text=f"P{point}",
@@ -107,7 +110,7 @@ def test_nothing_for_complete_closed_or_inactive_boards(engine: Engine) -> None:
         closed = _board(session, due=due, chat_id=-1002)
         closed.status = BoardStatus.CLOSED
         _board(session, due=due, chat_id=-1003)
-        queries.set_chat_active(session, chat_id=-1003, active=False)
+        chat_store.set_chat_active(session, chat_id=-1003, active=False)
         session.commit()
     bot = RecordingBot()
     assert _sweep(engine, bot) == 0
@@ -139,7 +142,7 @@ def test_a_crash_between_claim_and_send_never_duplicates(engine: Engine) -> None
     with Session(engine, expire_on_commit=False) as session:
         board = _board(session, due=due)
         assert board.id is not None
-        claimed = queries.claim_reminder(
+        claimed = schedule_store.claim_reminder(
             session,
             board_id=board.id,
             due_at=due,
@@ -156,7 +159,7 @@ def test_a_crash_between_claim_and_send_never_duplicates(engine: Engine) -> None
         assert stored is not None
         stored.next_reminder_at = due
         session.commit()
-        assert not queries.claim_reminder(
+        assert not schedule_store.claim_reminder(
             session,
             board_id=board.id,
             due_at=due,
@@ -173,7 +176,7 @@ def test_a_removed_group_is_marked_inactive_on_403(engine: Engine) -> None:
     bot = RecordingBot(removed={-3001})
     assert _sweep(engine, bot) == 0
     with Session(engine) as session:
-        assert not queries.chat_is_active(session, -3001)
+        assert not chat_store.chat_is_active(session, -3001)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,10 @@ from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
 from bot.model.entry_text import Kind
-from bot.store import queries
+from bot.store import boards as board_store
+from bot.store import cards as card_store
+from bot.store import chats as chat_store
+from bot.store import entries as entry_store
 from bot.store.db import DatabaseUrlError, normalise_url
 from bot.store.tables import Board, GroupMember
 
@@ -18,7 +21,7 @@ BIG_USER = 8_123_456_789
 
 
 def _board(session: Session, chat_id: int = BIG_CHAT, thread_id: int = 0) -> Board:
-    board = queries.create_board(
+    board = board_store.create_board(
         session,
         chat_id=chat_id,
         thread_id=thread_id,
@@ -40,10 +43,10 @@ def _add(
     kind: Kind = Kind.IST,
     author: int = BIG_USER,
     chat_id: int | None = None,
-) -> queries.Saved:
-    saved = queries.add_entry(
+) -> entry_store.Saved:
+    saved = entry_store.add_entry(
         session,
-        board=queries.board_head(board),
+        board=board_store.board_head(board),
         point=point,
         kind=kind,
         text=f"Eintrag {message_id}",
@@ -60,21 +63,21 @@ def test_big_telegram_ids_round_trip(engine: Engine) -> None:
     with Session(engine, expire_on_commit=False) as session:
         board = _board(session)
         _add(session, board, 1, 2**40)
-        view = queries.board_view(session, board)
+        view = board_store.board_view(session, board)
     assert view.entries[0].author_id == BIG_USER
     with Session(engine, expire_on_commit=False) as session:
-        stored = queries.open_board(session, chat_id=BIG_CHAT, thread_id=0)
+        stored = board_store.open_board(session, chat_id=BIG_CHAT, thread_id=0)
         assert stored is not None
         assert stored.chat_id == BIG_CHAT
 
 
 def test_a_member_is_noted_once_with_the_newest_name_and_quiet_kept(engine: Engine) -> None:
     with Session(engine) as session:
-        queries.note_member(session, chat_id=BIG_CHAT, person_id=BIG_USER, name="Anna")
+        chat_store.note_member(session, chat_id=BIG_CHAT, person_id=BIG_USER, name="Anna")
         session.commit()
         session.execute(text("UPDATE group_member SET quiet = :quiet"), {"quiet": True})
         session.commit()
-        queries.note_member(session, chat_id=BIG_CHAT, person_id=BIG_USER, name="Anna B.")
+        chat_store.note_member(session, chat_id=BIG_CHAT, person_id=BIG_USER, name="Anna B.")
         session.commit()
         [(name, quiet, seen)] = session.execute(
             text("SELECT name, quiet, last_seen_at FROM group_member")
@@ -94,7 +97,7 @@ def test_same_message_never_makes_two_entries(engine: Engine) -> None:
         again = _add(session, board, 1, 55)
         assert not first.duplicate
         assert again.duplicate
-        assert len(queries.board_view(session, board).entries) == 1
+        assert len(board_store.board_view(session, board).entries) == 1
 
 
 def test_the_database_refuses_a_second_entry_for_a_message(engine: Engine) -> None:
@@ -126,7 +129,7 @@ def test_one_open_board_per_topic(engine: Engine) -> None:
     with Session(engine, expire_on_commit=False) as session:
         _board(session)
         _board(session, thread_id=7)  # another forum topic may have its own
-        with pytest.raises(queries.BoardAlreadyOpen):
+        with pytest.raises(board_store.BoardAlreadyOpen):
             _board(session)
 
 
@@ -138,16 +141,16 @@ def test_completion_is_reported_once_and_undo_reopens_it(engine: Engine) -> None
         assert not _add(session, board, 20, 200, Kind.SOLL).completed_now
         assert _add(session, board, 20, 201).completed_now
         assert not _add(session, board, 20, 202).completed_now
-        removed = queries.undo_last(session, board=board, author_id=BIG_USER)
+        removed = entry_store.undo_last(session, board=board, author_id=BIG_USER)
         session.commit()
         assert removed is not None
         assert removed.message_id == 202
         assert board.completed_at is not None  # 201 still fills point 20
-        queries.undo_last(session, board=board, author_id=BIG_USER)
-        queries.undo_last(session, board=board, author_id=BIG_USER)
+        entry_store.undo_last(session, board=board, author_id=BIG_USER)
+        entry_store.undo_last(session, board=board, author_id=BIG_USER)
         session.commit()
         assert board.completed_at is None
-        assert 20 in queries.board_view(session, board).empty_points
+        assert 20 in board_store.board_view(session, board).empty_points
 
 
 def test_undo_takes_only_the_authors_latest(engine: Engine) -> None:
@@ -156,12 +159,12 @@ def test_undo_takes_only_the_authors_latest(engine: Engine) -> None:
         _add(session, board, 1, 1, author=1)
         _add(session, board, 2, 2, author=2)
         _add(session, board, 3, 3, author=1)
-        removed = queries.undo_last(session, board=board, author_id=1)
+        removed = entry_store.undo_last(session, board=board, author_id=1)
         session.commit()
         assert removed is not None
         assert removed.point == 3
-        assert [e.point for e in queries.board_view(session, board).entries] == [1, 2]
-        assert queries.undo_last(session, board=board, author_id=3) is None
+        assert [e.point for e in board_store.board_view(session, board).entries] == [1, 2]
+        assert entry_store.undo_last(session, board=board, author_id=3) is None
 
 
 def test_migration_moves_the_board_and_leaves_messages_in_their_chat(engine: Engine) -> None:
@@ -170,21 +173,21 @@ def test_migration_moves_the_board_and_leaves_messages_in_their_chat(engine: Eng
     with Session(engine, expire_on_commit=False) as session:
         board = _board(session, chat_id=-4001)
         assert board.id is not None
-        queries.add_card(session, board_id=board.id, point=1, chat_id=-4001, message_id=10)
+        card_store.add_card(session, board_id=board.id, point=1, chat_id=-4001, message_id=10)
         _add(session, board, 1, 11)
-        queries.migrate_chat(session, old_chat_id=-4001, new_chat_id=BIG_CHAT)
+        chat_store.migrate_chat(session, old_chat_id=-4001, new_chat_id=BIG_CHAT)
         session.commit()
-        assert queries.open_board(session, chat_id=BIG_CHAT, thread_id=0) is not None
-        assert queries.open_board(session, chat_id=-4001, thread_id=0) is None
-        assert queries.card_by_message(session, chat_id=-4001, message_id=10) is not None
-        assert queries.entry_by_message(session, chat_id=-4001, message_id=11) is not None
-        assert queries.card_by_message(session, chat_id=BIG_CHAT, message_id=10) is None
-        assert queries.entry_by_message(session, chat_id=BIG_CHAT, message_id=11) is None
+        assert board_store.open_board(session, chat_id=BIG_CHAT, thread_id=0) is not None
+        assert board_store.open_board(session, chat_id=-4001, thread_id=0) is None
+        assert card_store.card_target(session, chat_id=-4001, message_id=10, reply_id=0) is not None
+        assert entry_store.entry_by_message(session, chat_id=-4001, message_id=11) is not None
+        assert card_store.card_target(session, chat_id=BIG_CHAT, message_id=10, reply_id=0) is None
+        assert entry_store.entry_by_message(session, chat_id=BIG_CHAT, message_id=11) is None
         # the new chat's message 10 and 11 are new messages
-        queries.add_card(session, board_id=board.id, point=2, chat_id=BIG_CHAT, message_id=10)
+        card_store.add_card(session, board_id=board.id, point=2, chat_id=BIG_CHAT, message_id=10)
         _add(session, board, 2, 11, chat_id=BIG_CHAT)
         session.commit()
-        assert len(queries.board_view(session, board).entries) == 2
+        assert len(board_store.board_view(session, board).entries) == 2
 
 
 def test_times_come_back_aware_in_utc(engine: Engine) -> None:

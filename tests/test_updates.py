@@ -26,7 +26,8 @@ from telegram.ext import (
 
 from bot.playground.emulator import BotApiEmulator, World
 from bot.playground.emulator.world import TOKEN
-from bot.store import deadletters, queries
+from bot.store import deadletters
+from bot.store import inbox as inbox_store
 from bot.store.db import make_engine, normalise_url, session_scope, upgrade_schema
 from bot.updates import pipeline as pipeline_module
 from bot.updates.pipeline import Outcome, Pipeline, Poison, Received
@@ -179,7 +180,7 @@ async def test_an_update_claimed_by_a_process_that_died_is_resumed_once(
     pipeline, recorder = _wire(app, sqlite_engine)
     await pipeline.receive([Update.de_json(_update(i, -100), app.bot) for i in (1, 2)])
     with session_scope(sqlite_engine) as session:  # the handler committed, then kill -9
-        assert queries.claim_update(session, update_id=1)
+        assert inbox_store.claim_update(session, update_id=1)
         session.commit()
     pending = await pipeline.unprocessed(chat_id=-100)
     assert [(r.update_id, r.resumed) for r in pending] == [(1, True), (2, False)]
@@ -197,13 +198,17 @@ async def test_purge_forgets_old_processed_updates_only(sqlite_engine: Engine) -
 
     with session_scope(sqlite_engine) as session:
         for update_id in (1, 2, 3):
-            queries.receive_update(session, update_id=update_id, chat_id=-1, payload="{}")
-        queries.finish_update(session, update_id=1, outcome="done")
-        queries.finish_update(session, update_id=2, outcome="done")
+            inbox_store.receive_updates(session, updates=[(update_id, -1, "{}")])
+        inbox_store.finish_update(session, update_id=1, outcome="done")
+        inbox_store.finish_update(session, update_id=2, outcome="done")
         session.commit()
     with session_scope(sqlite_engine) as session:
-        assert queries.purge_processed_updates(session, before=utcnow() - timedelta(days=1)) == 0
-        assert queries.purge_processed_updates(session, before=utcnow() + timedelta(days=1)) == 2
+        assert (
+            inbox_store.purge_processed_updates(session, before=utcnow() - timedelta(days=1)) == 0
+        )
+        assert (
+            inbox_store.purge_processed_updates(session, before=utcnow() + timedelta(days=1)) == 2
+        )
         session.commit()
     assert list(_inbox(sqlite_engine)) == [3]
 

@@ -36,7 +36,10 @@ from bot.model.vote import (
 from bot.render.files import board_json, board_markdown
 from bot.render.plan import Grouping, plan_json, plan_markdown, plan_pages
 from bot.render.report import render_pdf
-from bot.store import queries, votes
+from bot.store import boards as board_store
+from bot.store import entries as entry_store
+from bot.store import plan as plan_store
+from bot.store import votes
 from bot.store.erasure import erase_board, erase_person
 from bot.store.tables import Board, Vote, VoteBallot, VotePoll
 from bot.texts import load_texts
@@ -128,7 +131,7 @@ def test_the_result_orders_by_votes_and_ties_by_area_order() -> None:
 
 
 def _board(session: Session, chat: int = CHAT) -> Board:
-    return queries.create_board(
+    return board_store.create_board(
         session,
         chat_id=chat,
         thread_id=0,
@@ -141,9 +144,9 @@ def _board(session: Session, chat: int = CHAT) -> Board:
 
 
 def _soll(session: Session, board: Board, message_id: int, point: int) -> None:
-    queries.add_entry(
+    entry_store.add_entry(
         session,
-        board=queries.board_head(board),
+        board=board_store.board_head(board),
         point=point,
         kind=Kind.SOLL,
         text=f"Maßnahme <{message_id}>",
@@ -306,12 +309,12 @@ def test_the_digest_names_the_top_three_open_measures(engine: Engine, language: 
         assert votes_digest(session, board, messages, MODEL, datetime.now(UTC)) == []
         for message_id, point in enumerate([1, 2, 3, 6, 7], start=1):
             _soll(session, board, message_id, point)
-        queries.sync_measures(
+        plan_store.sync_measures(
             session, board=board, proposed_steps=step_proposals(MODEL.action_steps)
         )
-        measure = queries.measure_by_number(session, board=board, number=1)
+        measure = plan_store.measure_by_number(session, board=board, number=1)
         assert measure is not None
-        queries.set_measure_status(session, measure=measure, status=Status.DONE)
+        plan_store.set_measure_status(session, measure=measure, status=Status.DONE)
         _, (poll, _) = _started(session, board)
         votes.set_choice(session, poll=poll, person_id=BEN, numbers=[1, 2, 3, 4, 5])
         votes.set_choice(session, poll=poll, person_id=CARLA, numbers=[1, 5, 4])

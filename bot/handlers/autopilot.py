@@ -38,7 +38,9 @@ from bot.model.pace import (
 )
 from bot.render.pace import pace_description
 from bot.render.when import local_time
-from bot.store import queries
+from bot.store import boards as board_store
+from bot.store import chats as chat_store
+from bot.store import schedules as schedule_store
 from bot.store.tables import Board
 from bot.texts import Html, Messages
 
@@ -57,15 +59,17 @@ def pace(turn: Turn) -> None:
     board = turn.open_board
     argument = turn.argument().strip()
     if argument.casefold() in OFF_WORDS:
-        queries.set_pace(turn.session, board=board, days=None, at=None, next_at=None)
+        schedule_store.set_pace(turn.session, board=board, days=None, at=None, next_at=None)
         turn.answer("pace_off")
         return
     read = read_pace(argument)
     if isinstance(read, PaceError):
         raise Refusal(_PROBLEMS[read.problem], given=read.given)
     next_at = next_pace_due(clock.now(), read, board.timezone)
-    queries.set_pace(turn.session, board=board, days=read.days, at=read.hhmm, next_at=next_at)
-    complete = queries.board_view(turn.session, board).is_complete
+    schedule_store.set_pace(
+        turn.session, board=board, days=read.days, at=read.hhmm, next_at=next_at
+    )
+    complete = board_store.board_view(turn.session, board).is_complete
     turn.answer(
         "pace_set_complete" if complete else "pace_set",
         pace=pace_description(turn.messages, read.days, read.hhmm, board.timezone),
@@ -84,7 +88,7 @@ def pace_status(
     if chosen is None or board.next_pace_at is None:
         return [messages("status_pace_off")]
     description = pace_description(messages, chosen.days, chosen.hhmm, board.timezone)
-    if queries.board_view(session, board).is_complete:
+    if board_store.board_view(session, board).is_complete:
         return [messages("status_pace_complete", pace=description)]
     # a due instant in the past (the sweep is about to serve it) is shown as it stands
     when = local_time(board.next_pace_at, board.timezone, messages.language)
@@ -114,7 +118,7 @@ async def sweep(context: Context, now: datetime | None = None) -> int:
 
 def _due(data: BotData, now: datetime) -> list[int]:
     with data.session() as session:
-        due = queries.due_paces(session, now=now, limit=SWEEP_BATCH)
+        due = schedule_store.due_paces(session, now=now, limit=SWEEP_BATCH)
         session.commit()
     return due
 
@@ -142,23 +146,23 @@ async def _pace_one(context: Context, board_id: int, now: datetime) -> bool:
 def _claim(data: BotData, board_id: int, now: datetime) -> tuple[Outbox, datetime] | None:
     """Decide and claim one board's due time; what to post (None: nothing, or not ours)."""
     with data.session() as session:
-        board = queries.lock_due_pace(session, board_id=board_id, now=now)
+        board = schedule_store.lock_due_pace(session, board_id=board_id, now=now)
         chosen = pace_of(board.pace_days, board.pace_time) if board is not None else None
         if board is None or chosen is None or board.next_pace_at is None:
             session.commit()
             return None
         stored = board.next_pace_at
         due = effective_due(stored, now, chosen, board.timezone)
-        view = queries.board_view(session, board)
+        view = board_store.board_view(session, board)
         outcome = pace_outcome(
             due,
             now,
             is_open=board.status == BoardStatus.OPEN,
             complete=view.is_complete,
-            active=queries.chat_is_active(session, board.chat_id),
+            active=chat_store.chat_is_active(session, board.chat_id),
         )
         next_at = following_due(due, now, chosen, board.timezone, posted=outcome == SENDING)
-        if not queries.claim_pace(
+        if not schedule_store.claim_pace(
             session,
             board_id=board_id,
             stored_due=stored,
@@ -189,7 +193,7 @@ def _claim(data: BotData, board_id: int, now: datetime) -> tuple[Outbox, datetim
 
 def _record(data: BotData, board_id: int, due: datetime, outcome: str) -> None:
     with data.session() as session:
-        queries.record_reminder_outcome(
+        schedule_store.record_reminder_outcome(
             session, board_id=board_id, due_at=due, outcome=outcome, kind="autopilot"
         )
         session.commit()

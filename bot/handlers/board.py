@@ -14,7 +14,8 @@ from bot.model.arguments import parse_area, parse_point
 from bot.model.entry_text import clean_title
 from bot.model.schedule import next_due, parse_hhmm
 from bot.render.when import reminder_description
-from bot.store import queries
+from bot.store import boards as board_store
+from bot.store import chats as chat_store
 
 TITLE_LIMIT = 120
 DEFAULT_REMINDER = (0, "09:00")  # Monday, 09:00 (SPEC §7)
@@ -37,11 +38,11 @@ def newboard(turn: Turn) -> None:
         raise Refusal(key, limit=TITLE_LIMIT)
     person, scope, session = turn.person, turn.scope, turn.session
     assert person is not None
-    existing = queries.open_board(session, chat_id=scope.chat_id, thread_id=scope.thread_id)
+    existing = board_store.open_board(session, chat_id=scope.chat_id, thread_id=scope.thread_id)
     if existing is not None:
         raise Refusal("newboard_exists", title=existing.title)
     chat = turn.message.chat
-    queries.remember_chat(
+    chat_store.remember_chat(
         session,
         chat_id=chat.id,
         kind=chat.type,
@@ -51,7 +52,7 @@ def newboard(turn: Turn) -> None:
     settings = turn.data.settings
     weekday, at = DEFAULT_REMINDER
     try:
-        board = queries.create_board(
+        board = board_store.create_board(
             session,
             chat_id=scope.chat_id,
             thread_id=scope.thread_id,
@@ -61,10 +62,10 @@ def newboard(turn: Turn) -> None:
             timezone=settings.bot_timezone,
             next_reminder_at=next_due(clock.now(), weekday, parse_hhmm(at), settings.bot_timezone),
         )
-    except queries.BoardAlreadyOpen:
+    except board_store.BoardAlreadyOpen:
         return  # a concurrent /newboard won; it answers
     turn.speak(board.language)
-    _, pick_area = area_picker(turn.model, turn.messages, queries.board_view(session, board))
+    _, pick_area = area_picker(turn.model, turn.messages, board_store.board_view(session, board))
     opened = turn.messages(
         "board_opened",
         title=board.title,
@@ -80,7 +81,7 @@ def area(turn: Turn) -> None:
     """`/area <n or name>` opens an area; without argument, the area picker."""
     catalogue = turn.data.catalogue
     if not turn.argument().strip():
-        view = queries.board_view(turn.session, turn.open_board)
+        view = board_store.board_view(turn.session, turn.open_board)
         text, markup = area_picker(turn.model, turn.messages, view)
         turn.out.answer(text, markup=markup)
         return
@@ -105,7 +106,7 @@ def point(turn: Turn) -> None:
     """`/point <n>` posts a card; without argument, the points of the current area to pick."""
     board = turn.open_board
     if not turn.argument().strip():
-        view = queries.board_view(turn.session, board)
+        view = board_store.board_view(turn.session, board)
         text, markup = point_picker(turn.model, turn.messages, view, board.current_area or 1)
         turn.out.answer(text, markup=markup)
         return
@@ -118,7 +119,7 @@ def lang(turn: Turn) -> None:
     argument = turn.argument().strip().casefold()
     if argument not in turn.data.texts.languages:
         raise Refusal("lang_usage")
-    queries.set_language(turn.session, board=turn.open_board, language=argument)
+    board_store.set_language(turn.session, board=turn.open_board, language=argument)
     turn.speak(argument)
     turn.answer("lang_set")
 
@@ -134,6 +135,6 @@ def status(turn: Turn) -> None:
 def board_command(turn: Turn) -> None:
     """`/board`: the board as text and image (or, under the group's cool-down, a note that
     points to the last one); repeated while waiting, only the newest of each goes out."""
-    view = queries.board_view(turn.session, turn.open_board)
+    view = board_store.board_view(turn.session, turn.open_board)
     if claim_output(turn, "board", view.fingerprint()):
         queue_board(turn.out, view, markup=open_markup(turn, turn.open_board))

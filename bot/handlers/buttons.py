@@ -29,7 +29,8 @@ from bot.handlers.rights import may_moderate, rights_of
 from bot.handlers.turn import Refusal
 from bot.model.board import BoardStatus
 from bot.model.catalogue import ModelText
-from bot.store import queries
+from bot.store import boards as board_store
+from bot.store import outputs as output_store
 from bot.store.tables import Board
 from bot.texts import Messages
 from bot.updates.unit import mark_current_processed
@@ -116,7 +117,7 @@ class Press:
     ) -> bool:
         """The group's cool-down of an output (as for `/board`, `/export`): True when it may
         go out now; else the person is told `refused`."""
-        allowed = queries.claim_heavy_output(
+        allowed = output_store.claim_heavy_output(
             self.session,
             chat_id=self.scope.chat_id,
             thread_id=self.scope.thread_id,
@@ -255,7 +256,7 @@ async def _decide(query: CallbackQuery, context: Context) -> Decision:
         with data.session() as session:
             if not mark_current_processed(session):
                 return "", False, None
-            board = queries.board_by_id(session, parsed.board_id)
+            board = board_store.board_by_id(session, parsed.board_id)
             if board is None:
                 return fallback.plain_format("button_board_gone"), True, None
             messages = data.messages(board.language)

@@ -24,7 +24,10 @@ from bot.handlers.turn import Refusal
 from bot.model.entry_text import Kind
 from bot.render import html
 from bot.render.people import mention
-from bot.store import queries
+from bot.store import boards as board_store
+from bot.store import cards as card_store
+from bot.store import entries as entry_store
+from bot.store import interaction as interaction_store
 from bot.store.tables import Board
 from bot.texts import Messages
 
@@ -59,11 +62,11 @@ def queue_card(
     assert board.id is not None
     model = data.model(board.language)
     messages = data.messages(board.language)
-    queries.set_current_point(
+    board_store.set_current_point(
         session, board=board, point=point, area=area or model.area_of(point).number
     )
     board_id = board.id
-    ist, soll = queries.entry_counts(session, board_id=board_id).get(point, (0, 0))
+    ist, soll = entry_store.entry_counts(session, board_id=board_id).get(point, (0, 0))
 
     out.post(
         html.card(model, messages, point),
@@ -82,7 +85,7 @@ async def card_posted(context: Context, sent: Message, args: dict[str, Any]) -> 
     board_id, point, language = int(args["board"]), int(args["point"]), str(args["lang"])
     model, messages = context.bot_data.model(language), context.bot_data.messages(language)
     with context.bot_data.session() as follow_up:
-        card = queries.add_card(
+        card = card_store.add_card(
             follow_up,
             board_id=board_id,
             point=point,
@@ -90,7 +93,7 @@ async def card_posted(context: Context, sent: Message, args: dict[str, Any]) -> 
             message_id=sent.message_id,
         )
         follow_up.flush()
-        older = queries.add_card_face(
+        older = interaction_store.add_card_face(
             follow_up, card=card, ist=int(args["ist"]), soll=int(args["soll"])
         )
         edits = [
@@ -121,7 +124,7 @@ def _ask(press: Press, kind: Kind) -> None:
     point = point_of(press)
     board, person, messages = press.board, press.person, press.messages
     assert board.id is not None
-    asked = queries.recent_prompt(
+    asked = interaction_store.recent_prompt(
         press.session,
         board_id=board.id,
         point=point,
@@ -168,7 +171,7 @@ async def _send_prompt(context: Context, chat: int, thread: int, args: dict[str,
     )
 
     with context.bot_data.session() as follow_up:
-        queries.add_prompt(
+        interaction_store.add_prompt(
             follow_up,
             board_id=args["board"],
             point=args["point"],

@@ -19,7 +19,10 @@ from bot.model.board import BoardView
 from bot.model.catalogue import ModelText
 from bot.model.pace import OFF_WORDS
 from bot.render.reminder import Digest, digest_text
-from bot.store import queries
+from bot.store import cards as card_store
+from bot.store import chats as chat_store
+from bot.store import entries as entry_store
+from bot.store import schedules as schedule_store
 from bot.store.tables import Board
 from bot.texts import Html
 
@@ -37,8 +40,8 @@ def digest_of(
     model = data.model(board.language)
     messages = data.messages(board.language)
     since = board.last_digest_at or board.created_at
-    entries, contributors = queries.entry_activity(session, board_id=board.id, since=since)
-    cards = queries.latest_cards(session, board.id)
+    entries, contributors = entry_store.entry_activity(session, board_id=board.id, since=since)
+    cards = card_store.latest_cards(session, board.id)
     digest = Digest(
         title=board.title,
         since=since,
@@ -49,7 +52,7 @@ def digest_of(
         point_count=view.point_count,
         cards={point: (card.chat_id, card.message_id) for point, card in cards.items()},
         thread_id=board.thread_id,
-        silent=queries.silent_members(session, board_id=board.id, chat_id=board.chat_id),
+        silent=schedule_store.silent_members(session, board_id=board.id, chat_id=board.chat_id),
         sections=lines_of(DIGEST_SECTIONS, session, board, messages, model, now),
     )
     return digest_text(model, messages, digest), card_buttons(model, board.id, view.empty_points)
@@ -102,7 +105,7 @@ def quiet(turn: Turn) -> None:
         quiet_now = True
     else:
         raise Refusal("quiet_usage")
-    queries.set_quiet(
+    chat_store.set_quiet(
         turn.session,
         chat_id=turn.scope.chat_id,
         person_id=person.id,

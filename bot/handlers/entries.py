@@ -21,7 +21,10 @@ from bot.model.entry_text import (
     parse_command_entry,
     parse_entry,
 )
-from bot.store import queries
+from bot.store import boards as board_store
+from bot.store import cards as card_store
+from bot.store import entries as entry_store
+from bot.store import interaction as interaction_store
 from bot.store.tables import Board, Entry
 
 UNDO_PREVIEW = 80
@@ -38,7 +41,7 @@ class Draft:
     kind: Kind
     text: str
     point_had_ist: bool = False  # known to have an Ist entry already (completeness unchanged)
-    looked: queries.Looked | None = None  # what the card's query found for saving it
+    looked: card_store.Looked | None = None  # what the card's query found for saving it
 
 
 def _checked(
@@ -48,7 +51,7 @@ def _checked(
     kind: Kind,
     text: str,
     point_had_ist: bool = False,
-    looked: queries.Looked | None = None,
+    looked: card_store.Looked | None = None,
 ) -> Draft:
     """A draft for an open board, within the length limit; else a refusal."""
     turn.speak(board.language)
@@ -73,7 +76,7 @@ class _Target:
     point: int
     kind: Kind  # the kind an entry without prefix gets there
     point_had_ist: bool  # known to have an Ist entry already
-    looked: queries.Looked | None = None
+    looked: card_store.Looked | None = None
 
 
 def _card_of(turn: Turn, message: Message) -> _Target | None:
@@ -82,18 +85,20 @@ def _card_of(turn: Turn, message: Message) -> _Target | None:
     if target is None:
         return None
     chat_id = message.chat.id
-    card = queries.card_target(
+    card = card_store.card_target(
         turn.session, chat_id=chat_id, message_id=target.message_id, reply_id=message.message_id
     )
     if card is not None:
         return _Target(card.board, card.point, Kind.IST, card.point_had_ist, card.looked)
-    prompt = queries.prompt_by_message(turn.session, chat_id=chat_id, message_id=target.message_id)
+    prompt = interaction_store.prompt_by_message(
+        turn.session, chat_id=chat_id, message_id=target.message_id
+    )
     if prompt is None:
         return None
-    prompted = queries.board_by_id(turn.session, prompt.board_id)
+    prompted = board_store.board_by_id(turn.session, prompt.board_id)
     assert prompted is not None
     # whoever replies, it is their entry: a prompt only suggests the point and the kind
-    return _Target(queries.board_head(prompted), prompt.point, Kind(prompt.kind), False)
+    return _Target(board_store.board_head(prompted), prompt.point, Kind(prompt.kind), False)
 
 
 def draft_from_reply(turn: Turn, target: _Target | None = None) -> Draft:
@@ -121,14 +126,14 @@ def draft_from_reply(turn: Turn, target: _Target | None = None) -> Draft:
 def _draft_in_place(turn: Turn, entry: Entry) -> Draft:
     """An entry's message edited into plain text (no command, no reply): the text replaces the
     entry's, on its point and side (a prefix may still change the side)."""
-    board = queries.board_by_id(turn.session, entry.board_id)
+    board = board_store.board_by_id(turn.session, entry.board_id)
     assert board is not None
     raw = message_text(turn.message)
     parsed = parse_entry(raw or "", Kind(entry.kind))
     if not parsed.text:
         turn.speak(board.language)
         raise Refusal("entry_empty")
-    return _checked(turn, queries.board_head(board), entry.point, parsed.kind, parsed.text)
+    return _checked(turn, board_store.board_head(board), entry.point, parsed.kind, parsed.text)
 
 
 def draft_from_command(turn: Turn, kind: Kind) -> Draft:
@@ -136,7 +141,7 @@ def draft_from_command(turn: Turn, kind: Kind) -> Draft:
     if turn.board is None:
         raise Refusal("group_only" if not turn.scope.is_group else "no_board")
     current_point = turn.board.current_point
-    board = queries.board_head(turn.board)
+    board = board_store.board_head(turn.board)
     turn.speak(board.language)
     if board.status != BoardStatus.OPEN:
         raise Refusal("entry_board_closed", title=board.title)
@@ -162,10 +167,10 @@ def store_entry(
     chat_id: int,
     message_id: int,
     point_count: int,
-) -> queries.Saved:
+) -> entry_store.Saved:
     """Record a checked draft and mark the board changed (its status message and cards are
     edited by the progress sweep): the one way an entry is stored, from the chat or the app."""
-    saved = queries.add_entry(
+    saved = entry_store.add_entry(
         session,
         board=draft.board,
         point=draft.point,
@@ -195,7 +200,7 @@ def change_entry(
     point_count: int,
 ) -> bool:
     """Replace an entry's point, side and text; True when the board just became complete."""
-    completed = queries.edit_entry(
+    completed = entry_store.edit_entry(
         session,
         board=board,
         entry=entry,
@@ -228,16 +233,16 @@ def _save(turn: Turn, draft: Draft) -> None:
         announce_completion(turn.session, turn.out, draft.board.id)
 
 
-def mark_changed(session: Session, board_id: int, looked: queries.Looked | None = None) -> None:
+def mark_changed(session: Session, board_id: int, looked: card_store.Looked | None = None) -> None:
     """The board's status message and cards are due for an edit (bot/handlers/progress.py)."""
-    queries.mark_progress(session, board_id=board_id, now=clock.now(), looked=looked)
+    interaction_store.mark_progress(session, board_id=board_id, now=clock.now(), looked=looked)
 
 
 def announce_completion(session: Session, out: Outbox, board_id: int) -> None:
     """The last empty point just got its first Ist entry: say so in the group, once."""
-    board = queries.board_by_id(session, board_id)
+    board = board_store.board_by_id(session, board_id)
     assert board is not None
-    queue_completion(out, queries.board_view(session, board))
+    queue_completion(out, board_store.board_view(session, board))
 
 
 def _replies_to_bot(turn: Turn) -> bool:
@@ -280,7 +285,7 @@ def edited(turn: Turn) -> None:
     if person is None:
         return
     message = turn.message
-    entry = queries.entry_by_message(
+    entry = entry_store.entry_by_message(
         turn.session, chat_id=message.chat.id, message_id=message.message_id
     )
     command = command_word(message)
@@ -302,7 +307,7 @@ def edited(turn: Turn) -> None:
         draft = _draft_in_place(turn, entry)
     if draft.board.id != entry.board_id:
         return
-    board = queries.board_by_id(turn.session, draft.board.id)
+    board = board_store.board_by_id(turn.session, draft.board.id)
     assert board is not None
     completed = change_entry(
         turn.session,
@@ -315,7 +320,7 @@ def edited(turn: Turn) -> None:
     )
     turn.out.react()
     if completed:
-        queue_completion(turn.out, queries.board_view(turn.session, board))
+        queue_completion(turn.out, board_store.board_view(turn.session, board))
 
 
 @handles(board=Need.LATEST)
@@ -327,7 +332,7 @@ def undo(turn: Turn) -> None:
         return
     if board.status != BoardStatus.OPEN:
         raise Refusal("entry_board_closed", title=board.title)
-    removed = queries.undo_last(
+    removed = entry_store.undo_last(
         turn.session, board=board, author_id=person.id, point_count=len(turn.model.points)
     )
     if removed is None:

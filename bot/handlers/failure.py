@@ -15,7 +15,7 @@ from telegram.ext import Application, CallbackContext
 
 from bot.context import BotData, Context
 from bot.handlers.send import send_html
-from bot.store import queries
+from bot.store import boards as board_store
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class Where:
 def language_of(data: BotData, where: Where) -> str:
     """The language of the board there, else the person's in a private chat, else the default."""
     with data.session() as session:
-        board = queries.latest_board(session, chat_id=where.chat_id, thread_id=where.thread_id)
+        board = board_store.latest_board(session, chat_id=where.chat_id, thread_id=where.thread_id)
         if board is not None:
             return board.language
     private = where.chat_type == ChatType.PRIVATE

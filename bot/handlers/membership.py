@@ -12,7 +12,8 @@ from telegram.error import ChatMigrated, TelegramError
 from bot import clock
 from bot.context import Context
 from bot.handlers import onboarding
-from bot.store import queries
+from bot.store import chats as chat_store
+from bot.store import interaction as interaction_store
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ async def my_chat_member(update: Update, context: Context) -> None:
     joined = active and change.old_chat_member.status in _GONE
     greet = False
     with context.bot_data.session() as session:
-        queries.remember_chat(
+        chat_store.remember_chat(
             session,
             chat_id=chat.id,
             kind=chat.type,
@@ -48,9 +49,11 @@ async def my_chat_member(update: Update, context: Context) -> None:
             active=active,
         )
         if not active:
-            queries.set_chat_active(session, chat_id=chat.id, active=False)
+            chat_store.set_chat_active(session, chat_id=chat.id, active=False)
         # one welcome: not again after a restart, a migration or a re-add the same day
-        greet = joined and queries.claim_welcome(session, chat_id=chat.id, now=clock.now())
+        greet = joined and interaction_store.claim_welcome(
+            session, chat_id=chat.id, now=clock.now()
+        )
         session.commit()
     context.bot_data.admins.forget(chat.id)
     context.bot_data.active_chats.forget(chat.id)
@@ -93,8 +96,8 @@ async def migrated(update: Update, context: Context) -> None:
         log.warning("migration of %s to %s not confirmed by Telegram; ignored", old_id, new_id)
         return
     with context.bot_data.session() as session:
-        queries.migrate_chat(session, old_chat_id=old_id, new_chat_id=new_id)
-        queries.move_welcome(session, old_chat_id=old_id, new_chat_id=new_id)
+        chat_store.migrate_chat(session, old_chat_id=old_id, new_chat_id=new_id)
+        interaction_store.move_welcome(session, old_chat_id=old_id, new_chat_id=new_id)
         session.commit()
     context.bot_data.admins.forget(old_id)
     log.info("chat %s migrated to %s", old_id, new_id)

@@ -34,7 +34,11 @@ from bot.model.plan import Owner, clears, is_past, parse_due, parse_owner, parse
 from bot.render import miniapp as render
 from bot.render.dates import reader_date
 from bot.settings import Settings
-from bot.store import links, queries
+from bot.store import boards as board_store
+from bot.store import chats as chat_store
+from bot.store import entries as entry_store
+from bot.store import links
+from bot.store import plan as plan_store
 from bot.store.tables import Board, Entry
 from bot.store.votes import board_votes
 from bot.texts import Messages
@@ -126,7 +130,7 @@ class Visitor:
 
 def read_board(session: Session, data: BotData, board: Board, visitor: Visitor) -> Done:
     model = data.model(board.language)
-    view = queries.board_view(session, board)
+    view = board_store.board_view(session, board)
     version = links.board_version(session, board=board)
     return Done(
         render.board_data(
@@ -167,7 +171,7 @@ def add_entry(
     points = len(data.model(board.language).points)
     if not isinstance(point, int) or not 1 <= point <= points:
         raise ValueError("point")
-    head = queries.board_head(board)
+    head = board_store.board_head(board)
     check_entry(head, text)
     out = _outbox(board)
     saved = store_entry(
@@ -208,7 +212,7 @@ def edit_entry(
     entry = _own_entry(session, board, visitor, entry_id)
     text = _text(body.get("text"))
     kind = _kind(body.get("kind", entry.kind))
-    check_entry(queries.board_head(board), text)
+    check_entry(board_store.board_head(board), text)
     out = _outbox(board)
     points = len(data.model(board.language).points)
     completed = change_entry(
@@ -234,7 +238,7 @@ def take_back(
     if board.status != BoardStatus.OPEN:
         raise Refusal("entry_board_closed", title=board.title)
     points = len(data.model(board.language).points)
-    queries.remove_entry(session, board=board, entry=entry, point_count=points)
+    entry_store.remove_entry(session, board=board, entry=entry, point_count=points)
     assert board.id is not None
     mark_changed(session, board.id)
     return Done({"id": entry_id})
@@ -246,7 +250,7 @@ def set_measure(
     """A moderator sets a measure's owner, due date or status (as `/measure` does)."""
     messages = data.messages(board.language)
     synced_plan(session, board, data.model(board.language))
-    measure = queries.measure_by_number(session, board=board, number=number)
+    measure = plan_store.measure_by_number(session, board=board, number=number)
     if measure is None:
         raise LookupError("no such measure")
     what, value = body.get("field"), body.get("value")
@@ -260,9 +264,9 @@ def set_measure(
             if owner is None:
                 raise Refusal("measure_owner_bad", given=value[:40], number=number)
             if owner.name is not None:
-                known = queries.member_named(session, chat_id=board.chat_id, name=owner.name)
+                known = chat_store.member_named(session, chat_id=board.chat_id, name=owner.name)
                 owner = Owner(name=owner.name, person_id=known)
-        queries.set_measure_owner(session, measure=measure, owner=owner)
+        plan_store.set_measure_owner(session, measure=measure, owner=owner)
     elif what == "due":
         due: date | None = None
         if value and not clears(value):
@@ -276,12 +280,12 @@ def set_measure(
                     due=reader_date(due, messages),
                     today=reader_date(today, messages),
                 )
-        queries.set_measure_due(session, measure=measure, due=due)
+        plan_store.set_measure_due(session, measure=measure, due=due)
     elif what == "status":
         status = parse_status(value)
         if status is None:
             raise Refusal("measure_status_bad", given=value[:40])
-        queries.set_measure_status(session, measure=measure, status=status)
+        plan_store.set_measure_status(session, measure=measure, status=status)
     else:
         raise ValueError("field")
     return Done({"number": number})

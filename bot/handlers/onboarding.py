@@ -17,7 +17,7 @@ from bot.handlers.outputs import queue_board
 from bot.handlers.send import ChatGone, send_html
 from bot.handlers.turn import Turn, handles
 from bot.model.demo import demo_board
-from bot.store import queries
+from bot.store import interaction as interaction_store
 from bot.texts import Html, Messages
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,9 @@ def start(turn: Turn) -> None:
     that adds nothing to the welcome the joining posted (or posts it, once, if none was)."""
     if not turn.scope.is_private:
         if turn.argument().strip().casefold() == START_GROUP:
-            if queries.claim_welcome(turn.session, chat_id=turn.scope.chat_id, now=clock.now()):
+            if interaction_store.claim_welcome(
+                turn.session, chat_id=turn.scope.chat_id, now=clock.now()
+            ):
                 turn.out.post(turn.messages("welcome_group"))
             return
         turn.answer("help")

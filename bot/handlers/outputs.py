@@ -31,7 +31,8 @@ from bot.render import html
 from bot.render.export import build_export
 from bot.render.files import file_stem
 from bot.render.image import render_png
-from bot.store import queries
+from bot.store import boards as board_store
+from bot.store import outputs as output_store
 from bot.store.tables import Board
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,8 @@ async def _view(context: Context, chat: int, board_id: int, demo: str | None) ->
 
     def read() -> BoardView | None:
         with data.session() as session:
-            board = queries.board_by_id(session, board_id)
-            return None if board is None else queries.board_view(session, board)
+            board = board_store.board_by_id(session, board_id)
+            return None if board is None else board_store.board_view(session, board)
 
     return await data.lanes.run(chat, read)
 
@@ -127,7 +128,7 @@ async def send_files(context: Context, chat: int, thread: int, board_id: int, pa
 
     def read() -> tuple[Export, str] | None:
         with data.session() as session:
-            board = queries.board_by_id(session, board_id)
+            board = board_store.board_by_id(session, board_id)
             if board is None:  # deleted in between: nothing to send
                 return None
             export = read_export(session, board, data)
@@ -174,7 +175,7 @@ class Export:
 def read_export(session: Session, board: Board, data: BotData) -> Export:
     messages, model = data.messages(board.language), data.model(board.language)
     plan = plan_rows(session, board, messages, model)  # synchronised first
-    return Export(queries.board_view(session, board), plan)
+    return Export(board_store.board_view(session, board), plan)
 
 
 def queue_export(out: Outbox, board: Board) -> None:
@@ -217,7 +218,7 @@ async def _send_final(context: Context, chat: int, thread: int, args: dict[str, 
 
 def claim_output(turn: Turn, command: str, fingerprint: str) -> bool:
     """The per-group cool-down of heavy outputs; answers with a note when it holds one back."""
-    allowed = queries.claim_heavy_output(
+    allowed = output_store.claim_heavy_output(
         turn.session,
         chat_id=turn.scope.chat_id,
         thread_id=turn.scope.thread_id,

@@ -40,8 +40,9 @@ from bot.handlers.status import status_text
 from bot.handlers.turn import Need, Refusal, Turn, Where, run_turn
 from bot.model.board import BoardStatus
 from bot.render.overview import board_block, group_message
+from bot.store import boards as board_store
+from bot.store import chats as chat_store
 from bot.store import overview as overview_store
-from bot.store import queries
 from bot.store.tables import Board
 from bot.texts import Html
 
@@ -149,7 +150,7 @@ def _overview(standings_now: Standings, turn: Turn) -> None:
     )
     if not found:
         raise Refusal("boards_none")
-    titles = queries.chat_titles(turn.session, chat_ids={b.chat_id for b in found})
+    titles = chat_store.chat_titles(turn.session, chat_ids={b.chat_id for b in found})
     groups: dict[int, list[Board]] = {}
     for board in found:
         groups.setdefault(board.chat_id, []).append(board)
@@ -166,7 +167,7 @@ def _overview(standings_now: Standings, turn: Turn) -> None:
 
 
 def _block(turn: Turn, board: Board) -> Html:
-    view = queries.board_view(turn.session, board)
+    view = board_store.board_view(turn.session, board)
     # no reminder and no autopilot card go to a closed or complete board: none promised
     waiting = board.status == BoardStatus.OPEN and not view.is_complete
     return board_block(
@@ -278,7 +279,7 @@ async def _checked(context: Context, chat: int, thread: int, args: dict[str, Any
 
     def read() -> bool:
         with data.session() as session:
-            current = queries.board_by_id(session, board_id)
+            current = board_store.board_by_id(session, board_id)
             if current is None:  # deleted in between: nothing to send
                 return False
             queue(session, data, current, sends)
@@ -343,7 +344,7 @@ def group_status(press: Press) -> None:
 @on_press(GROUP_BOARD, needs_open=False, read_only=True)
 def group_board(press: Press) -> None:
     """This board as text and image, here (with `/board`'s cool-down)."""
-    view = queries.board_view(press.session, press.board)
+    view = board_store.board_view(press.session, press.board)
     if press.cooled_down("board", view.fingerprint()):
         queue_board(press.out, view)
         press.tell("boards_coming")
@@ -352,7 +353,7 @@ def group_board(press: Press) -> None:
 @on_press(GROUP_FILES, needs_open=False, read_only=True)
 def group_files(press: Press) -> None:
     """This board's files, here (with `/export`'s cool-down)."""
-    view = queries.board_view(press.session, press.board)
+    view = board_store.board_view(press.session, press.board)
     if press.cooled_down("export", view.fingerprint()):
         queue_export(press.out, press.board)
         press.tell("boards_coming")

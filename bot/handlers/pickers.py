@@ -17,7 +17,8 @@ from bot.handlers.progress import queue_progress_message
 from bot.handlers.turn import Refusal
 from bot.model.board import BoardView, area_progress, next_step
 from bot.model.catalogue import ModelText
-from bot.store import queries
+from bot.store import boards as board_store
+from bot.store import cards as card_store
 from bot.store.tables import Board
 from bot.texts import Html, Messages
 
@@ -100,7 +101,7 @@ def advance(session: Session, out: Outbox, data: BotData, board: Board) -> None:
     is called filled."""
     model = data.model(board.language)
     messages = data.messages(board.language)
-    view = queries.board_view(session, board)
+    view = board_store.board_view(session, board)
     step = next_step(model, view, board.current_area, board.current_point)
     if step is None:
         raise Refusal("next_all_filled")
@@ -143,7 +144,7 @@ def tap_point(press: Press) -> None:
 def tap_picker_area(press: Press) -> None:
     """Show another area's points in the same picker message (edited in place)."""
     number = _area_of(press)
-    view = queries.board_view(press.session, press.board)
+    view = board_store.board_view(press.session, press.board)
     text, markup = point_picker(press.model, press.messages, view, number)
     press.out.edit(press.message.message_id, text, markup)
 
@@ -152,7 +153,7 @@ def tap_picker_area(press: Press) -> None:
 def tap_next(press: Press) -> None:
     """`Weiter ▶`: only the newest card's button moves on (a double tap moves once)."""
     assert press.board.id is not None
-    newest = queries.newest_card(press.session, board_id=press.board.id)
+    newest = card_store.newest_card(press.session, board_id=press.board.id)
     if newest is None or newest.message_id != press.message.message_id:
         press.tell("next_stale")
         return

@@ -52,13 +52,16 @@ from bot.render.plan import (
     status_lines,
     status_word,
 )
-from bot.store import queries, votes
+from bot.store import chats as chat_store
+from bot.store import plan as plan_store
+from bot.store import schedules as schedule_store
+from bot.store import votes
 from bot.store.tables import Board, Measure
 from bot.texts import Html, Messages
 
 log = logging.getLogger(__name__)
 
-FOLLOWUP = "followup"  # the kind of the claimed post (queries.claim_due)
+FOLLOWUP = "followup"  # the kind of the claimed post (schedule_store.claim_due)
 DIGEST_DAYS = 7
 STATUS_ACTION = "plst"
 PAGE_ACTION = "plpg"
@@ -101,10 +104,10 @@ _FIELDS = {
 
 def synced_plan(session: Session, board: Board, model: ModelText) -> list[MeasureView]:
     """The board's measures after bringing them in line with its live Soll entries."""
-    queries.sync_measures(
+    plan_store.sync_measures(
         session, board=board, proposed_steps=step_proposals(model.action_steps, len(model.points))
     )
-    return queries.plan_measures(session, board=board)
+    return plan_store.plan_measures(session, board=board)
 
 
 def board_today(board: Board) -> date:
@@ -264,11 +267,11 @@ def _set_owner(turn: Turn, measure: Measure, value: str) -> None:
         if owner is None:
             raise Refusal("measure_owner_bad", given=value[:40], number=number)
         if owner.name is not None:
-            known = queries.member_named(
+            known = chat_store.member_named(
                 turn.session, chat_id=turn.open_board.chat_id, name=owner.name
             )
             owner = Owner(name=owner.name, person_id=known)
-    queries.set_measure_owner(turn.session, measure=measure, owner=owner)
+    plan_store.set_measure_owner(turn.session, measure=measure, owner=owner)
     if owner is None:
         turn.answer("measure_owner_cleared", number=number)
     else:
@@ -278,7 +281,7 @@ def _set_owner(turn: Turn, measure: Measure, value: str) -> None:
 def _set_due(turn: Turn, measure: Measure, value: str) -> None:
     number = measure.number
     if clears(value):
-        queries.set_measure_due(turn.session, measure=measure, due=None)
+        plan_store.set_measure_due(turn.session, measure=measure, due=None)
         turn.answer("measure_due_cleared", number=number)
         return
     today = board_today(turn.open_board)
@@ -291,7 +294,7 @@ def _set_due(turn: Turn, measure: Measure, value: str) -> None:
             due=reader_date(due, turn.messages),
             today=reader_date(today, turn.messages),
         )
-    queries.set_measure_due(turn.session, measure=measure, due=due)
+    plan_store.set_measure_due(turn.session, measure=measure, due=due)
     turn.answer("measure_due_set", number=number, due=reader_date(due, turn.messages))
 
 
@@ -300,7 +303,7 @@ def _set_step(turn: Turn, measure: Measure, value: str) -> None:
     step = parse_step(value, len(steps))
     if step is None:
         raise Refusal("measure_step_bad", given=value[:40], number=measure.number)
-    queries.set_measure_step(turn.session, measure=measure, step=step)
+    plan_store.set_measure_step(turn.session, measure=measure, step=step)
     turn.answer("measure_step_set", number=measure.number, step=step, title=steps[step - 1].title)
 
 
@@ -308,7 +311,7 @@ def _set_status(turn: Turn, measure: Measure, value: str) -> None:
     status = parse_status(value)
     if status is None:
         raise Refusal("measure_status_bad", given=value[:40])
-    queries.set_measure_status(turn.session, measure=measure, status=status)
+    plan_store.set_measure_status(turn.session, measure=measure, status=status)
     turn.answer(
         "measure_status_set", number=measure.number, status=status_word(turn.messages, status)
     )
@@ -333,7 +336,7 @@ def measure_command(turn: Turn) -> None:
     measures = synced_plan(turn.session, board, turn.model)
     if not measures:
         raise Refusal("measure_no_measures")
-    measure = queries.measure_by_number(turn.session, board=board, number=number)
+    measure = plan_store.measure_by_number(turn.session, board=board, number=number)
     if measure is None:
         raise Refusal(
             "measure_unknown",
@@ -373,7 +376,7 @@ def press_status(press: Press) -> None:
         raise Refusal("button_unknown")
     board = press.board
     synced_plan(press.session, board, press.model)
-    measure = queries.measure_by_number(press.session, board=board, number=number)
+    measure = plan_store.measure_by_number(press.session, board=board, number=number)
     if measure is None:
         raise Refusal("plan_measure_gone")
     now = Status(measure.status)
@@ -382,7 +385,7 @@ def press_status(press: Press) -> None:
         # changes nothing, the page is redrawn with the status as it is
         press.tell("plan_status_stale", number=number, status=status_word(press.messages, now))
     else:
-        queries.set_measure_status(press.session, measure=measure, status=target)
+        plan_store.set_measure_status(press.session, measure=measure, status=target)
         press.tell("plan_status_pressed", number=number, status=status_word(press.messages, target))
     _edit_plan(press, show_page(press.session, board, press.messages, press.model, grouping, page))
 
@@ -421,7 +424,7 @@ def plan_digest(
     Reads the measures as they are (the digest is sent by the sweep, outside the chat's order
     of updates); a measure has a due date only after a /measure that synchronised it.
     """
-    measures = queries.plan_measures(session, board=board)
+    measures = plan_store.plan_measures(session, board=board)
     soon, late = due_within(measures, local_today(now, board.timezone), DIGEST_DAYS)
     return digest_lines(model, messages, soon, late)
 
@@ -443,7 +446,7 @@ def _due_follow_ups(data: BotData, now: datetime) -> list[_FollowUp]:
     first, last = followup_window(now, CATCH_UP_LIMIT)
     found: dict[tuple[int, datetime], _FollowUp] = {}
     with data.session() as session:
-        for board, measure in queries.measures_due_between(session, first=first, last=last):
+        for board, measure in plan_store.measures_due_between(session, first=first, last=last):
             assert board.id is not None
             assert measure.due is not None
             at = followup_instant(measure.due, parse_hhmm(board.remind_time), board.timezone)
@@ -456,7 +459,7 @@ def _due_follow_ups(data: BotData, now: datetime) -> list[_FollowUp]:
         pending = [
             follow_up
             for (board_id, at), follow_up in found.items()
-            if not queries.is_claimed(session, board_id=board_id, kind=FOLLOWUP, due_at=at)
+            if not schedule_store.is_claimed(session, board_id=board_id, kind=FOLLOWUP, due_at=at)
         ]
         session.commit()
     return pending
@@ -481,9 +484,9 @@ async def _follow_up(context: Context, follow_up: _FollowUp) -> bool:
     )
     out = Outbox(board.chat_id, board.thread_id)
     with data.session() as session:
-        active = queries.chat_is_active(session, board.chat_id)
+        active = chat_store.chat_is_active(session, board.chat_id)
         outcome = "sending" if active else "skipped_inactive"
-        if not queries.claim_due(
+        if not schedule_store.claim_due(
             session, board_id=board.id, kind=FOLLOWUP, due_at=follow_up.at, outcome=outcome
         ):
             return False
@@ -502,7 +505,7 @@ async def _follow_up(context: Context, follow_up: _FollowUp) -> bool:
         log.exception("follow-up of board %s could not be sent", board.id)
         result = "failed"
     with data.session() as session:
-        queries.record_reminder_outcome(
+        schedule_store.record_reminder_outcome(
             session, board_id=board.id, due_at=follow_up.at, outcome=result, kind=FOLLOWUP
         )
         session.commit()

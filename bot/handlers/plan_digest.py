@@ -16,7 +16,7 @@ from bot.model.plan import MeasureView, Status, due_within, local_today
 from bot.render.plan import LIST_SHOWN, digest_lines
 from bot.render.reminder import since_date
 from bot.render.split import shorten_plain
-from bot.store import plan_digest as store
+from bot.store import plan as store
 from bot.store.tables import Board
 from bot.texts import Html, Messages
 

@@ -2,7 +2,7 @@
 /deleteboard a whole board — each only after a confirming tap.
 
 Deleting goes through the erasure registry (bot/store/erasure.py), so tables of every feature
-are reached; the core tables' erasers live in bot/store/erasers.py (imported here).
+are reached (every store module registers the erasers of its own tables).
 """
 
 from __future__ import annotations
@@ -28,9 +28,11 @@ from bot.handlers.reading import scope_of
 from bot.handlers.turn import Need, Refusal, Turn, Where, handles
 from bot.render.reminder import cut_list
 from bot.render.split import MESSAGE_LIMIT, telegram_length
-from bot.store import confirmations, queries, scrubbing
-from bot.store.erasers import NOT_BOARD_BOUND
-from bot.store.erasure import erase_board, erase_person
+from bot.store import boards as board_store
+from bot.store import chats as chat_store
+from bot.store import confirmations
+from bot.store import plan as plan_store
+from bot.store.erasure import NOT_BOARD_BOUND, erase_board, erase_person
 from bot.store.tables import Board
 from bot.texts import Html, Messages
 from bot.updates.unit import mark_current_processed
@@ -111,7 +113,9 @@ def _forget(query: CallbackQuery, data: BotData) -> Decision:
         if not mark_current_processed(session):
             return "", False, None
         if scope.is_group:
-            latest = queries.latest_board(session, chat_id=scope.chat_id, thread_id=scope.thread_id)
+            latest = board_store.latest_board(
+                session, chat_id=scope.chat_id, thread_id=scope.thread_id
+            )
             if latest is not None:
                 messages = data.messages(latest.language)
         question = confirmations.take(
@@ -134,9 +138,11 @@ def _forget(query: CallbackQuery, data: BotData) -> Decision:
             erased = erase_person(session, asker)
             username = query.from_user.username
             if username:  # a plan owner given as @username has no person id
-                erased["owner_username"] = queries.forget_owner_username(session, username=username)
+                erased["owner_username"] = plan_store.forget_owner_username(
+                    session, username=username
+                )
             user = query.from_user  # nor has one typed as a name: matched to theirs
-            erased["owner_name"] = scrubbing.forget_owner_names(
+            erased["owner_name"] = plan_store.forget_owner_names(
                 session, names=(user.first_name, user.full_name)
             )
             text = _forget_report(session, messages, erased, here)
@@ -158,15 +164,15 @@ def _forget_report(
     others as one count (nobody sees a board of a group they are not in); in the private chat
     every board is named. At most one message long: a list too long ends in "… and N more".
     """
-    entries = erased.get("core", {})
+    entries = erased.get("entries", {})
     elsewhere: dict[int, int] = {}
     for name, counts in erased.items():
         for board_id, count in counts.items():
-            if name != "core" or board_id == NOT_BOARD_BOUND:
+            if name != "entries" or board_id == NOT_BOARD_BOUND:
                 elsewhere[board_id] = elsewhere.get(board_id, 0) + count
     board_ids = sorted((set(entries) | set(elsewhere)) - {NOT_BOARD_BOUND})
-    boards = [b for b in (queries.board_by_id(session, i) for i in board_ids) if b is not None]
-    titles = queries.chat_titles(session, chat_ids={b.chat_id for b in boards})
+    boards = [b for b in (board_store.board_by_id(session, i) for i in board_ids) if b is not None]
+    titles = chat_store.chat_titles(session, chat_ids={b.chat_id for b in boards})
     lines: list[str] = []
     others = [b for b in boards if here is not None and b.chat_id != here]
     for board in boards:
@@ -227,7 +233,7 @@ def delete_question(
     """`/deleteboard`'s question about `board`, remembered with what it counted (the entries,
     the title, the status), so a tap after the board changed decides nothing."""
     assert board.id is not None
-    view = queries.board_view(session, board)
+    view = board_store.board_view(session, board)
     asked = confirmations.ask(
         session,
         kind=confirmations.DELETE_BOARD,
@@ -259,7 +265,7 @@ def deleteboard_question(messages: Messages, title: str, entries: int) -> Html:
 def export_before(press: Press) -> None:
     """The board's files, here, before it goes (like /export, with its cool-down)."""
     board = press.board
-    view = queries.board_view(press.session, board)
+    view = board_store.board_view(press.session, board)
     if not press.cooled_down("export", view.fingerprint()):
         return
     queue_export(press.out, board)
@@ -278,7 +284,9 @@ def _answered(press: Press, *, same_board: bool) -> bool:
         chat_id=press.scope.chat_id,
         now=clock.now(),
         board_id=board.id,
-        fingerprint=queries.board_view(press.session, board).fingerprint() if same_board else None,
+        fingerprint=board_store.board_view(press.session, board).fingerprint()
+        if same_board
+        else None,
     )
     if question is None:
         press.tell("confirm_stale")
@@ -297,7 +305,7 @@ def delete_confirmed(press: Press) -> None:
         return
     title = board.title
     removed = sum(erase_board(press.session, board.id).values())
-    queries.delete_board_row(press.session, board_id=board.id)
+    board_store.delete_board_row(press.session, board_id=board.id)
     _edit(press.out, press.message.message_id, press.messages("deleteboard_done", title=title))
     press.tell("deleteboard_done_notice", count=removed)
 

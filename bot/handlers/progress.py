@@ -1,6 +1,6 @@
 """Live progress: one status message per board, and the counts on the cards' buttons.
 
-Handlers only mark a board as changed (`queries.mark_progress`, in their unit of work). The
+Handlers only mark a board as changed (`interaction_store.mark_progress`, in their unit of work). The
 edits are made by the sweeper below, at most once a minute per board and never when nothing
 would change, so they never hold up an answer; Telegram edits use their own lower-priority
 budget in the rate limiter.
@@ -26,7 +26,9 @@ from bot.handlers.sweep import sweeper
 from bot.model.board import BoardStatus
 from bot.render import html
 from bot.render.progress import digest, progress_message
-from bot.store import queries
+from bot.store import boards as board_store
+from bot.store import entries as entry_store
+from bot.store import interaction as interaction_store
 from bot.store.tables import Board
 
 log = logging.getLogger(__name__)
@@ -37,9 +39,9 @@ BOARDS_PER_SWEEP = 50
 def queue_progress_message(session: Session, out: Outbox, data: BotData, board: Board) -> None:
     """Post the board's status message if it has none yet, and pin it if the bot may."""
     assert board.id is not None
-    if not queries.needs_progress_message(session, board_id=board.id):
+    if not interaction_store.needs_progress_message(session, board_id=board.id):
         return
-    view = queries.board_view(session, board)
+    view = board_store.board_view(session, board)
     text = progress_message(data.model(board.language), data.messages(board.language), view)
     token = board_token(session, data, board)
     out.do("status_message", board=board.id, text=str(text), lang=board.language, token=token)
@@ -53,7 +55,7 @@ async def _post_status(context: Context, chat: int, thread: int, args: dict[str,
     markup = _open_markup(data, str(args["lang"]), args.get("token"), context.bot.username)
     sent = await send_html(context, chat, thread, text, markup=markup)
     with data.session() as follow_up:
-        queries.set_progress_message(
+        interaction_store.set_progress_message(
             follow_up, board_id=board_id, message_id=sent.message_id, shown=digest(text)
         )
         follow_up.commit()
@@ -92,26 +94,26 @@ def _edits_of(
     assert board.id is not None
     messages = data.messages(board.language)
     model = data.model(board.language)
-    view = queries.board_view(session, board)
+    view = board_store.board_view(session, board)
     edits: list[_Edit] = []
-    row = queries.progress_of(session, board_id=board.id)
+    row = interaction_store.progress_of(session, board_id=board.id)
     if row is not None and shown_message is not None:
         text = progress_message(model, messages, view)
         if digest(text) != row.shown:
-            queries.set_progress_shown(session, row=row, shown=digest(text))
+            interaction_store.set_progress_shown(session, row=row, shown=digest(text))
             token = board_token(session, data, board)
             markup = _open_markup(data, board.language, token, bot_username)
             edits.append(_Edit(board.chat_id, shown_message, text, markup, board.id, status=True))
-    counts = queries.entry_counts(session, board_id=board.id)
+    counts = entry_store.entry_counts(session, board_id=board.id)
     is_open = board.status == BoardStatus.OPEN
-    for card, face in queries.card_faces(session, board_id=board.id):
+    for card, face in interaction_store.card_faces(session, board_id=board.id):
         if card.chat_id != board.chat_id:
             continue  # left behind in a group that became a supergroup: no longer editable
         ist, soll = counts.get(face.point, (0, 0))
         with_next = face.newest and is_open
         if (face.ist, face.soll, face.with_next) == (ist, soll, with_next):
             continue
-        queries.set_face(session, face=face, ist=ist, soll=soll, with_next=with_next)
+        interaction_store.set_face(session, face=face, ist=ist, soll=soll, with_next=with_next)
         markup = card_markup(messages, board.id, face.point, ist, soll, with_next=with_next)
         text = html.card(model, messages, face.point)
         edits.append(_Edit(card.chat_id, card.message_id, text, markup, board.id, status=False))
@@ -124,12 +126,14 @@ async def sweep_progress(context: Context, now: datetime) -> int:
     data = context.bot_data
     edits: list[_Edit] = []
     with data.session() as session:
-        for row in queries.due_progress(session, now=now, limit=BOARDS_PER_SWEEP):
+        for row in interaction_store.due_progress(session, now=now, limit=BOARDS_PER_SWEEP):
             due_at, message_id = row.due_at, row.message_id
             assert due_at is not None
-            if not queries.claim_progress(session, board_id=row.board_id, due_at=due_at, now=now):
+            if not interaction_store.claim_progress(
+                session, board_id=row.board_id, due_at=due_at, now=now
+            ):
                 continue
-            board = queries.board_by_id(session, row.board_id)
+            board = board_store.board_by_id(session, row.board_id)
             if board is None:
                 continue
             edits.extend(_edits_of(session, data, board, message_id, context.bot.username))
@@ -139,7 +143,7 @@ async def sweep_progress(context: Context, now: datetime) -> int:
         if edit.status and not edited:
             # deleted or no longer editable: the next area opened posts a new one
             with data.session() as session:
-                queries.forget_progress_message(
+                interaction_store.forget_progress_message(
                     session, board_id=edit.board_id, message_id=edit.message_id
                 )
                 session.commit()

@@ -21,7 +21,10 @@ from bot.model.board import BoardView
 from bot.model.pace import OFF_WORDS, next_pace_due, pace_of
 from bot.model.schedule import CATCH_UP_LIMIT, next_due, parse_hhmm
 from bot.render.when import local_time, reminder_description
-from bot.store import queries
+from bot.store import boards as board_store
+from bot.store import chats as chat_store
+from bot.store import plan as plan_store
+from bot.store import schedules as schedule_store
 from bot.store.tables import Board
 from bot.texts import Html
 
@@ -35,7 +38,7 @@ def remind(turn: Turn) -> None:
     board = turn.open_board
     words = turn.argument().split()
     if len(words) == 1 and words[0].casefold() in OFF_WORDS:
-        queries.set_reminder(
+        schedule_store.set_reminder(
             turn.session,
             board=board,
             weekday=None,
@@ -55,7 +58,7 @@ def remind(turn: Turn) -> None:
         raise Refusal("remind_bad_time", given=words[1][:30])
     at = f"{moment:%H:%M}"
     next_at = next_due(clock.now(), weekday, moment, board.timezone)
-    queries.set_reminder(
+    schedule_store.set_reminder(
         turn.session, board=board, weekday=weekday, at=at, timezone=board.timezone, next_at=next_at
     )
     turn.answer(
@@ -77,7 +80,7 @@ def timezone(turn: Turn) -> None:
         if board.remind_weekday is not None
         else None
     )
-    queries.set_reminder(
+    schedule_store.set_reminder(
         turn.session,
         board=board,
         weekday=board.remind_weekday,
@@ -87,7 +90,7 @@ def timezone(turn: Turn) -> None:
     )
     paced = pace_of(board.pace_days, board.pace_time)
     if paced is not None:  # the autopilot keeps its wall-clock time in the new zone
-        queries.set_pace(
+        schedule_store.set_pace(
             turn.session,
             board=board,
             days=paced.days,
@@ -131,7 +134,7 @@ async def sweep(context: Context, now: datetime | None = None) -> int:
         with data.session() as session:
             batch = [
                 b
-                for b in queries.due_boards(session, now=now, limit=SWEEP_BATCH)
+                for b in schedule_store.due_boards(session, now=now, limit=SWEEP_BATCH)
                 if b.id not in tried
             ]
             session.commit()
@@ -157,12 +160,12 @@ async def _remind_one(context: Context, board: Board, now: datetime) -> bool:
 
     def claim() -> tuple[str, Outbox | None]:
         with data.session() as session:
-            current = queries.board_by_id(session, board_id) or board
-            view = queries.board_view(session, current)
-            active = queries.chat_is_active(session, current.chat_id)
-            measures = queries.plan_measures(session, board=current) if view.is_complete else []
+            current = board_store.board_by_id(session, board_id) or board
+            view = board_store.board_view(session, current)
+            active = chat_store.chat_is_active(session, current.chat_id)
+            measures = plan_store.plan_measures(session, board=current) if view.is_complete else []
             outcome = _decide(current, due, now, view, active, has_open_measures(measures))
-            if not queries.claim_reminder(
+            if not schedule_store.claim_reminder(
                 session, board_id=board_id, due_at=due, next_at=next_at, outcome=outcome
             ):
                 return "lost", None
@@ -170,10 +173,10 @@ async def _remind_one(context: Context, board: Board, now: datetime) -> bool:
             markup: InlineKeyboardMarkup | None = None
             if outcome == "sending" and view.is_complete:
                 text = plan_only_digest(session, data, current, measures, now)
-                queries.mark_digest(session, board_id=board_id, at=now)
+                schedule_store.mark_digest(session, board_id=board_id, at=now)
             elif outcome == "sending":
                 text, markup = digest_of(session, data, current, view, now)
-                queries.mark_digest(session, board_id=board_id, at=now)
+                schedule_store.mark_digest(session, board_id=board_id, at=now)
             out = None
             if text is not None:
                 # stored with the claim (SPEC §12): a crash after it still sends the digest
@@ -197,7 +200,9 @@ async def _remind_one(context: Context, board: Board, now: datetime) -> bool:
         log.exception("reminder of board %s could not be sent", board_id)
         result = "failed"
     with data.session() as session:
-        queries.record_reminder_outcome(session, board_id=board_id, due_at=due, outcome=result)
+        schedule_store.record_reminder_outcome(
+            session, board_id=board_id, due_at=due, outcome=result
+        )
         session.commit()
     if result == "sent":
         metrics.reminder_sent()

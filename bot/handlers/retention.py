@@ -25,7 +25,10 @@ from bot.handlers.send import ChatGone
 from bot.handlers.sweep import sweeper
 from bot.render.dates import reader_date
 from bot.render.when import local_time
-from bot.store import queries
+from bot.store import boards as board_store
+from bot.store import chats as chat_store
+from bot.store import retention as retention_store
+from bot.store import schedules as schedule_store
 from bot.store.erasure import erase_board
 from bot.store.tables import Board
 from bot.texts import Html
@@ -69,7 +72,7 @@ def _claim_notices(data: BotData, now: datetime, keep: timedelta) -> list[Notice
         with data.session() as session:
             boards = [
                 b
-                for b in queries.boards_to_warn(
+                for b in retention_store.boards_to_warn(
                     session, closed_before=now - keep + NOTICE_AHEAD, limit=BATCH
                 )
                 if b.id not in tried
@@ -80,7 +83,7 @@ def _claim_notices(data: BotData, now: datetime, keep: timedelta) -> list[Notice
                 assert board.id is not None
                 assert board.closed_at is not None
                 tried.add(board.id)
-                if not queries.claim_retention_notice(session, board=board, now=now):
+                if not retention_store.claim_retention_notice(session, board=board, now=now):
                     continue  # another process tells this group
                 notice = _notice(data, board, now, keep, session)
                 notice.out.persist(session)  # a crash after the claim still sends it
@@ -106,7 +109,7 @@ def _notice(
     markup = InlineKeyboardMarkup(
         [[button(messages.plain("privacy_export_button"), EXPORT, board.id)]]
     )
-    active = queries.chat_is_active(session, board.chat_id)
+    active = chat_store.chat_is_active(session, board.chat_id)
     out = Outbox(board.chat_id, board.thread_id)
     if active:
         out.post(text, markup=markup)
@@ -137,12 +140,12 @@ async def _send(context: Context, notice: Notice) -> int:
 
     def record() -> None:
         with context.bot_data.session() as session:
-            queries.record_reminder_outcome(
+            schedule_store.record_reminder_outcome(
                 session,
                 board_id=notice.board_id,
                 due_at=notice.closed_at,
                 outcome=outcome,
-                kind=queries.RETENTION_NOTICE,
+                kind=retention_store.RETENTION_NOTICE,
             )
             session.commit()
 
@@ -155,7 +158,7 @@ def _retire(data: BotData, now: datetime, keep: timedelta) -> int:
     deleted = 0
     while True:
         with data.session() as session:
-            boards = queries.boards_to_retire(
+            boards = retention_store.boards_to_retire(
                 session, closed_before=now - keep, noticed_before=now - NOTICE_AHEAD, limit=BATCH
             )
             if not boards:
@@ -163,7 +166,7 @@ def _retire(data: BotData, now: datetime, keep: timedelta) -> int:
             for board in boards:
                 assert board.id is not None
                 erase_board(session, board.id)
-                if not queries.delete_board_row(
+                if not board_store.delete_board_row(
                     session, board_id=board.id, closed_at=board.closed_at
                 ):  # reopened or deleted meanwhile: keep everything of this batch as it was
                     session.rollback()

@@ -15,7 +15,9 @@ from bot.handlers.outputs import claim_output, queue_export, queue_final, read_e
 from bot.handlers.turn import Need, Refusal, Turn, handles
 from bot.model.board import BoardStatus
 from bot.render import html
-from bot.store import confirmations, queries
+from bot.store import boards as board_store
+from bot.store import confirmations
+from bot.store import interaction as interaction_store
 from bot.store.tables import Board, CloseQuestion
 from bot.texts import Html, Messages
 
@@ -25,7 +27,7 @@ log = logging.getLogger(__name__)
 @handles(board=Need.LATEST, read_only=True)
 def review(turn: Turn) -> None:
     """The team's shared look at the board (anyone may ask)."""
-    view = queries.board_view(turn.session, turn.open_board)
+    view = board_store.board_view(turn.session, turn.open_board)
     for text in html.review(turn.model, turn.messages, view):
         turn.out.post(text)
 
@@ -37,8 +39,10 @@ def close(turn: Turn) -> None:
     if board.status != BoardStatus.OPEN:
         raise Refusal("close_already", title=board.title)
     assert board.id is not None
-    view = queries.board_view(turn.session, board)
-    question = queries.ask_close(turn.session, board_id=board.id, fingerprint=view.fingerprint())
+    view = board_store.board_view(turn.session, board)
+    question = interaction_store.ask_close(
+        turn.session, board_id=board.id, fingerprint=view.fingerprint()
+    )
     empty = view.empty_points
     messages = turn.messages
     if empty:
@@ -66,10 +70,10 @@ def close_now(
 ) -> None:
     """Close the board, say so and post the final board (or where to get it, if that fails)."""
     assert board.id is not None
-    queries.close_board(session, board=board)
-    queries.settle_close_questions(session, board_id=board.id)
+    board_store.close_board(session, board=board)
+    interaction_store.settle_close_questions(session, board_id=board.id)
     confirmations.settle_board(session, board_id=board.id)  # a /deleteboard asked before
-    queries.mark_progress(session, board_id=board.id, now=clock.now())
+    interaction_store.mark_progress(session, board_id=board.id, now=clock.now())
     out.post(messages("close_done", title=board.title))
     queue_final(out, board)
 
@@ -77,7 +81,7 @@ def close_now(
 def _question(press: Press) -> CloseQuestion:
     question_id = whole_number(press.data.argument)
     question = (
-        queries.close_question(press.session, question_id=question_id)
+        interaction_store.close_question(press.session, question_id=question_id)
         if question_id is not None
         else None
     )
@@ -108,7 +112,7 @@ def tap_close(press: Press) -> None:
     """`Schließen`: closes, unless the question is out of date (then nothing changes)."""
     question = _question(press)
     board = press.board
-    fingerprint = queries.board_view(press.session, board).fingerprint()
+    fingerprint = board_store.board_view(press.session, board).fingerprint()
     changed = board.status != BoardStatus.OPEN or fingerprint != question.fingerprint
     if question.settled or changed or _expired(question):
         _stale(press)
@@ -125,7 +129,7 @@ def tap_cancel(press: Press) -> None:
     if question.settled or board.status != BoardStatus.OPEN or _expired(question):
         _stale(press)
         return
-    queries.settle_close_question(press.session, question=question)
+    interaction_store.settle_close_question(press.session, question=question)
     _settle_message(press, press.messages("close_cancelled", title=board.title))
 
 
@@ -135,14 +139,16 @@ def reopen(turn: Turn) -> None:
     if board.status == BoardStatus.OPEN:
         raise Refusal("reopen_nothing")
     try:
-        queries.reopen_board(turn.session, board=board)
-    except queries.BoardAlreadyOpen:
-        other = queries.open_board(turn.session, chat_id=board.chat_id, thread_id=board.thread_id)
+        board_store.reopen_board(turn.session, board=board)
+    except board_store.BoardAlreadyOpen:
+        other = board_store.open_board(
+            turn.session, chat_id=board.chat_id, thread_id=board.thread_id
+        )
         raise Refusal("reopen_conflict", title=other.title if other else "") from None
     assert board.id is not None
-    queries.settle_close_questions(turn.session, board_id=board.id)
+    interaction_store.settle_close_questions(turn.session, board_id=board.id)
     confirmations.settle_board(turn.session, board_id=board.id)  # a /deleteboard asked before
-    queries.mark_progress(turn.session, board_id=board.id, now=clock.now())
+    interaction_store.mark_progress(turn.session, board_id=board.id, now=clock.now())
     turn.answer("reopen_done", title=board.title)
 
 

@@ -22,7 +22,7 @@ from telegram import (
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from bot.context import BotData, Context
-from bot.store import queries
+from bot.store import chats as chat_store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -37,7 +37,7 @@ class ChatGone(Exception):
 
 def _mark_inactive(data: BotData, chat_id: int) -> None:
     with data.session() as session:
-        queries.set_chat_active(session, chat_id=chat_id, active=False)
+        chat_store.set_chat_active(session, chat_id=chat_id, active=False)
         session.commit()
     data.admins.forget(chat_id)
     data.active_chats.forget(chat_id)
@@ -45,7 +45,7 @@ def _mark_inactive(data: BotData, chat_id: int) -> None:
 
 def _migrate(data: BotData, old_chat_id: int, new_chat_id: int) -> None:
     with data.session() as session:
-        queries.migrate_chat(session, old_chat_id=old_chat_id, new_chat_id=new_chat_id)
+        chat_store.migrate_chat(session, old_chat_id=old_chat_id, new_chat_id=new_chat_id)
         session.commit()
     log.info("chat %s migrated to %s", old_chat_id, new_chat_id)
 

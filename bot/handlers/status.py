@@ -11,13 +11,13 @@ from bot.model.board import BoardStatus
 from bot.model.catalogue import ModelText
 from bot.render import html
 from bot.render.when import next_reminder_line
-from bot.store import queries
+from bot.store import boards as board_store
 from bot.store.tables import Board
 from bot.texts import Html, Messages
 
 
 def status_text(session: Session, board: Board, messages: Messages, model: ModelText) -> Html:
-    view = queries.board_view(session, board)
+    view = board_store.board_view(session, board)
     if board.status == BoardStatus.CLOSED:
         reminder = messages("status_reminder_closed")  # no reminder goes to a closed board
     elif view.is_complete:

@@ -24,7 +24,9 @@ from bot.handlers.outbox import Outbox
 from bot.handlers.reading import Person, Scope, command_arguments, person_of, scope_of
 from bot.handlers.rights import is_anonymous_admin, may_moderate, rights_of
 from bot.model.catalogue import ModelText
-from bot.store import queries
+from bot.store import boards as board_store
+from bot.store import chats as chat_store
+from bot.store import entries as entry_store
 from bot.store.tables import Board
 from bot.texts import Messages
 from bot.updates.unit import current_update_resumed, mark_current_processed
@@ -108,7 +110,7 @@ class Turn:
         """The open board here, else the most recent closed one (for handlers with Need.OWN)."""
         if not self.scope.is_group:
             return None
-        return queries.latest_board(
+        return board_store.latest_board(
             self.session, chat_id=self.scope.chat_id, thread_id=self.scope.thread_id
         )
 
@@ -147,13 +149,15 @@ def _note_presence(session: Session, data: BotData, scope: Scope, person: Person
     while, not for every update). Returns what to remember as written once committed."""
     noted: Noted = []
     if not data.active_chats.fresh(scope.chat_id):
-        queries.chat_came_back(session, chat_id=scope.chat_id)
+        chat_store.chat_came_back(session, chat_id=scope.chat_id)
         noted.append((data.active_chats, scope.chat_id))
     if person is None or is_anonymous_admin(person, scope):
         return noted
     key = (scope.chat_id, person.id, person.name)
     if not data.seen_members.fresh(key):
-        queries.note_member(session, chat_id=scope.chat_id, person_id=person.id, name=person.name)
+        chat_store.note_member(
+            session, chat_id=scope.chat_id, person_id=person.id, name=person.name
+        )
         noted.append((data.seen_members, key))
     return noted
 
@@ -162,8 +166,8 @@ def _board_for(session: Session, scope: Scope, need: Need) -> Board | None:
     if not scope.is_group or need is Need.OWN:
         return None
     if need is Need.OPEN:
-        return queries.open_board(session, chat_id=scope.chat_id, thread_id=scope.thread_id)
-    return queries.latest_board(session, chat_id=scope.chat_id, thread_id=scope.thread_id)
+        return board_store.open_board(session, chat_id=scope.chat_id, thread_id=scope.thread_id)
+    return board_store.latest_board(session, chat_id=scope.chat_id, thread_id=scope.thread_id)
 
 
 def _refusal(turn: Turn, where: Where, need: Need, moderator: bool) -> str | None:
@@ -241,7 +245,7 @@ async def run_turn(
                 # a redelivery changes nothing; an update whose process died after its commit
                 # may repeat what is safe to repeat: the reaction on a stored entry
                 if current_update_resumed() and person is not None:
-                    stored = queries.entry_by_message(
+                    stored = entry_store.entry_by_message(
                         session, chat_id=message.chat.id, message_id=message.message_id
                     )
                     if stored is not None and stored.author_id == person.id:

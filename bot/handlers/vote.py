@@ -43,7 +43,10 @@ from bot.model.vote import (
 from bot.render.dates import reader_moment
 from bot.render.plan import by_votes, in_area_order, votes_shown
 from bot.render.split import MESSAGE_LIMIT, shorten_plain, telegram_length
-from bot.store import queries, votes
+from bot.store import boards as board_store
+from bot.store import chats as chat_store
+from bot.store import plan as plan_store
+from bot.store import votes
 from bot.store.tables import Board, Vote, VotePoll
 from bot.texts import Html, Messages
 from bot.updates.unit import mark_current_processed
@@ -196,7 +199,7 @@ async def poll_refused(
     with data.session() as session:
         row = session.get(VotePoll, poll_row_id)
         vote = session.get(Vote, row.vote_id) if row is not None else None
-        board = queries.board_by_id(session, vote.board_id) if vote is not None else None
+        board = board_store.board_by_id(session, vote.board_id) if vote is not None else None
         stops = votes.abandon_vote(session, poll_row_id=poll_row_id, now=clock.now())
         session.commit()
     if stops is None or board is None:  # ended already (by /vote stop or another refusal)
@@ -330,12 +333,12 @@ def _end(session: Session, model: ModelText, messages: Messages, vote: Vote) -> 
     assert vote.id is not None
     if not votes.claim_end(session, vote_id=vote.id, now=clock.now()):
         return None
-    board = queries.board_by_id(session, vote.board_id)
+    board = board_store.board_by_id(session, vote.board_id)
     assert board is not None
     voted_on = {
         n for poll in votes.polls_of(session, vote_id=vote.id) for n in votes.numbers_of(poll)
     }
-    measures = [m for m in queries.plan_measures(session, board=board) if m.number in voted_on]
+    measures = [m for m in plan_store.plan_measures(session, board=board) if m.number in voted_on]
     tally = votes.tallies(session, vote_id=vote.id)
     voters = votes.voter_count(session, vote_id=vote.id)
     stops = votes.claim_stops(session, vote_id=vote.id)
@@ -384,7 +387,7 @@ async def vote_sweep(context: Context, now: datetime) -> int:
     stops: list[Outbox] = []
     with data.session() as session:
         for vote in votes.due_votes(session, now=now):
-            board = queries.board_by_id(session, vote.board_id)
+            board = board_store.board_by_id(session, vote.board_id)
             if board is None:
                 continue
             done = _end(session, data.model(board.language), data.messages(board.language), vote)
@@ -393,7 +396,7 @@ async def vote_sweep(context: Context, now: datetime) -> int:
             out = Outbox(done.chat_id, done.thread_id)
             if done.polls:
                 out.do("stop_polls", polls=[[chat, message] for chat, message in done.polls])
-            if queries.chat_is_active(session, done.chat_id):
+            if chat_store.chat_is_active(session, done.chat_id):
                 out.post(done.result)
                 results.append(out)
             else:
@@ -438,7 +441,7 @@ def votes_digest(
         return []
     open_ones = [
         m
-        for m in queries.plan_measures(session, board=board)
+        for m in plan_store.plan_measures(session, board=board)
         if m.status is Status.OPEN and tally.get(m.number, 0) > 0
     ]
     top = by_votes(model, open_ones, tally)[:DIGEST_TOP]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     String,
@@ -348,10 +350,6 @@ class WelcomeSent(SQLModel, table=True):
 
 
 # ---- the plan (SPEC §10) -----------------------------------------------------------------------
-
-from datetime import date  # noqa: E402
-
-from sqlalchemy import Date, ForeignKey  # noqa: E402
 
 
 class Measure(SQLModel, table=True):

@@ -29,7 +29,8 @@ from telegram.ext import Application
 
 from bot import metrics
 from bot.ratelimit import PostingRateLimiter
-from bot.store import deadletters, queries
+from bot.store import deadletters
+from bot.store import inbox as inbox_store
 from bot.store import outbox as outbox_rows
 from bot.store.db import session_scope
 from bot.store.lanes import DatabaseLanes
@@ -200,7 +201,9 @@ class Finisher:
 
     def _write(self, update_ids: list[int]) -> None:
         with session_scope(self.engine) as session:
-            queries.finish_updates(session, update_ids=update_ids, outcome=queries.UPDATE_DONE)
+            inbox_store.finish_updates(
+                session, update_ids=update_ids, outcome=inbox_store.UPDATE_DONE
+            )
             session.commit()
 
 
@@ -245,7 +248,7 @@ class Pipeline:
 
         def store() -> set[int]:
             with session_scope(self.engine) as session:
-                fresh = queries.receive_updates(session, updates=rows)
+                fresh = inbox_store.receive_updates(session, updates=rows)
                 session.commit()
                 return fresh
 
@@ -269,8 +272,8 @@ class Pipeline:
         def read() -> list[InboxUpdate]:
             with session_scope(self.engine) as session:
                 if all_chats:
-                    return queries.all_unfinished_updates(session, limit=limit)
-                return queries.unfinished_updates(session, chat_id=chat_id, up_to=up_to)
+                    return inbox_store.all_unfinished_updates(session, limit=limit)
+                return inbox_store.unfinished_updates(session, chat_id=chat_id, up_to=up_to)
 
         received: list[Received] = []
         poison: list[Poison] = []
@@ -291,7 +294,7 @@ class Pipeline:
         return Received(
             update,
             row.chat_id,
-            resumed=row.outcome == queries.UPDATE_HANDLED,
+            resumed=row.outcome == inbox_store.UPDATE_HANDLED,
             failures_before=row.attempts,
         )
 
@@ -301,7 +304,7 @@ class Pipeline:
         def delete() -> int:
             with session_scope(self.engine) as session:
                 before = utcnow() - KEEP_PROCESSED
-                removed = queries.purge_processed_updates(session, before=before)
+                removed = inbox_store.purge_processed_updates(session, before=before)
                 deadletters.purge_dead_letters(session, before=before)  # kept a week too
                 outbox_rows.purge_sent(session, before=utcnow() - timedelta(days=1))
                 session.commit()
@@ -464,17 +467,21 @@ class Pipeline:
         update_id = received.update_id
         with session_scope(self.engine) as session:
             if failure is None:  # finished ("handled" stays if a handler claimed it)
-                queries.finish_update(session, update_id=update_id, outcome=queries.UPDATE_DONE)
+                inbox_store.finish_update(
+                    session, update_id=update_id, outcome=inbox_store.UPDATE_DONE
+                )
                 session.commit()
                 return Outcome.DONE
-            row = queries.inbox_update(session, update_id=update_id)
+            row = inbox_store.inbox_update(session, update_id=update_id)
             if row is None or row.processed_at is not None:
                 return Outcome.DONE
-            if row.outcome == queries.UPDATE_HANDLED:  # its effects are in; it failed talking
-                queries.finish_update(session, update_id=update_id, outcome=queries.UPDATE_DONE)
+            if row.outcome == inbox_store.UPDATE_HANDLED:  # its effects are in; it failed talking
+                inbox_store.finish_update(
+                    session, update_id=update_id, outcome=inbox_store.UPDATE_DONE
+                )
                 session.commit()
                 return Outcome.DONE
-            attempts = queries.count_failed_attempt(session, update_id=update_id)
+            attempts = inbox_store.count_failed_attempt(session, update_id=update_id)
             if attempts < self.max_attempts:
                 session.commit()
                 log.warning(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from bot.store import queries
+from bot.store import inbox as inbox_store
 from bot.updates.senders import ChatSenders
 
 
@@ -68,7 +68,8 @@ def unit_of_work(
     )
     token = _current.set(unit)
     try:
-        yield unit
+        with inbox_store.handling(update_id):
+            yield unit
     finally:
         _current.reset(token)
 
@@ -89,7 +90,7 @@ def mark_current_processed(session: Session) -> bool:
     unit = _current.get()
     if unit is None:
         return True
-    claimed = queries.claim_update(session, update_id=unit.update_id)
+    claimed = inbox_store.claim_update(session, update_id=unit.update_id)
     unit.claimed = unit.claimed or claimed
     return claimed
 
