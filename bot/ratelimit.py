@@ -51,6 +51,7 @@ FLOOD_RETRIES = 5
 NETWORK_RETRIES = 5
 NETWORK_BACKOFF_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 8.0
+ROOM_POLL_SECONDS = 0.02  # how often `room_to_post` looks again while a post is under way
 _FORGET_AFTER = 512  # chats remembered before idle ones are dropped
 
 
@@ -317,6 +318,16 @@ class PostingRateLimiter(BaseRateLimiter[int]):
             or chat_lane.paused_until > now
             or chat_lane.window.wait_time(now, 1) > 0
         )
+
+    async def room_to_post(self, chat: int) -> None:
+        """Return once a post to the chat would not wait (`post_waits` says no): a send kept
+        back until then can still be replaced by a newer one (bot/updates/senders.py)."""
+        while self.post_waits(chat):
+            chat_lane = self._lanes[(chat, Lane.POST)]
+            now = _now()
+            # the window's or the pause's end; while a post is under way, a moment
+            left = max(chat_lane.paused_until - now, chat_lane.window.wait_time(now, 1))
+            await asyncio.sleep(max(left, ROOM_POLL_SECONDS))
 
     def _lane(self, chat: int | str | None, lane: Lane) -> _ChatLane:
         key = (chat, lane)

@@ -131,8 +131,10 @@ def status(turn: Turn) -> None:
     turn.out.answer(text, markup=open_markup(turn, board))
 
 
-@handles(board=Need.LATEST)
+@handles(board=Need.LATEST, read_only=True)
 def board_command(turn: Turn) -> None:
+    """`/board`: the board as text and image (or, under the group's cool-down, a note that
+    points to the last one); repeated while waiting, only the newest of each goes out."""
     view = board_store.board_view(turn.session, turn.open_board)
     if claim_output(turn, "board", view.fingerprint()):
         queue_board(turn.out, view, markup=open_markup(turn, turn.open_board))

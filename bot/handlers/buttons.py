@@ -4,14 +4,17 @@
 within Telegram's time, always: with a short notice, or with an alert when it is refused (an
 unknown or forged payload, a board that is gone or belongs to another chat, a closed board, a
 person without the right, data that is not on a button of the pressed message). Like typed commands, a press is decided in one unit of work and its
-messages are sent after the commit.
+messages are sent after the commit. A read-only press (`on_press(read_only=True)`) coalesces
+like a read-only command: pressed again on the same message by the same person while its answer
+still waits behind the group's limit, only the newest answer goes out (for a press that edits
+the pressed message, the newest edit).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,18 +138,27 @@ class Action:
     moderator: bool
     needs_open: bool
     private_ok: bool = False  # pressed in a private chat: no chat check, the handler checks rights
+    read_only: bool = False  # only shows something: repeated while waiting, the newest goes out
 
 
 ACTIONS: dict[str, Action] = {}
 
 
 def on_press(
-    action: str, *, moderator: bool = False, needs_open: bool = True, private_ok: bool = False
+    action: str,
+    *,
+    moderator: bool = False,
+    needs_open: bool = True,
+    private_ok: bool = False,
+    read_only: bool = False,
 ) -> Callable[[Decide], Decide]:
     """Register the handler of a button action (a short word, letters and digits).
 
     `private_ok`: the button may sit in a private chat although its board belongs to a group
     (e.g. `/boards`); such a press skips the chat check and its handler checks the rights.
+    `read_only`: the press changes nothing, it only shows something (a post, or an edit of the
+    pressed message); pressed again by the same person on the same message while the answer
+    still waits, only the newest answer goes out.
     """
     if not action.isalnum():
         raise ValueError(f"action must be letters and digits: {action!r}")
@@ -154,7 +166,7 @@ def on_press(
     def register(decide: Decide) -> Decide:
         if action in ACTIONS:
             raise ValueError(f"button action {action!r} registered twice")
-        ACTIONS[action] = Action(decide, moderator, needs_open, private_ok)
+        ACTIONS[action] = Action(decide, moderator, needs_open, private_ok, read_only)
         return decide
 
     return register
@@ -167,6 +179,13 @@ def _person(query: CallbackQuery) -> Person:
 
 
 Decision = tuple[str, bool, Outbox | None]  # the notice, whether an alert, what to send
+
+
+def press_key(action: str, scope: Scope, person: Person, message: Message) -> Hashable:
+    """What a read-only press's answer coalesces under: the same action pressed by the same
+    person on the same message (an edit replaces only an edit of that message; a press on
+    another card or plan message is answered on its own)."""
+    return ("press", action, scope.chat_id, scope.thread_id, person.id, message.message_id)
 
 
 def on_keyboard(message: Message, data: str | None) -> bool:
@@ -274,6 +293,8 @@ async def _decide(query: CallbackQuery, context: Context) -> Decision:
                 mark_current_processed(session)
                 session.commit()
                 return press.messages.plain_format(refusal.key, **refusal.values), True, None
+            if action.read_only:
+                out.coalesce = press_key(parsed.action, scope, person, message)
             out.persist(session)  # the decided sends, with the effects (SPEC §12)
             session.commit()
         return press.notice, press.alert, out

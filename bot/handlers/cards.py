@@ -193,7 +193,7 @@ def tap_soll(press: Press) -> None:
     _ask(press, Kind.SOLL)
 
 
-@on_press("ex", needs_open=False)
+@on_press("ex", needs_open=False, read_only=True)
 def tap_example(press: Press) -> None:
     """The point's worked example, as a reply to the card (once a minute per point here)."""
     point = point_of(press)

@@ -226,5 +226,6 @@ def claim_output(turn: Turn, command: str, fingerprint: str) -> bool:
         fingerprint=fingerprint,
     )
     if not allowed:
+        turn.answer_kind = "cool_down"  # coalesces apart from the output it points to
         turn.answer("output_cool_down")
     return allowed

@@ -129,7 +129,11 @@ async def boards(update: Update, context: Context) -> None:
     if scope.is_private and person is not None:
         found = await standings(context, person.id)
     decide = _in_group if scope.is_group else functools.partial(_overview, found)
-    out = await run_turn(update, context, message, decide, Where.ANYWHERE, Need.NONE, False)
+    # in a group, repeated while the answer waits behind the group's limit: only the newest
+    coalesce = "boards" if scope.is_group else None
+    out = await run_turn(
+        update, context, message, decide, Where.ANYWHERE, Need.NONE, False, coalesce=coalesce
+    )
     if out is not None:
         await out.deliver(context)
 
@@ -207,14 +211,14 @@ def _buttons(turn: Turn, chunk: Iterable[Board]) -> InlineKeyboardMarkup:
 # ---- the buttons: into the private chat, after asking Telegram again ---------------------------
 
 
-@on_press(STATUS, needs_open=False, private_ok=True)
+@on_press(STATUS, needs_open=False, private_ok=True, read_only=True)
 def status_here(press: Press) -> None:
     """The board's `/status`, into the chat where the button was pressed."""
     _send_checked(press, _status)
     press.tell("boards_sending")
 
 
-@on_press(FILES, needs_open=False, private_ok=True)
+@on_press(FILES, needs_open=False, private_ok=True, read_only=True)
 def files_here(press: Press) -> None:
     """The board's export files, into the chat where the button was pressed."""
     _send_checked(press, _files)
@@ -330,14 +334,14 @@ def _group_buttons(turn: Turn, chunk: Iterable[Board]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-@on_press(GROUP_STATUS, needs_open=False)
+@on_press(GROUP_STATUS, needs_open=False, read_only=True)
 def group_status(press: Press) -> None:
     """This board's `/status`, here."""
     press.out.post(status_text(press.session, press.board, press.messages, press.model))
     press.tell("boards_coming")
 
 
-@on_press(GROUP_BOARD, needs_open=False)
+@on_press(GROUP_BOARD, needs_open=False, read_only=True)
 def group_board(press: Press) -> None:
     """This board as text and image, here (with `/board`'s cool-down)."""
     view = board_store.board_view(press.session, press.board)
@@ -346,7 +350,7 @@ def group_board(press: Press) -> None:
         press.tell("boards_coming")
 
 
-@on_press(GROUP_FILES, needs_open=False)
+@on_press(GROUP_FILES, needs_open=False, read_only=True)
 def group_files(press: Press) -> None:
     """This board's files, here (with `/export`'s cool-down)."""
     view = board_store.board_view(press.session, press.board)

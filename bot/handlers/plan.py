@@ -390,7 +390,7 @@ def press_status(press: Press) -> None:
     _edit_plan(press, show_page(press.session, board, press.messages, press.model, grouping, page))
 
 
-@on_press(PAGE_ACTION, needs_open=False)
+@on_press(PAGE_ACTION, needs_open=False, read_only=True)
 def press_page(press: Press) -> None:
     """Anyone pages through a long plan; the plan message is redrawn in place."""
     parts = press.data.argument.split(".")

@@ -261,7 +261,7 @@ def deleteboard_question(messages: Messages, title: str, entries: int) -> Html:
     return messages("deleteboard_ask", title=title, entries=entries)
 
 
-@on_press(EXPORT, needs_open=False)
+@on_press(EXPORT, needs_open=False, read_only=True)
 def export_before(press: Press) -> None:
     """The board's files, here, before it goes (like /export, with its cool-down)."""
     board = press.board

@@ -10,7 +10,7 @@ what the person may not do; run `decide`; commit — and only then talk to Teleg
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Hashable
 from dataclasses import dataclass
 from enum import Enum, auto
 from typing import Any, TypeVar
@@ -75,6 +75,9 @@ class Turn:
     out: Outbox
     moderator: bool
     bot_id: int
+    # which of its answers a read-only command gave: answers of one kind coalesce, so a note
+    # such as the cool-down's "see above" never replaces the output it points to
+    answer_kind: str = ""
 
     @property
     def model(self) -> ModelText:
@@ -114,6 +117,14 @@ class Turn:
     def speak(self, language: str) -> None:
         """From now on, answer in this language (e.g. after `/lang`)."""
         self.messages = self.data.messages(language)
+
+    def coalesce_key(self, command: str) -> Hashable | None:
+        """What the answer of a read-only `command` coalesces under: the same person's same
+        command (and kind of answer) in this chat and topic."""
+        user = self.message.from_user
+        if user is None:
+            return None
+        return (command, self.answer_kind, self.scope.chat_id, self.scope.thread_id, user.id)
 
 
 Decide = Callable[[Turn], None]
@@ -190,15 +201,11 @@ def handles(
             message = update.effective_message
             if message is None:
                 return
-            out = await run_turn(update, context, message, decide, where, board, moderator)
+            coalesce = decide.__name__ if read_only else None
+            out = await run_turn(
+                update, context, message, decide, where, board, moderator, coalesce=coalesce
+            )
             if out is not None:
-                if read_only and message.from_user is not None:
-                    out.coalesce = (
-                        decide.__name__,
-                        out.chat_id,
-                        out.thread_id,
-                        message.from_user.id,
-                    )
                 await out.deliver(context)
 
         return callback
@@ -214,8 +221,14 @@ async def run_turn(
     where: Where,
     need: Need,
     moderator: bool,
+    *,
+    coalesce: str | None = None,
 ) -> Outbox | None:
-    """Check, decide, write and commit; return what to send (None for a redelivered update)."""
+    """Check, decide, write and commit; return what to send (None for a redelivered update).
+
+    `coalesce`: the command only shows something; its answer, repeated by the same person
+    while the last one still waits behind the group's limit, goes out only as the newest
+    (`Turn.coalesce_key`)."""
     data = context.bot_data
     scope = scope_of(message)
     person = person_of(message)
@@ -267,6 +280,8 @@ async def run_turn(
                         _note_presence(session, data, scope, person)
                     out.steps.clear()
                     out.answer(turn.messages(refusal.key, **refusal.values))
+            if coalesce is not None:
+                out.coalesce = turn.coalesce_key(coalesce)
             out.persist(session)  # the decided sends, with the effects (SPEC §12)
             session.commit()
             for recently, key in noted:

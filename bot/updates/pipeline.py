@@ -28,6 +28,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot import metrics
+from bot.ratelimit import PostingRateLimiter
 from bot.store import deadletters
 from bot.store import inbox as inbox_store
 from bot.store import outbox as outbox_rows
@@ -35,7 +36,7 @@ from bot.store.db import session_scope
 from bot.store.lanes import DatabaseLanes
 from bot.store.tables import InboxUpdate, utcnow
 from bot.updates.locks import ChatLocks
-from bot.updates.senders import ChatSenders
+from bot.updates.senders import ChatSenders, Ready
 from bot.updates.unit import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,19 @@ class Poison:
     update_id: int
     payload: str
     error: str
+
+
+def _room_to_post(application: Application) -> Ready | None:
+    """The pacing layer's wait for room to post in a chat (None without one: send at once)."""
+    limiter = getattr(application.bot, "rate_limiter", None)
+    if not isinstance(limiter, PostingRateLimiter):
+        return None
+
+    async def ready(chat_id: int | None) -> None:
+        if chat_id is not None:
+            await limiter.room_to_post(chat_id)
+
+    return ready
 
 
 def parse_each(payloads: Sequence[str], bot: Any) -> tuple[list[Update], list[str], list[Poison]]:
@@ -214,7 +228,9 @@ class Pipeline:
         self.locks = ChatLocks(engine, slots=lock_slots)
         self.finisher = Finisher(engine, self.lanes)
         self._failed: Counter[int] = Counter()  # failed attempts of updates in work here
-        self.senders = ChatSenders()  # stored posts sent in the background, in order per chat
+        # stored posts sent in the background, in order per chat; each waits in its queue
+        # until the chat may post (where a newer answer to a read-only command replaces it)
+        self.senders = ChatSenders(ready=_room_to_post(application))
         self._tails: set[asyncio.Task[None]] = set()
         self._tails_per_chat: Counter[int | None] = Counter()
 

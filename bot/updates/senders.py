@@ -7,7 +7,9 @@ after everyone's answers had gone out. Posts stored in the durable outbox may in
 to the chat's sender: the update is finished at once (its posts are in the outbox; a stop
 before they go out sends them on the next start) and the chat goes on, while the sender sends
 them in order. A person who repeats a read-only command while the answer to the last one still
-waits gets only the newest answer (`key`): the waiting one is dropped.
+waits gets only the newest answer (`key`): the waiting one is dropped. With `ready` (the pacing
+layer's `room_to_post`), a chat's next send stays in its queue until the chat may post: a
+send waits where a newer one can still replace it, not inside the pacing layer.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
+from typing import TypeAlias
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +36,14 @@ class _Item:
     drop: Callable[[], None] | None
 
 
+Ready: TypeAlias = Callable[[int | None], Awaitable[None]]
+
+
 class ChatSenders:
     """A FIFO of sends per chat, each worked by a task of its own while it has work."""
 
-    def __init__(self) -> None:
+    def __init__(self, ready: Ready | None = None) -> None:
+        self._ready = ready  # returns once the chat may post (None: at once)
         self._queues: dict[int | None, deque[_Item]] = {}
         self._workers: dict[int | None, asyncio.Task[None]] = {}
 
@@ -80,6 +87,10 @@ class ChatSenders:
         queue = self._queues[chat_id]
         try:
             while queue:
+                if self._ready is not None:
+                    await self._ready(chat_id)
+                    if not queue:
+                        break
                 item = queue.popleft()
                 try:
                     await item.run()
