@@ -15,9 +15,9 @@ from bot.handlers.plan import PAGE_ACTION
 from bot.playground.emulator import BotApiEmulator, World
 from bot.playground.emulator.interactive import buttons_of
 from bot.playground.emulator.world import Chat, Request, StoredMessage
-from tests.dbtools import rows
-from tests.harness import BotProcess, wait_until
-from tests.scenario import Team
+from tests.support.dbtools import rows
+from tests.support.harness import BotProcess, wait_until
+from tests.support.scenario import Team
 
 pytestmark = pytest.mark.e2e
 
