@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import clock
-from bot.handlers import autopilot, outbox, reminders
+from bot.handlers import autopilot, outbox, reminders, unsent
 from bot.playground.emulator import BotApiEmulator
 from tests.inprocess import inprocess_bot
 from tests.scenario import plain
@@ -54,11 +54,11 @@ async def test_a_reminder_claimed_before_a_crash_is_sent_by_the_next_delivery(
         assert len(world.bot_texts(group)) == before  # claimed, not sent
         assert await reminders.sweep(bot.context, now[0]) == 0  # claimed once: not again
         now[0] += timedelta(minutes=5)  # the dead process's lease ran out
-        assert await outbox.deliver_claimed(bot.context, None, others_only=False) == 1
+        assert await unsent.deliver_claimed(bot.context, None, others_only=False) == 1
         digest = [plain(t) for t in world.bot_texts(group)[before:]]
         assert len(digest) == 1
         assert "Erinnerung" in digest[0]
-        assert await outbox.deliver_claimed(bot.context, None, others_only=False) == 0
+        assert await unsent.deliver_claimed(bot.context, None, others_only=False) == 0
 
 
 async def test_an_autopilot_card_claimed_before_a_crash_is_posted_by_the_next_delivery(
@@ -81,7 +81,7 @@ async def test_an_autopilot_card_claimed_before_a_crash_is_posted_by_the_next_de
         assert len(world.bot_texts(group)) == before
         assert await autopilot.sweep(bot.context, now[0]) == 0
         now[0] += timedelta(minutes=5)
-        assert await outbox.deliver_claimed(bot.context, None, others_only=False) >= 1
+        assert await unsent.deliver_claimed(bot.context, None, others_only=False) >= 1
         posted = [plain(t) for t in world.bot_texts(group)[before:]]
         assert any(text.startswith("1. ") for text in posted), posted
-        assert await outbox.deliver_claimed(bot.context, None, others_only=False) == 0
+        assert await unsent.deliver_claimed(bot.context, None, others_only=False) == 0
