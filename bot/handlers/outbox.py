@@ -4,7 +4,7 @@ The outbox is durable (SPEC §12): `persist(session)` writes each message the un
 decided into `outbox_send` in the same transaction as its effects; after the commit `deliver`
 sends them in order through the retry and pacing layer (bot/ratelimit.py) and marks each one
 sent. A process that stops before (SIGTERM past the grace period, kill -9) leaves the rows
-unsent, and `deliver_unsent` sends them on the next start — once, in order per chat; a row
+unsent, and the next start sends them (bot/handlers/unsent.py) — once, in order per chat; a row
 older than 12 hours by then is dropped and counted. The one window left: a crash between
 Telegram's answer and marking the row sent repeats that one send.
 
