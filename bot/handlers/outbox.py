@@ -413,21 +413,18 @@ class Outbox:
                 rest = steps[index:]
                 ids = self._stored_ids(rest)
                 run = functools.partial(_in_order, rest, context)
-                drop = None if not ids else functools.partial(supersede, context, self.chat_id, ids)
-                later = None if ids is None else functools.partial(send_stored, context, ids)
+                drop = functools.partial(supersede, context, self.chat_id, ids) if ids else None
+                later = None
+                if ids and len(ids) == len(rest):  # all of them stored: can be read back
+                    later = functools.partial(send_stored, context, ids)
                 if send_later(self.chat_id, run, key=self.coalesce, drop=drop, stored=later):
                     return
             await step(context)
 
-    def _stored_ids(self, steps: list[Step]) -> list[int] | None:
-        """The rows of these sends, in order; None when one of them is not stored."""
-        ids = []
-        for step in steps:
-            planned = self._planned.get(step)
-            if planned is None or planned.row_id is None:
-                return None
-            ids.append(planned.row_id)
-        return ids
+    def _stored_ids(self, steps: list[Step]) -> list[int]:
+        """The rows of those of these sends that are stored, in order."""
+        planned = (self._planned.get(step) for step in steps)
+        return [p.row_id for p in planned if p is not None and p.row_id is not None]
 
 
 _SETTLING: set[asyncio.Task[None]] = set()  # superseded rows being marked (kept from the GC)
