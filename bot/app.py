@@ -35,7 +35,6 @@ from bot.handlers import (
     membership,
     menus,
     onboarding,
-    outbox,
     overview,
     pickers,  # noqa: F401  (registers the moderator pickers)
     plan,
@@ -45,6 +44,7 @@ from bot.handlers import (
     retention,  # noqa: F401  (registers the retention sweep)
     review,
     sweep,
+    unsent,
     vote,
 )
 from bot.handlers.reading import scope_of
@@ -173,8 +173,8 @@ def build_application(
     application.bot_data.updates_request = updates_request
     application.bot_data.set_aside_notice = failure.set_aside_notice(application)
     outbox_rows.set_lease(settings.outbox_lease_seconds)
-    application.bot_data.deliver_unsent = functools.partial(outbox.deliver_unsent, application)
-    application.bot_data.release_unsent = functools.partial(outbox.release, application.bot_data)
+    application.bot_data.deliver_unsent = functools.partial(unsent.deliver_unsent, application)
+    application.bot_data.release_unsent = functools.partial(unsent.release, application.bot_data)
     register_handlers(application)
     job_queue = application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"

@@ -19,7 +19,7 @@ from bot import clock
 from bot.context import BotData, Context
 from bot.handlers.buttons import Press, button, on_press, whole_number
 from bot.handlers.outbox import Outbox, Then, action, continuation, markup_json, markup_of
-from bot.handlers.send import edit_html, send_html
+from bot.handlers.send import send_html
 from bot.handlers.turn import Refusal
 from bot.model.entry_text import Kind
 from bot.render import html
@@ -96,19 +96,19 @@ async def card_posted(context: Context, sent: Message, args: dict[str, Any]) -> 
         older = interaction_store.add_card_face(
             follow_up, card=card, ist=int(args["ist"]), soll=int(args["soll"])
         )
-        edits = [
-            (
-                old.chat_id,
+        # stored with the card: a crash after this commit still takes `Weiter ▶` off them
+        edits = Outbox(sent.chat.id, 0)
+        for old, face in older:
+            if old.chat_id != sent.chat.id:  # not in a group that became a supergroup
+                continue
+            edits.edit(
                 old.message_id,
                 html.card(model, messages, face.point),
                 card_markup(messages, board_id, face.point, face.ist, face.soll, with_next=False),
             )
-            for old, face in older
-            if old.chat_id == sent.chat.id  # not in a group that became a supergroup
-        ]
+        edits.persist(follow_up)
         follow_up.commit()
-    for chat_id, message_id, text, markup in edits:
-        await edit_html(context, chat_id, message_id, text, markup)
+    await edits.deliver(context)
 
 
 def point_of(press: Press) -> int:

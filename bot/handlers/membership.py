@@ -12,6 +12,8 @@ from telegram.error import ChatMigrated, TelegramError
 from bot import clock
 from bot.context import Context
 from bot.handlers import onboarding
+from bot.handlers.outbox import Outbox
+from bot.handlers.send import ChatGone
 from bot.store import chats as chat_store
 from bot.store import interaction as interaction_store
 
@@ -38,7 +40,7 @@ async def my_chat_member(update: Update, context: Context) -> None:
     chat = change.chat
     active = _is_member(change)
     joined = active and change.old_chat_member.status in _GONE
-    greet = False
+    out = Outbox(chat.id, 0)
     with context.bot_data.session() as session:
         chat_store.remember_chat(
             session,
@@ -51,14 +53,17 @@ async def my_chat_member(update: Update, context: Context) -> None:
         if not active:
             chat_store.set_chat_active(session, chat_id=chat.id, active=False)
         # one welcome: not again after a restart, a migration or a re-add the same day
-        greet = joined and interaction_store.claim_welcome(
-            session, chat_id=chat.id, now=clock.now()
-        )
+        if joined and interaction_store.claim_welcome(session, chat_id=chat.id, now=clock.now()):
+            messages = context.bot_data.messages(_language(context, change))
+            onboarding.welcome(out, messages, chat.type)
+        out.persist(session)
         session.commit()
     context.bot_data.admins.forget(chat.id)
     context.bot_data.active_chats.forget(chat.id)
-    if greet:
-        await onboarding.welcome(context, chat.id, chat.type, _language(context, change))
+    try:
+        await out.deliver(context)
+    except (ChatGone, TelegramError) as exc:  # the welcome is best effort (its row: refused)
+        log.info("welcome in %s not posted: %s", chat.id, exc)
     log.info("bot membership in %s: %s", chat.id, "active" if active else "inactive")
 
 

@@ -3,24 +3,20 @@ that shows the demo (the deep link `?start=demo`); one welcome when the bot join
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ChatType
-from telegram.error import TelegramError
 
 from bot import clock
 from bot.context import Context
-from bot.handlers.outbox import action
+from bot.handlers.outbox import Outbox, action
 from bot.handlers.outputs import queue_board
-from bot.handlers.send import ChatGone, send_html
+from bot.handlers.send import send_html
 from bot.handlers.turn import Turn, handles
 from bot.model.demo import demo_board
 from bot.store import interaction as interaction_store
-from bot.texts import Html, Messages
-
-log = logging.getLogger(__name__)
+from bot.texts import Messages
 
 DEMO = "demo"  # the payload of `https://t.me/<bot>?start=demo`
 START_GROUP = "board"  # the payload of `https://t.me/<bot>?startgroup=board`
@@ -79,12 +75,8 @@ async def _start_private(context: Context, chat: int, thread: int, args: dict[st
     )
 
 
-async def welcome(context: Context, chat_id: int, chat_type: str, language: str) -> None:
-    """The one welcome in a group the bot was added to (best effort)."""
-    if chat_type not in (ChatType.GROUP, ChatType.SUPERGROUP):
-        return
-    text: Html = context.bot_data.messages(language)("welcome_group")
-    try:
-        await send_html(context, chat_id, 0, text)
-    except (ChatGone, TelegramError) as exc:
-        log.info("welcome in %s not posted: %s", chat_id, exc)
+def welcome(out: Outbox, messages: Messages, chat_type: str) -> None:
+    """The one welcome in a group the bot was added to, stored with the claim that it is
+    posted once (SPEC §12)."""
+    if chat_type in (ChatType.GROUP, ChatType.SUPERGROUP):
+        out.post(messages("welcome_group"))

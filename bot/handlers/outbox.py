@@ -4,7 +4,7 @@ The outbox is durable (SPEC §12): `persist(session)` writes each message the un
 decided into `outbox_send` in the same transaction as its effects; after the commit `deliver`
 sends them in order through the retry and pacing layer (bot/ratelimit.py) and marks each one
 sent. A process that stops before (SIGTERM past the grace period, kill -9) leaves the rows
-unsent, and `deliver_unsent` sends them on the next start — once, in order per chat; a row
+unsent, and the next start sends them (bot/handlers/unsent.py) — once, in order per chat; a row
 older than 12 hours by then is dropped and counted. The one window left: a crash between
 Telegram's answer and marking the row sent repeats that one send.
 
@@ -33,9 +33,7 @@ from typing import Any
 
 from telegram import ForceReply, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import Application, CallbackContext
 
-from bot import metrics
 from bot.context import Context
 from bot.handlers.send import ChatGone, ReplyMarkup, acknowledge, edit_html, send_html
 from bot.ratelimit import PostingRateLimiter
@@ -43,7 +41,6 @@ from bot.store import outbox as rows
 from bot.store.erasure import ERASED
 from bot.store.tables import OutboxSend, utcnow
 from bot.texts import Html
-from bot.updates.senders import ChatSenders
 from bot.updates.unit import current_update_id, defer_send, send_later, sending_later
 
 log = logging.getLogger(__name__)
@@ -124,7 +121,7 @@ class Then:
 
 
 @dataclass
-class _Planned:
+class Planned:
     """One message decided: where, what, and what to do with the answer."""
 
     chat_id: int
@@ -157,7 +154,7 @@ class _Planned:
         )
 
     @classmethod
-    def of_row(cls, row: OutboxSend) -> _Planned:
+    def of_row(cls, row: OutboxSend) -> Planned:
         data = json.loads(row.payload)
         then = data.get("then")
         do = data.get("do")
@@ -204,11 +201,11 @@ class _Planned:
             try:
                 await ACTIONS[self.do.name](context, self.chat_id, self.thread_id, self.do.args)
             except (ChatGone, BadRequest, Forbidden):
-                await self._settle(context, rows.REFUSED)
+                await self.settle(context, rows.REFUSED)
                 raise
             finally:
                 _RUNNING.reset(running)
-            await self._settle(context, rows.SENT)
+            await self.settle(context, rows.SENT)
             return
         try:
             sent = await send_html(
@@ -220,18 +217,18 @@ class _Planned:
                 markup=self.markup,
             )
         except (ChatGone, BadRequest, Forbidden):
-            await self._settle(context, rows.REFUSED)
+            await self.settle(context, rows.REFUSED)
             raise
         if self.then is not None:
             try:
                 follow = CONTINUATIONS[self.then.name]
                 await follow(context, sent, self.then.args)
             finally:
-                await self._settle(context, rows.SENT)
+                await self.settle(context, rows.SENT)
         else:
-            await self._settle(context, rows.SENT)
+            await self.settle(context, rows.SENT)
 
-    async def _settle(self, context: Context, outcome: str) -> None:
+    async def settle(self, context: Context, outcome: str) -> None:
         """Mark the row, in the chat's database lane (never a blocking write on the loop)."""
         if self.row_id is None:
             return
@@ -266,7 +263,7 @@ class _Planned:
 
 
 PARTS_DONE = "parts_done"
-_RUNNING: ContextVar[_Planned | None] = ContextVar("outbox_running", default=None)
+_RUNNING: ContextVar[Planned | None] = ContextVar("outbox_running", default=None)
 
 
 class Parts:
@@ -306,7 +303,7 @@ class Outbox:
     reply_to: int | None = None
     steps: list[Step] = field(default_factory=list)
     _reactions: set[Step] = field(default_factory=set, init=False, repr=False)  # deferrable
-    _planned: dict[Step, _Planned] = field(default_factory=dict, init=False, repr=False)
+    _planned: dict[Step, Planned] = field(default_factory=dict, init=False, repr=False)
     # a read-only answer: while one with the same key still waits, only the newest goes out
     coalesce: Hashable | None = None
     # counters (bot/metrics.py) raised once the unit of work is committed: no send, not stored
@@ -327,7 +324,7 @@ class Outbox:
         self, text: Html, markup: ReplyMarkup | None, then: Then | None, *, reply: bool
     ) -> None:
         reply_to = self.reply_to if reply else None
-        self._plan(_Planned(self.chat_id, self.thread_id, str(text), reply_to, markup, then))
+        self._plan(Planned(self.chat_id, self.thread_id, str(text), reply_to, markup, then))
 
     def do(self, name: str, **args: Any) -> None:
         """Any other send, in order with the rest: a registered send kind (`@action`) and
@@ -335,7 +332,7 @@ class Outbox:
         if name not in ACTIONS:
             raise ValueError(f"unknown send kind {name!r}")
         json.dumps(args)  # stored as JSON: fail here, not at the commit
-        self._plan(_Planned(self.chat_id, self.thread_id, "", None, None, None, Do(name, args)))
+        self._plan(Planned(self.chat_id, self.thread_id, "", None, None, None, Do(name, args)))
 
     def count(self, counter: Callable[[], None]) -> None:
         """Raise a counter (bot/metrics.py) once the unit of work is committed."""
@@ -356,7 +353,7 @@ class Outbox:
             "edit", message_id=message_id, text=str(text), markup=markup_json(markup), scrub=scrub
         )
 
-    def _plan(self, planned: _Planned) -> None:
+    def _plan(self, planned: Planned) -> None:
         self.steps.append(planned.send)
         self._planned[planned.send] = planned
 
@@ -414,18 +411,60 @@ class Outbox:
                 # per chat; a stop leaves them in the outbox); while the chat's sender is busy,
                 # any other send queues behind it, to keep the order
                 rest = steps[index:]
+                ids = self._stored_ids(rest)
                 run = functools.partial(_in_order, rest, context)
-                drop = functools.partial(self._superseded, rest, context)
-                if send_later(self.chat_id, run, key=self.coalesce, drop=drop):
+                drop = functools.partial(supersede, context, self.chat_id, ids) if ids else None
+                later = None
+                if ids and len(ids) == len(rest):  # all of them stored: can be read back
+                    later = functools.partial(send_stored, context, ids)
+                if send_later(self.chat_id, run, key=self.coalesce, drop=drop, stored=later):
                     return
             await step(context)
 
-    def _superseded(self, steps: list[Step], context: Context) -> None:
-        """A newer answer to the same read-only command replaces these waiting ones."""
-        for step in steps:
-            planned = self._planned.get(step)
-            if planned is not None:
-                planned.settle_now(context.bot_data, rows.SUPERSEDED)
+    def _stored_ids(self, steps: list[Step]) -> list[int]:
+        """The rows of those of these sends that are stored, in order."""
+        planned = (self._planned.get(step) for step in steps)
+        return [p.row_id for p in planned if p is not None and p.row_id is not None]
+
+
+_SETTLING: set[asyncio.Task[None]] = set()  # superseded rows being marked (kept from the GC)
+
+
+def supersede(context: Context, chat_id: int, ids: list[int]) -> None:
+    """A newer answer to the same read-only command replaces these waiting ones: their rows are
+    marked in the chat's database lane (never a blocking write on the loop)."""
+    data = context.bot_data
+
+    def settle() -> None:
+        with data.session() as session:
+            rows.settle_sends(session, send_ids=ids, outcome=rows.SUPERSEDED)
+            session.commit()
+
+    task = asyncio.get_running_loop().create_task(_quietly(data.lanes.run(chat_id, settle)))
+    _SETTLING.add(task)
+    task.add_done_callback(_SETTLING.discard)
+
+
+async def _quietly(settling: Awaitable[None]) -> None:
+    try:
+        await settling
+    except Exception as exc:  # left unsent: the next start sends the older answer too
+        log.warning("outbox: superseded sends not marked: %s", type(exc).__name__)
+
+
+async def send_stored(context: Context, ids: list[int]) -> None:
+    """Send the rows `ids` (this process's, unsent) read back from the outbox, in order: the
+    sends a chat's sender did not keep in memory (bot/updates/senders.py)."""
+    if not ids:
+        return
+    data = context.bot_data
+
+    def read() -> list[OutboxSend]:
+        with data.session() as session:
+            return rows.unsent_of(session, ids=ids)
+
+    stored = await data.lanes.run(None, read)
+    await _in_order([Planned.of_row(row).send for row in stored], context)
 
 
 @action("reply")
@@ -466,99 +505,3 @@ def _post_waits(context: Context, chat_id: int) -> bool:
 async def _in_order(steps: list[Step], context: Context) -> None:
     for step in steps:
         await step(context)
-
-
-# ---- after a restart --------------------------------------------------------------------------
-
-
-def release(data: Any) -> None:
-    """At a stop, after the senders' grace: this process's unsent rows are free to take."""
-    with data.session() as session:
-        released = rows.release_claims(session)
-        session.commit()
-    if released:
-        log.info("outbox: %s sends left for the next start", released)
-
-
-async def deliver_unsent(
-    application: Application[Any, Any, Any, Any, Any, Any],
-    senders: ChatSenders | None = None,
-    queued: asyncio.Event | None = None,
-) -> None:
-    """Send what the outbox holds unsent from before a stop or a crash, in order per chat
-    (handed to the chats' senders, ahead of anything the chats' new updates send); drop what
-    is older than 12 hours by now (counted). Then, for as long as the process runs, take over
-    now and then the rows of processes that died (their claims' leases ran out). `queued` is
-    set once the rows from before are in the senders' queues."""
-    context: Context = CallbackContext(application)
-    try:
-        await deliver_claimed(context, senders, others_only=False)
-    finally:
-        if queued is not None:
-            queued.set()
-    data = context.bot_data
-
-    def heartbeat() -> None:
-        with data.session() as session:
-            rows.keep_claims(session)
-            session.commit()
-
-    while True:
-        # a third of the lease: the claims of a living process never run out
-        await asyncio.sleep(rows.LEASE.total_seconds() / 3)
-        try:
-            await data.lanes.run(None, heartbeat)
-            await deliver_claimed(context, senders, others_only=True)
-        except Exception as exc:  # the database away for a moment: the next round
-            log.warning("outbox: taking over unsent rows failed: %s", type(exc).__name__)
-
-
-async def deliver_claimed(
-    context: Context, senders: ChatSenders | None, *, others_only: bool
-) -> int:
-    """Claim the unsent rows no living process holds and send them, in order per chat (in
-    the chats' senders, or here when there are none); how many were claimed."""
-    data = context.bot_data
-
-    def claim() -> list[OutboxSend]:
-        with data.session() as session:
-            return rows.claim_unsent(session, others_only=others_only)
-
-    pending = await data.lanes.run(None, claim)
-    if not pending:
-        return 0
-    log.info("outbox: %s sends left unsent, sending them", len(pending))
-    per_chat: dict[int, list[_Planned]] = {}
-    too_old = utcnow() - KEEP_UNSENT
-    for row in pending:
-        planned = _Planned.of_row(row)
-        if row.created_at < too_old:
-            await planned._settle(context, rows.DROPPED)
-            metrics.outbox_dropped()
-            continue
-        per_chat.setdefault(row.chat_id, []).append(planned)
-
-    async def chat_in_order(sends: list[_Planned]) -> None:
-        for planned in sends:
-            try:
-                await planned.send(context)
-            except ChatGone:
-                return
-            except Exception as exc:  # refused for good (marked) or the network: next start
-                log.warning("outbox: a send to %s failed: %s", planned.chat_id, type(exc).__name__)
-
-    in_line = []
-    for chat_id, sends in per_chat.items():
-        run = functools.partial(chat_in_order, sends)
-        if senders is None or not senders.put(chat_id, run):
-            in_line.append(run())
-    await asyncio.gather(*in_line)
-    return len(pending)
-
-
-def purge(data: Any) -> int:
-    """Forget sends made more than a day ago."""
-    with data.session() as session:
-        removed = rows.purge_sent(session, before=utcnow() - KEEP_SENT)
-        session.commit()
-        return removed

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 from telegram import Message, Update
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter
 
 from bot import clock
 from bot.context import Context
@@ -21,7 +21,7 @@ from bot.handlers.buttons import Press, on_press
 from bot.handlers.outbox import Outbox, action
 from bot.handlers.plan import VOTE_ACTION, synced_plan
 from bot.handlers.sections import digest_section, plan_digest_section, status_section
-from bot.handlers.send import ChatGone, send_html, send_poll, stop_poll
+from bot.handlers.send import ChatGone, send_poll, stop_poll
 from bot.handlers.sweep import sweeper
 from bot.handlers.turn import Need, Refusal, Turn, handles
 from bot.model.board import BoardStatus
@@ -196,21 +196,24 @@ async def poll_refused(
     are stopped, and the group is told in a sentence (unless the bot is gone from it)."""
     data = context.bot_data
     log.warning("vote poll refused in %s: %s", chat_id, refusal)
+    out = Outbox(chat_id, thread_id)
     with data.session() as session:
         row = session.get(VotePoll, poll_row_id)
         vote = session.get(Vote, row.vote_id) if row is not None else None
         board = board_store.board_by_id(session, vote.board_id) if vote is not None else None
         stops = votes.abandon_vote(session, poll_row_id=poll_row_id, now=clock.now())
+        if stops is None or board is None:  # ended already (by /vote stop or another refusal)
+            session.commit()
+            return
+        # stored with the vote's end: a crash after this commit still stops the polls and
+        # tells the group (unless the bot is gone from it)
+        if stops:
+            out.do("stop_polls", polls=[[chat, message] for chat, message in stops])
+        if not isinstance(refusal, ChatGone):
+            out.post(data.messages(board.language)("vote_refused"))
+        out.persist(session)
         session.commit()
-    if stops is None or board is None:  # ended already (by /vote stop or another refusal)
-        return
-    await _stop_polls(context, stops)
-    if isinstance(refusal, ChatGone):
-        return
-    try:
-        await send_html(context, chat_id, thread_id, data.messages(board.language)("vote_refused"))
-    except (ChatGone, TelegramError) as exc:
-        log.info("vote refusal not posted in %s: %s", chat_id, exc)
+    await out.deliver(context)
 
 
 @handles(board=Need.LATEST, moderator=True)

@@ -21,6 +21,7 @@ SUPERSEDED = "superseded"  # a newer answer to the same read-only command went o
 
 # This process, as the owner of the rows it delivers; a row is its own until `claimed_until`.
 OWNER = f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+CLAIM_LIMIT = 1000  # rows claimed at a time
 LEASE = timedelta(seconds=30)  # renewed by the owner's heartbeat (bot/handlers/outbox.py)
 
 
@@ -98,16 +99,25 @@ def _free(now: datetime) -> ColumnElement[bool]:
 
 
 def claim_unsent(
-    session: Session, *, owner: str = OWNER, limit: int = 1000, others_only: bool = False
+    session: Session,
+    *,
+    owner: str = OWNER,
+    limit: int = CLAIM_LIMIT,
+    others_only: bool = False,
+    take_over: bool = False,
 ) -> list[OutboxSend]:
     """Claim unsent rows no other living process holds (left from before a stop or a crash, or
     by a process whose lease ran out), oldest first, for `owner`; commits. Two processes never
     claim the same row: PostgreSQL skips rows another claim has locked, SQLite has one writer,
     and the update claims only rows still free. `others_only`: not the rows this process
-    claimed itself (they wait in its own senders and renew their claim when they go out)."""
+    claimed itself (they wait in its own senders and renew their claim when they go out).
+    `take_over`: every unsent row, whoever claimed it and however long its lease still runs —
+    for a process starting on SQLite, where no other process can exist (one writer by
+    design): a killed process's rows go out at once, not after their lease (never the
+    owner's own rows, which wait in its senders)."""
     now = utcnow()
-    free = _free(now)
-    if others_only:
+    free = col(OutboxSend.sent_at).is_(None) if take_over else _free(now)
+    if others_only or take_over:
         free = and_(
             free,
             or_(col(OutboxSend.claimed_by).is_(None), col(OutboxSend.claimed_by) != owner),
@@ -157,6 +167,33 @@ def renew_claim(session: Session, *, send_id: int, owner: str = OWNER) -> dateti
         .values(claimed_until=until)
     )
     return until if int(result.rowcount) == 1 else None  # type: ignore[attr-defined]
+
+
+def unsent_of(session: Session, *, ids: Sequence[int], owner: str = OWNER) -> list[OutboxSend]:
+    """Of the rows `ids`, those still unsent and the owner's, oldest first (a chat's sends
+    waiting in its sender past the ones kept in memory are read back when their turn comes)."""
+    return list(
+        session.scalars(
+            select(OutboxSend)
+            .where(
+                col(OutboxSend.id).in_(list(ids)),
+                col(OutboxSend.claimed_by) == owner,
+                col(OutboxSend.sent_at).is_(None),
+            )
+            .order_by(col(OutboxSend.id))
+        ).all()
+    )
+
+
+def settle_sends(session: Session, *, send_ids: Sequence[int], outcome: str) -> None:
+    """Mark several sends done at once (a coalesced answer's rows: superseded)."""
+    if not send_ids:
+        return
+    session.execute(
+        update(OutboxSend)
+        .where(col(OutboxSend.id).in_(list(send_ids)), col(OutboxSend.sent_at).is_(None))
+        .values(sent_at=utcnow(), outcome=outcome, payload="{}")
+    )
 
 
 def unsent(session: Session, *, limit: int = 1000) -> list[OutboxSend]:

@@ -10,6 +10,11 @@ them in order. A person who repeats a read-only command while the answer to the 
 waits gets only the newest answer (`key`): the waiting one is dropped. With `ready` (the pacing
 layer's `room_to_post`), a chat's next send stays in its queue until the chat may post: a
 send waits where a newer one can still replace it, not inside the pacing layer.
+
+An update never sends in line behind its chat's posts: a chat keeps at most KEPT_PER_CHAT
+sends in memory as they were decided; past that a send is queued only by its stored rows' ids
+(`stored`: it reads them back from the outbox when its turn comes), so memory stays small and
+the chat's next update still goes on at once.
 """
 
 from __future__ import annotations
@@ -24,9 +29,8 @@ from typing import TypeAlias
 
 log = logging.getLogger(__name__)
 
-# Posts waiting per chat at most; past that an update sends in line again (memory stays bounded
-# and a chat that floods itself waits for itself).
-WAITING_PER_CHAT = 64
+# Sends kept in memory per chat as decided (texts, buttons); past that only their rows' ids.
+KEPT_PER_CHAT = 64
 
 
 @dataclass
@@ -34,6 +38,7 @@ class _Item:
     run: Callable[[], Awaitable[None]]
     key: Hashable | None
     drop: Callable[[], None] | None
+    kept: bool = True  # as decided, in memory (else read back from the outbox)
 
 
 Ready: TypeAlias = Callable[[int | None], Awaitable[None]]
@@ -46,6 +51,7 @@ class ChatSenders:
         self._ready = ready  # returns once the chat may post (None: at once)
         self._queues: dict[int | None, deque[_Item]] = {}
         self._workers: dict[int | None, asyncio.Task[None]] = {}
+        self._kept: dict[int | None, int] = {}  # per chat: waiting sends kept in memory
 
     def put(
         self,
@@ -54,22 +60,28 @@ class ChatSenders:
         *,
         key: Hashable | None = None,
         drop: Callable[[], None] | None = None,
+        stored: Callable[[], Awaitable[None]] | None = None,
     ) -> bool:
-        """Queue `run` behind the chat's waiting sends; False when the chat has too many waiting
-        (then the caller sends in line). With `key`, a waiting send of the same key (not yet
-        begun) is dropped (its `drop` called): only the newest goes out."""
+        """Queue `run` behind the chat's waiting sends (True: always queued). With `key`, a
+        waiting send of the same key (not yet begun) is dropped (its `drop` called): only the
+        newest goes out. `stored`: the same sends, read back from the outbox — queued instead
+        of `run` once the chat keeps KEPT_PER_CHAT sends in memory."""
         queue = self._queues.setdefault(chat_id, deque())
         if key is not None:
             for item in [i for i in queue if i.key == key]:
                 queue.remove(item)
+                self._count(chat_id, item, -1)
                 if item.drop is not None:
                     try:
                         item.drop()
                     except Exception as exc:
                         log.warning("a superseded send was not settled: %s", type(exc).__name__)
-        if len(queue) >= WAITING_PER_CHAT:
-            return False
-        queue.append(_Item(run, key, drop))
+        if stored is not None and self.kept(chat_id) >= KEPT_PER_CHAT:
+            item = _Item(stored, key, drop, kept=False)
+        else:
+            item = _Item(run, key, drop)
+        queue.append(item)
+        self._count(chat_id, item, 1)
         worker = self._workers.get(chat_id)
         if worker is None or worker.done():
             self._workers[chat_id] = asyncio.create_task(self._work(chat_id))
@@ -83,6 +95,14 @@ class ChatSenders:
     def waiting(self, chat_id: int | None) -> int:
         return len(self._queues.get(chat_id, ()))
 
+    def kept(self, chat_id: int | None) -> int:
+        """How many of the chat's waiting sends are kept in memory as decided."""
+        return self._kept.get(chat_id, 0)
+
+    def _count(self, chat_id: int | None, item: _Item, change: int) -> None:
+        if item.kept:
+            self._kept[chat_id] = self._kept.get(chat_id, 0) + change
+
     async def _work(self, chat_id: int | None) -> None:
         queue = self._queues[chat_id]
         try:
@@ -92,6 +112,7 @@ class ChatSenders:
                     if not queue:
                         break
                 item = queue.popleft()
+                self._count(chat_id, item, -1)
                 try:
                     await item.run()
                 except Exception as exc:  # a send reports its own refusals; log the rest
@@ -99,6 +120,7 @@ class ChatSenders:
         finally:
             if not queue:
                 self._queues.pop(chat_id, None)
+                self._kept.pop(chat_id, None)
             if self._workers.get(chat_id) is asyncio.current_task():
                 del self._workers[chat_id]
 
@@ -119,3 +141,4 @@ class ChatSenders:
                 await asyncio.gather(*late, return_exceptions=True)
         self._queues.clear()
         self._workers.clear()
+        self._kept.clear()

@@ -118,14 +118,16 @@ def send_later(
     *,
     key: Hashable | None = None,
     drop: Callable[[], None] | None = None,
+    stored: Callable[[], Awaitable[None]] | None = None,
 ) -> bool:
     """Hand sends whose rows are in the outbox to the chat's background sender (in order per
     chat), so the chat's next update need not wait for them; False: send in line (no pipeline,
-    or one that keeps every send in line, or too many waiting)."""
+    or one that keeps every send in line). `stored`: the same sends read back from the outbox
+    (bot/updates/senders.py)."""
     unit = _current.get()
     if unit is None or unit.senders is None:
         return False
-    return unit.senders.put(chat_id, run, key=key, drop=drop)
+    return unit.senders.put(chat_id, run, key=key, drop=drop, stored=stored)
 
 
 def sending_later(chat_id: int | None) -> bool:
