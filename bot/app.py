@@ -27,7 +27,7 @@ from bot.handlers import (
     autopilot,
     board,
     buttons,
-    cards,  # noqa: F401  (registers the card buttons)
+    cards,
     digest,
     entries,
     failure,
@@ -35,14 +35,17 @@ from bot.handlers import (
     membership,
     menus,
     onboarding,
+    outbox,
+    outputs,
     overview,
-    pickers,  # noqa: F401  (registers the moderator pickers)
+    pickers,
     plan,
     privacy,
-    progress,  # noqa: F401  (registers the progress sweep)
+    progress,
     reminders,
-    retention,  # noqa: F401  (registers the retention sweep)
+    retention,
     review,
+    sections,
     sweep,
     unsent,
     vote,
@@ -53,11 +56,42 @@ from bot.model.catalogue import Catalogue
 from bot.ratelimit import PostingRateLimiter
 from bot.request import AiohttpRequest, UpdatesRequest
 from bot.settings import Settings
+from bot.store import erasure
 from bot.store import outbox as outbox_rows
 from bot.texts import Texts
 from bot.updates.unit import note_failure, take_failure_notice
 
 log = logging.getLogger(__name__)
+
+# Every module that registers what a feature adds (button presses, sweeps, lines of /status and
+# the digests, stored send kinds and continuations; bot/registry.py), imported in this one
+# place. The store's modules register their erasers in bot/store/__init__.py.
+FEATURES = (
+    autopilot,
+    cards,
+    digest,
+    onboarding,
+    outbox,
+    outputs,
+    overview,
+    pickers,
+    plan,
+    privacy,
+    progress,
+    reminders,
+    retention,
+    review,
+    vote,
+)
+# The registries whose order is declared: each declared name must be registered (checked at start).
+ORDERED_REGISTRIES = (
+    sweep.SWEEPERS,
+    sections.STATUS_SECTIONS,
+    sections.DIGEST_SECTIONS,
+    sections.PLAN_DIGEST_SECTIONS,
+    erasure.PERSON_ERASERS,
+    erasure.BOARD_ERASERS,
+)
 
 COMMANDS = {
     "start": onboarding.start,
@@ -129,6 +163,7 @@ def build_application(
     settings: Settings, engine: Engine, catalogue: Catalogue, texts: Texts
 ) -> BotApplication:
     """The bot, wired: defaults, rate limiter, ordered concurrency, handlers, reminder sweep."""
+    check_registries()
     # Telegram's retry_after as python-telegram-bot's future type (a timedelta), which the rate
     # limiter reads either way, without the deprecation warning of the old one
     os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -186,6 +221,13 @@ def build_application(
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
     return application
+
+
+def check_registries() -> None:
+    """Fail at start, naming them, when declared sweeps, sections or erasers were never
+    registered: the module that registers them is missing from FEATURES (or bot/store)."""
+    for registry in ORDERED_REGISTRIES:
+        registry.check_complete()
 
 
 class _Spoken(filters.UpdateFilter):

@@ -13,7 +13,6 @@ from sqlmodel import Session
 
 from bot import clock, metrics
 from bot.context import BotData, Context
-from bot.handlers import reminders as _reminders  # noqa: F401  (the Monday digest sweeps first)
 from bot.handlers.cards import queue_card
 from bot.handlers.outbox import Outbox
 from bot.handlers.progress import queue_progress_message

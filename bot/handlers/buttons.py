@@ -29,6 +29,7 @@ from bot.handlers.rights import may_moderate, rights_of
 from bot.handlers.turn import Refusal
 from bot.model.board import BoardStatus
 from bot.model.catalogue import ModelText
+from bot.registry import Registry
 from bot.store import boards as board_store
 from bot.store import outputs as output_store
 from bot.store.tables import Board
@@ -141,7 +142,7 @@ class Action:
     read_only: bool = False  # only shows something: repeated while waiting, the newest goes out
 
 
-ACTIONS: dict[str, Action] = {}
+ACTIONS: Registry[Action] = Registry("button action")
 
 
 def on_press(
@@ -164,9 +165,7 @@ def on_press(
         raise ValueError(f"action must be letters and digits: {action!r}")
 
     def register(decide: Decide) -> Decide:
-        if action in ACTIONS:
-            raise ValueError(f"button action {action!r} registered twice")
-        ACTIONS[action] = Action(decide, moderator, needs_open, private_ok, read_only)
+        ACTIONS.add(action, Action(decide, moderator, needs_open, private_ok, read_only))
         return decide
 
     return register

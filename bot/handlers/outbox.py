@@ -37,6 +37,7 @@ from telegram.error import BadRequest, Forbidden
 from bot.context import Context
 from bot.handlers.send import ChatGone, ReplyMarkup, acknowledge, edit_html, send_html
 from bot.ratelimit import PostingRateLimiter
+from bot.registry import Registry
 from bot.store import outbox as rows
 from bot.store.erasure import ERASED
 from bot.store.tables import OutboxSend, utcnow
@@ -51,33 +52,19 @@ Action = Callable[[Context, int, int, dict[str, Any]], Awaitable[None]]
 KEEP_UNSENT = timedelta(hours=12)  # older than this when it could go out: dropped
 KEEP_SENT = timedelta(days=1)
 
-CONTINUATIONS: dict[str, Continuation] = {}
-ACTIONS: dict[str, Action] = {}
+CONTINUATIONS: Registry[Continuation] = Registry("continuation")
+ACTIONS: Registry[Action] = Registry("send kind")
 
 
 def continuation(name: str) -> Callable[[Continuation], Continuation]:
     """Register what to do with Telegram's answer to a send, by a name stored with the send."""
-
-    def register(function: Continuation) -> Continuation:
-        if name in CONTINUATIONS:
-            raise ValueError(f"continuation {name!r} registered twice")
-        CONTINUATIONS[name] = function
-        return function
-
-    return register
+    return CONTINUATIONS.register(name)
 
 
 def action(name: str) -> Callable[[Action], Action]:
     """Register a stored send kind: `(context, chat_id, thread_id, args)` sends what `args`
     (stored JSON) describe, rendering it first if need be."""
-
-    def register(function: Action) -> Action:
-        if name in ACTIONS:
-            raise ValueError(f"send kind {name!r} registered twice")
-        ACTIONS[name] = function
-        return function
-
-    return register
+    return ACTIONS.register(name)
 
 
 @dataclass(frozen=True)

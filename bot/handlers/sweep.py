@@ -15,23 +15,21 @@ from datetime import datetime
 
 from bot import clock
 from bot.context import Context
+from bot.registry import Registry
 
 log = logging.getLogger(__name__)
 
 Sweeper = Callable[[Context, datetime], Awaitable[int]]
-SWEEPERS: dict[str, Sweeper] = {}
+# the order they run in, each sweep once per round: the Monday digest (reminders) before the
+# autopilot's posts of the same minute
+SWEEPERS: Registry[Sweeper] = Registry(
+    "sweeper", order=("followup", "reminders", "progress", "autopilot", "retention", "votes")
+)
 
 
 def sweeper(name: str) -> Callable[[Sweeper], Sweeper]:
-    """Register a scheduled kind of post under `name`."""
-
-    def register(function: Sweeper) -> Sweeper:
-        if name in SWEEPERS:
-            raise ValueError(f"sweeper {name!r} registered twice")
-        SWEEPERS[name] = function
-        return function
-
-    return register
+    """Register a scheduled kind of post under `name` (a name of SWEEPERS' order)."""
+    return SWEEPERS.register(name)
 
 
 async def sweep_all(context: Context, now: datetime | None = None) -> dict[str, int]:

@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 from sqlmodel import Session
 
+from bot.registry import Registry
+
 # person id → how many rows were removed or anonymised, per board id (0 = not board-bound)
 PersonEraser = Callable[[Session, int], dict[int, int]]
 # board id → how many rows were removed
@@ -24,78 +26,65 @@ NOT_BOARD_BOUND = 0  # the key of rows that belong to no board (memberships, cha
 # checkpoints SQLite's write-ahead log after the commit)
 ERASED = "erased"
 
-PERSON_ORDER = (
-    "interaction",
-    "plan",
-    "outbox",
-    "votes",
-    "confirmations",
-    "entries",
-    "chats",
-    "boards",
-    "outputs",
-    "inbox",
-    "dead_letters",
+PERSON_ERASERS: Registry[PersonEraser] = Registry(
+    "person eraser",
+    order=(
+        "interaction",
+        "plan",
+        "outbox",
+        "votes",
+        "confirmations",
+        "entries",
+        "chats",
+        "boards",
+        "outputs",
+        "inbox",
+        "dead_letters",
+    ),
 )
-BOARD_ORDER = (
-    "interaction",
-    "plan",
-    "outbox",
-    "votes",
-    "miniapp_links",
-    "confirmations",
-    "inbox",
-    "cards",
-    "entries",
-    "schedules",
-    "outputs",
-    "dead_letters",
+BOARD_ERASERS: Registry[BoardEraser] = Registry(
+    "board eraser",
+    order=(
+        "interaction",
+        "plan",
+        "outbox",
+        "votes",
+        "miniapp_links",
+        "confirmations",
+        "inbox",
+        "cards",
+        "entries",
+        "schedules",
+        "outputs",
+        "dead_letters",
+    ),
 )
-
-PERSON_ERASERS: dict[str, PersonEraser] = {}
-BOARD_ERASERS: dict[str, BoardEraser] = {}
 
 
 def person_eraser(name: str) -> Callable[[PersonEraser], PersonEraser]:
     """Register how a feature forgets one person (rows deleted, names removed); `name` has its
-    place in PERSON_ORDER."""
-
-    def register(function: PersonEraser) -> PersonEraser:
-        if name not in PERSON_ORDER:
-            raise ValueError(f"person eraser {name!r} has no place in PERSON_ORDER")
-        if name in PERSON_ERASERS:
-            raise ValueError(f"person eraser {name!r} registered twice")
-        PERSON_ERASERS[name] = function
-        return function
-
-    return register
+    place in PERSON_ERASERS' order."""
+    return PERSON_ERASERS.register(name)
 
 
 def board_eraser(name: str) -> Callable[[BoardEraser], BoardEraser]:
     """Register how a feature deletes what belongs to one board (before the board row goes);
-    `name` has its place in BOARD_ORDER."""
-
-    def register(function: BoardEraser) -> BoardEraser:
-        if name not in BOARD_ORDER:
-            raise ValueError(f"board eraser {name!r} has no place in BOARD_ORDER")
-        if name in BOARD_ERASERS:
-            raise ValueError(f"board eraser {name!r} registered twice")
-        BOARD_ERASERS[name] = function
-        return function
-
-    return register
+    `name` has its place in BOARD_ERASERS' order."""
+    return BOARD_ERASERS.register(name)
 
 
 def erase_person(session: Session, person_id: int) -> dict[str, dict[int, int]]:
     """Run every person eraser, in order, in the caller's unit of work; the caller commits (then
     SQLite's write-ahead log is checkpointed, bot/store/scrubbing.py)."""
+    PERSON_ERASERS.check_complete()
     session.info[ERASED] = True
-    return {name: PERSON_ERASERS[name](session, person_id) for name in PERSON_ORDER}
+    return {name: erase(session, person_id) for name, erase in PERSON_ERASERS.items()}
 
 
 def erase_board(session: Session, board_id: int) -> dict[str, int]:
     """Run every board eraser, in order, in the caller's unit of work; the caller deletes the
     board row and commits (then SQLite's write-ahead log is checkpointed,
     bot/store/scrubbing.py)."""
+    BOARD_ERASERS.check_complete()
     session.info[ERASED] = True
-    return {name: BOARD_ERASERS[name](session, board_id) for name in BOARD_ORDER}
+    return {name: erase(session, board_id) for name, erase in BOARD_ERASERS.items()}
