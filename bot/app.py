@@ -261,9 +261,6 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(
         ChatMemberHandler(membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
     )
-    application.add_handler(
-        ChatMemberHandler(membership.chat_member, ChatMemberHandler.CHAT_MEMBER)
-    )
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, membership.migrated))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, entries.edited))
     application.add_handler(

@@ -19,29 +19,8 @@ from bot.store.db import session_scope
 from bot.store.lanes import DatabaseLanes
 from bot.texts import Messages, Texts
 
-ADMIN_CACHE_SECONDS = 120.0
 ACTIVE_CHAT_SECONDS = 600.0
 SEEN_MEMBER_SECONDS = 3600.0
-
-
-@dataclass
-class AdminCache:
-    """Administrators per chat, asked from Telegram and kept briefly."""
-
-    seconds: float = ADMIN_CACHE_SECONDS
-    _entries: dict[int, tuple[float, frozenset[int]]] = field(default_factory=dict)
-
-    def get(self, chat_id: int) -> frozenset[int] | None:
-        cached = self._entries.get(chat_id)
-        if cached is None or cached[0] < time.monotonic():
-            return None
-        return cached[1]
-
-    def put(self, chat_id: int, admins: frozenset[int]) -> None:
-        self._entries[chat_id] = (time.monotonic() + self.seconds, admins)
-
-    def forget(self, chat_id: int) -> None:
-        self._entries.pop(chat_id, None)
 
 
 @dataclass
@@ -75,7 +54,6 @@ class BotData:
     engine: Engine
     catalogue: Catalogue
     texts: Texts
-    admins: AdminCache
     active_chats: Recently
     lanes: DatabaseLanes
     updates_request: UpdatesRequest | None = None  # keeps getUpdates' JSON for the inbox
@@ -95,7 +73,6 @@ class BotData:
         self.engine = engine
         self.catalogue = catalogue
         self.texts = texts
-        self.admins = AdminCache()
         self.lanes = DatabaseLanes.for_engine(engine)
         self.active_chats = Recently(seconds=ACTIVE_CHAT_SECONDS)
         self.seen_members = Recently(seconds=SEEN_MEMBER_SECONDS)

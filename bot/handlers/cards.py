@@ -83,31 +83,38 @@ async def card_posted(context: Context, sent: Message, args: dict[str, Any]) -> 
     """Remember the card Telegram posted; older cards lose `Weiter ▶` (best effort: a deleted
     card is no failure)."""
     board_id, point, language = int(args["board"]), int(args["point"]), str(args["lang"])
-    model, messages = context.bot_data.model(language), context.bot_data.messages(language)
-    with context.bot_data.session() as follow_up:
-        card = card_store.add_card(
-            follow_up,
-            board_id=board_id,
-            point=point,
-            chat_id=sent.chat.id,
-            message_id=sent.message_id,
-        )
-        follow_up.flush()
-        older = interaction_store.add_card_face(
-            follow_up, card=card, ist=int(args["ist"]), soll=int(args["soll"])
-        )
-        # stored with the card: a crash after this commit still takes `Weiter ▶` off them
-        edits = Outbox(sent.chat.id, 0)
-        for old, face in older:
-            if old.chat_id != sent.chat.id:  # not in a group that became a supergroup
-                continue
-            edits.edit(
-                old.message_id,
-                html.card(model, messages, face.point),
-                card_markup(messages, board_id, face.point, face.ist, face.soll, with_next=False),
+    data = context.bot_data
+    model, messages = data.model(language), data.messages(language)
+    edits = Outbox(sent.chat.id, 0)
+
+    def unit_of_work() -> None:
+        with data.session() as follow_up:
+            card = card_store.add_card(
+                follow_up,
+                board_id=board_id,
+                point=point,
+                chat_id=sent.chat.id,
+                message_id=sent.message_id,
             )
-        edits.persist(follow_up)
-        follow_up.commit()
+            follow_up.flush()
+            older = interaction_store.add_card_face(
+                follow_up, card=card, ist=int(args["ist"]), soll=int(args["soll"])
+            )
+            # stored with the card: a crash after this commit still takes `Weiter ▶` off them
+            for old, face in older:
+                if old.chat_id != sent.chat.id:  # not in a group that became a supergroup
+                    continue
+                edits.edit(
+                    old.message_id,
+                    html.card(model, messages, face.point),
+                    card_markup(
+                        messages, board_id, face.point, face.ist, face.soll, with_next=False
+                    ),
+                )
+            edits.persist(follow_up)
+            follow_up.commit()
+
+    await data.lanes.run(sent.chat.id, unit_of_work)
     await edits.deliver(context)
 
 
@@ -169,18 +176,22 @@ async def _send_prompt(context: Context, chat: int, thread: int, args: dict[str,
         reply_to=args["reply_to"],
         markup=markup_of(args["markup"]),
     )
+    data = context.bot_data
 
-    with context.bot_data.session() as follow_up:
-        interaction_store.add_prompt(
-            follow_up,
-            board_id=args["board"],
-            point=args["point"],
-            kind=Kind(args["kind"]),
-            person_id=args["person"],
-            chat_id=sent.chat.id,  # the message's own chat (it may have moved)
-            message_id=sent.message_id,
-        )
-        follow_up.commit()
+    def unit_of_work() -> None:
+        with data.session() as follow_up:
+            interaction_store.add_prompt(
+                follow_up,
+                board_id=args["board"],
+                point=args["point"],
+                kind=Kind(args["kind"]),
+                person_id=args["person"],
+                chat_id=sent.chat.id,  # the message's own chat (it may have moved)
+                message_id=sent.message_id,
+            )
+            follow_up.commit()
+
+    await data.lanes.run(chat, unit_of_work)
 
 
 @on_press("ist")

@@ -1,5 +1,5 @@
-"""The bot's own membership and the group's administrators: removed, re-added, promoted,
-demoted, and groups upgraded to supergroups."""
+"""The bot's own membership: removed, re-added, promoted, demoted, and groups upgraded to
+supergroups. (Someone else's membership needs nothing: rights are asked from Telegram live.)"""
 
 from __future__ import annotations
 
@@ -40,26 +40,32 @@ async def my_chat_member(update: Update, context: Context) -> None:
     chat = change.chat
     active = _is_member(change)
     joined = active and change.old_chat_member.status in _GONE
+    data = context.bot_data
     out = Outbox(chat.id, 0)
-    with context.bot_data.session() as session:
-        chat_store.remember_chat(
-            session,
-            chat_id=chat.id,
-            kind=chat.type,
-            title=chat.title or "",
-            is_forum=bool(chat.is_forum),
-            active=active,
-        )
-        if not active:
-            chat_store.set_chat_active(session, chat_id=chat.id, active=False)
-        # one welcome: not again after a restart, a migration or a re-add the same day
-        if joined and interaction_store.claim_welcome(session, chat_id=chat.id, now=clock.now()):
-            messages = context.bot_data.messages(_language(context, change))
-            onboarding.welcome(out, messages, chat.type)
-        out.persist(session)
-        session.commit()
-    context.bot_data.admins.forget(chat.id)
-    context.bot_data.active_chats.forget(chat.id)
+
+    def unit_of_work() -> None:
+        with data.session() as session:
+            chat_store.remember_chat(
+                session,
+                chat_id=chat.id,
+                kind=chat.type,
+                title=chat.title or "",
+                is_forum=bool(chat.is_forum),
+                active=active,
+            )
+            if not active:
+                chat_store.set_chat_active(session, chat_id=chat.id, active=False)
+            # one welcome: not again after a restart, a migration or a re-add the same day
+            if joined and interaction_store.claim_welcome(
+                session, chat_id=chat.id, now=clock.now()
+            ):
+                messages = data.messages(_language(context, change))
+                onboarding.welcome(out, messages, chat.type)
+            out.persist(session)
+            session.commit()
+
+    await data.lanes.run(chat.id, unit_of_work)
+    data.active_chats.forget(chat.id)
     try:
         await out.deliver(context)
     except (ChatGone, TelegramError) as exc:  # the welcome is best effort (its row: refused)
@@ -72,14 +78,6 @@ def _language(context: Context, change: ChatMemberUpdated) -> str:
     data = context.bot_data
     spoken = (change.from_user.language_code or "")[:2].casefold()
     return spoken if spoken in data.texts.languages else data.settings.bot_language
-
-
-async def chat_member(update: Update, context: Context) -> None:
-    """Someone was promoted, demoted, joined or left: rights are asked from Telegram again."""
-    change = update.chat_member
-    if change is None:
-        return
-    context.bot_data.admins.forget(change.chat.id)
 
 
 async def migrated(update: Update, context: Context) -> None:
@@ -100,11 +98,15 @@ async def migrated(update: Update, context: Context) -> None:
     if not await _telegram_confirms(context, old_id, new_id):
         log.warning("migration of %s to %s not confirmed by Telegram; ignored", old_id, new_id)
         return
-    with context.bot_data.session() as session:
-        chat_store.migrate_chat(session, old_chat_id=old_id, new_chat_id=new_id)
-        interaction_store.move_welcome(session, old_chat_id=old_id, new_chat_id=new_id)
-        session.commit()
-    context.bot_data.admins.forget(old_id)
+    data = context.bot_data
+
+    def unit_of_work() -> None:
+        with data.session() as session:
+            chat_store.migrate_chat(session, old_chat_id=old_id, new_chat_id=new_id)
+            interaction_store.move_welcome(session, old_chat_id=old_id, new_chat_id=new_id)
+            session.commit()
+
+    await data.lanes.run(message.chat.id, unit_of_work)
     log.info("chat %s migrated to %s", old_id, new_id)
 
 

@@ -98,12 +98,13 @@ class Standings:
 
 async def standings(context: Context, person_id: int) -> Standings:
     """Asked only about the groups with boards where the person was seen or opened a board."""
+    data = context.bot_data
 
     def read() -> list[int]:
-        with context.bot_data.session() as session:
+        with data.session() as session:
             return overview_store.groups_to_ask(session, person_id=person_id)
 
-    chat_ids = await asyncio.to_thread(read)
+    chat_ids = await data.lanes.run(person_id, read)  # asked in the private chat: its id
     gate = asyncio.Semaphore(ASK_AT_ONCE)
 
     async def ask(chat_id: int) -> Standing:

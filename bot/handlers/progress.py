@@ -54,11 +54,15 @@ async def _post_status(context: Context, chat: int, thread: int, args: dict[str,
     data = context.bot_data
     markup = _open_markup(data, str(args["lang"]), args.get("token"), context.bot.username)
     sent = await send_html(context, chat, thread, text, markup=markup)
-    with data.session() as follow_up:
-        interaction_store.set_progress_message(
-            follow_up, board_id=board_id, message_id=sent.message_id, shown=digest(text)
-        )
-        follow_up.commit()
+
+    def unit_of_work() -> None:
+        with data.session() as follow_up:
+            interaction_store.set_progress_message(
+                follow_up, board_id=board_id, message_id=sent.message_id, shown=digest(text)
+            )
+            follow_up.commit()
+
+    await data.lanes.run(chat, unit_of_work)
     try:
         await context.bot.pin_chat_message(
             chat_id=sent.chat.id, message_id=sent.message_id, disable_notification=True

@@ -16,32 +16,13 @@ log = logging.getLogger(__name__)
 _RULERS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
 
-async def administrators(context: Context, chat_id: int) -> frozenset[int]:
-    """The creator and administrators of a group (asked from Telegram, kept briefly).
-
-    When Telegram cannot be asked, nobody counts as administrator: a refusal is safer than a
-    right given by mistake.
-    """
-    cache = context.bot_data.admins
-    admins = cache.get(chat_id)
-    if admins is not None:
-        return admins
-    try:
-        members = await context.bot.get_chat_administrators(chat_id)
-    except TelegramError as exc:
-        log.warning("could not ask for the administrators of %s: %s", chat_id, exc)
-        return frozenset()
-    admins = frozenset(m.user.id for m in members if m.status in _RULERS)
-    cache.put(chat_id, admins)
-    return admins
-
-
 async def rights_of(context: Context, chat_id: int, person_id: int) -> frozenset[int]:
     """`{person_id}` if the person is the group's creator or an administrator now, else empty.
 
     Asked live from Telegram (`getChatMember`) for every moderator action: a bot that is not an
     administrator is never told of a demotion (no `chat_member` updates), so a cached list of
-    administrators would keep a demoted person's rights for as long as it is kept (SPEC §12).
+    administrators would keep a demoted person's rights for as long as it is kept (SPEC §12):
+    nothing is cached.
     When Telegram cannot be asked, the person counts as no administrator (a refusal is safer).
     """
     try:

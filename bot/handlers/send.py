@@ -35,18 +35,23 @@ class ChatGone(Exception):
     """The bot may no longer post in this chat (removed, or the chat was deleted)."""
 
 
-def _mark_inactive(data: BotData, chat_id: int) -> None:
-    with data.session() as session:
-        chat_store.set_chat_active(session, chat_id=chat_id, active=False)
-        session.commit()
-    data.admins.forget(chat_id)
+async def _mark_inactive(data: BotData, chat_id: int) -> None:
+    def unit_of_work() -> None:
+        with data.session() as session:
+            chat_store.set_chat_active(session, chat_id=chat_id, active=False)
+            session.commit()
+
+    await data.lanes.run(chat_id, unit_of_work)
     data.active_chats.forget(chat_id)
 
 
-def _migrate(data: BotData, old_chat_id: int, new_chat_id: int) -> None:
-    with data.session() as session:
-        chat_store.migrate_chat(session, old_chat_id=old_chat_id, new_chat_id=new_chat_id)
-        session.commit()
+async def _migrate(data: BotData, old_chat_id: int, new_chat_id: int) -> None:
+    def unit_of_work() -> None:
+        with data.session() as session:
+            chat_store.migrate_chat(session, old_chat_id=old_chat_id, new_chat_id=new_chat_id)
+            session.commit()
+
+    await data.lanes.run(old_chat_id, unit_of_work)
     log.info("chat %s migrated to %s", old_chat_id, new_chat_id)
 
 
@@ -56,10 +61,10 @@ async def _deliver(context: Context, chat_id: int, make: Callable[[int], Awaitab
         return await make(chat_id)
     except ChatMigrated as exc:
         new_id = int(exc.new_chat_id)
-        _migrate(context.bot_data, chat_id, new_id)
+        await _migrate(context.bot_data, chat_id, new_id)
         return await make(new_id)
     except Forbidden as exc:
-        _mark_inactive(context.bot_data, chat_id)
+        await _mark_inactive(context.bot_data, chat_id)
         raise ChatGone(str(exc)) from exc
 
 
@@ -137,7 +142,7 @@ async def acknowledge(context: Context, chat_id: int, message_id: int) -> None:
             chat_id=chat_id, message_id=message_id, reaction=[ReactionTypeEmoji(ACK_REACTION)]
         )
     except Forbidden:
-        _mark_inactive(context.bot_data, chat_id)
+        await _mark_inactive(context.bot_data, chat_id)
     except (BadRequest, NetworkError, ChatMigrated, RetryAfter) as exc:
         log.info("reaction not set in %s: %s", chat_id, exc)
 
@@ -167,7 +172,7 @@ async def edit_html(
             log.info("message %s in %s not edited: %s", message_id, chat_id, exc)
             return False
     except Forbidden:
-        _mark_inactive(context.bot_data, chat_id)
+        await _mark_inactive(context.bot_data, chat_id)
         return False
     except (NetworkError, ChatMigrated, RetryAfter) as exc:
         log.info("message %s in %s not edited: %s", message_id, chat_id, exc)
@@ -206,7 +211,7 @@ async def stop_poll(context: Context, chat_id: int, message_id: int) -> bool:
     try:
         await context.bot.stop_poll(chat_id=chat_id, message_id=message_id)
     except Forbidden:
-        _mark_inactive(context.bot_data, chat_id)
+        await _mark_inactive(context.bot_data, chat_id)
         return False
     except (BadRequest, ChatMigrated) as exc:  # BadRequest before NetworkError, its base
         log.info("poll %s in %s not stopped: %s", message_id, chat_id, exc)

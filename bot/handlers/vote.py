@@ -16,7 +16,7 @@ from telegram import Message, Update
 from telegram.error import BadRequest, NetworkError, RetryAfter
 
 from bot import clock
-from bot.context import Context
+from bot.context import BotData, Context
 from bot.handlers.buttons import Press, on_press
 from bot.handlers.outbox import Outbox, action
 from bot.handlers.plan import VOTE_ACTION, synced_plan
@@ -154,25 +154,31 @@ async def _send_poll(context: Context, chat: int, thread: int, args: dict[str, A
     """Send one poll and keep Telegram's poll id (answers name the poll only by it); a poll
     Telegram refuses for good ends its vote at once (`poll_refused`)."""
     row = int(args["row"])
-    if not _poll_wanted(context, row):  # its vote was abandoned a moment ago
-        return
+    data = context.bot_data
+    if not await data.lanes.run(chat, lambda: _poll_wanted(data, row)):
+        return  # its vote was abandoned a moment ago
     options = [str(option) for option in args["options"]]
     try:
         sent: Message = await send_poll(context, chat, thread, str(args["question"]), options)
     except (BadRequest, ChatGone) as exc:
         await poll_refused(context, chat, thread, row, exc)
         return
-    if sent.poll is None:
+    poll = sent.poll
+    if poll is None:
         return
-    with context.bot_data.session() as session:
-        votes.record_poll_sent(
-            session,
-            poll_row_id=row,
-            poll_id=sent.poll.id,
-            chat_id=sent.chat.id,
-            message_id=sent.message_id,
-        )
-        session.commit()
+
+    def unit_of_work() -> None:
+        with data.session() as session:
+            votes.record_poll_sent(
+                session,
+                poll_row_id=row,
+                poll_id=poll.id,
+                chat_id=sent.chat.id,
+                message_id=sent.message_id,
+            )
+            session.commit()
+
+    await data.lanes.run(chat, unit_of_work)
 
 
 @action("stop_polls")
@@ -180,11 +186,11 @@ async def _stop_polls_stored(
     context: Context, chat: int, thread: int, args: dict[str, Any]
 ) -> None:
     """Close the polls of an ended vote (best effort: one already gone is no failure)."""
-    await _stop_polls(context, [(int(c), int(m)) for c, m in args["polls"]])
+    await _stop_polls(context, chat, [(int(c), int(m)) for c, m in args["polls"]])
 
 
-def _poll_wanted(context: Context, poll_row_id: int) -> bool:
-    with context.bot_data.session() as session:
+def _poll_wanted(data: BotData, poll_row_id: int) -> bool:
+    with data.session() as session:
         return votes.poll_wanted(session, poll_row_id=poll_row_id)
 
 
@@ -197,23 +203,29 @@ async def poll_refused(
     data = context.bot_data
     log.warning("vote poll refused in %s: %s", chat_id, refusal)
     out = Outbox(chat_id, thread_id)
-    with data.session() as session:
-        row = session.get(VotePoll, poll_row_id)
-        vote = session.get(Vote, row.vote_id) if row is not None else None
-        board = board_store.board_by_id(session, vote.board_id) if vote is not None else None
-        stops = votes.abandon_vote(session, poll_row_id=poll_row_id, now=clock.now())
-        if stops is None or board is None:  # ended already (by /vote stop or another refusal)
+
+    def unit_of_work() -> bool:
+        """Whether the vote ended now (else it had ended already)."""
+        with data.session() as session:
+            row = session.get(VotePoll, poll_row_id)
+            vote = session.get(Vote, row.vote_id) if row is not None else None
+            board = board_store.board_by_id(session, vote.board_id) if vote is not None else None
+            stops = votes.abandon_vote(session, poll_row_id=poll_row_id, now=clock.now())
+            if stops is None or board is None:  # ended already (/vote stop, another refusal)
+                session.commit()
+                return False
+            # stored with the vote's end: a crash after this commit still stops the polls and
+            # tells the group (unless the bot is gone from it)
+            if stops:
+                out.do("stop_polls", polls=[[chat, message] for chat, message in stops])
+            if not isinstance(refusal, ChatGone):
+                out.post(data.messages(board.language)("vote_refused"))
+            out.persist(session)
             session.commit()
-            return
-        # stored with the vote's end: a crash after this commit still stops the polls and
-        # tells the group (unless the bot is gone from it)
-        if stops:
-            out.do("stop_polls", polls=[[chat, message] for chat, message in stops])
-        if not isinstance(refusal, ChatGone):
-            out.post(data.messages(board.language)("vote_refused"))
-        out.persist(session)
-        session.commit()
-    await out.deliver(context)
+            return True
+
+    if await data.lanes.run(chat_id, unit_of_work):
+        await out.deliver(context)
 
 
 @handles(board=Need.LATEST, moderator=True)
@@ -349,9 +361,10 @@ def _end(session: Session, model: ModelText, messages: Messages, vote: Vote) -> 
     return _Ended(board.chat_id, board.thread_id, stops, text)  # the group's id now
 
 
-async def _stop_polls(context: Context, polls: Sequence[tuple[int, int]]) -> None:
-    """Stop the claimed polls. One Telegram refuses for good counts as stopped; one it could
-    not take just now (a flood limit, the network) is released for the next sweep."""
+async def _stop_polls(context: Context, chat: int, polls: Sequence[tuple[int, int]]) -> None:
+    """Stop the claimed polls (of a vote in `chat`). One Telegram refuses for good counts as
+    stopped; one it could not take just now (a flood limit, the network) is released for the
+    next sweep."""
     later: list[tuple[int, int]] = []
     for chat_id, message_id in polls:
         try:
@@ -360,9 +373,14 @@ async def _stop_polls(context: Context, polls: Sequence[tuple[int, int]]) -> Non
             log.warning("poll %s in %s not stopped yet, again later: %s", message_id, chat_id, exc)
             later.append((chat_id, message_id))
     if later:
-        with context.bot_data.session() as session:
-            votes.release_stops(session, polls=later)
-            session.commit()
+        data = context.bot_data
+
+        def unit_of_work() -> None:
+            with data.session() as session:
+                votes.release_stops(session, polls=later)
+                session.commit()
+
+        await data.lanes.run(chat, unit_of_work)
 
 
 def _stop_now(turn: Turn) -> None:
@@ -388,30 +406,36 @@ async def vote_sweep(context: Context, now: datetime) -> int:
     # (SPEC §12): a crash after the claim still sends them
     results: list[Outbox] = []
     stops: list[Outbox] = []
-    with data.session() as session:
-        for vote in votes.due_votes(session, now=now):
-            board = board_store.board_by_id(session, vote.board_id)
-            if board is None:
-                continue
-            done = _end(session, data.model(board.language), data.messages(board.language), vote)
-            if done is None:
-                continue
-            out = Outbox(done.chat_id, done.thread_id)
-            if done.polls:
-                out.do("stop_polls", polls=[[chat, message] for chat, message in done.polls])
-            if chat_store.chat_is_active(session, done.chat_id):
-                out.post(done.result)
-                results.append(out)
-            else:
+
+    def unit_of_work() -> None:
+        with data.session() as session:
+            for vote in votes.due_votes(session, now=now):
+                board = board_store.board_by_id(session, vote.board_id)
+                if board is None:
+                    continue
+                done = _end(
+                    session, data.model(board.language), data.messages(board.language), vote
+                )
+                if done is None:
+                    continue
+                out = Outbox(done.chat_id, done.thread_id)
+                if done.polls:
+                    out.do("stop_polls", polls=[[chat, message] for chat, message in done.polls])
+                if chat_store.chat_is_active(session, done.chat_id):
+                    out.post(done.result)
+                    results.append(out)
+                else:
+                    stops.append(out)
+            leftovers = votes.claim_stops(session, vote_id=None)
+            for chat_id in {chat for chat, _ in leftovers}:
+                out = Outbox(chat_id, 0)
+                out.do("stop_polls", polls=[[c, m] for c, m in leftovers if c == chat_id])
                 stops.append(out)
-        leftovers = votes.claim_stops(session, vote_id=None)
-        for chat_id in {chat for chat, _ in leftovers}:
-            out = Outbox(chat_id, 0)
-            out.do("stop_polls", polls=[[c, m] for c, m in leftovers if c == chat_id])
-            stops.append(out)
-        for out in (*stops, *results):
-            out.persist(session)
-        session.commit()
+            for out in (*stops, *results):
+                out.persist(session)
+            session.commit()
+
+    await data.lanes.run(None, unit_of_work)  # the sweep is work of no chat
     for out in stops:
         try:
             await out.deliver(context)
