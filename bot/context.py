@@ -63,7 +63,7 @@ class BotData:
     # (the chats' senders, an event set once the rows from before are queued)
     deliver_unsent: Callable[[Any, Any], Awaitable[None]] | None = None
     # at a stop: this process's claims on unsent rows let go (the next start sends them at once)
-    release_unsent: Callable[[], None] | None = None
+    release_unsent: Callable[[], Awaitable[None]] | None = None
     seen_members: Recently
 
     def configure(

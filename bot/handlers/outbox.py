@@ -35,6 +35,7 @@ from telegram import ForceReply, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden
 
 from bot.context import Context
+from bot.handlers import chat_claims
 from bot.handlers.send import ChatGone, ReplyMarkup, acknowledge, edit_html, send_html
 from bot.ratelimit import PostingRateLimiter
 from bot.registry import Registry
@@ -120,6 +121,8 @@ class Planned:
     do: Do | None = None  # a stored send kind instead of a message
     row_id: int | None = None  # once persisted
     lease_until: datetime | None = None  # this process's claim on the row
+    read_back: bool = False  # read from the outbox (not as decided, in memory)
+    outcome: str | None = None  # once marked: sent, refused, dropped
 
     @property
     def kind(self) -> str:
@@ -155,6 +158,7 @@ class Planned:
             do=None if do is None else Do(do["name"], dict(do.get("args") or {})),
             row_id=row.id,
             lease_until=row.claimed_until,
+            read_back=True,
         )
 
     async def still_ours(self, context: Context) -> bool:
@@ -181,7 +185,7 @@ class Planned:
 
     async def send(self, context: Context) -> None:
         """Send, run the continuation, mark the row sent (or refused for good)."""
-        if not await self.still_ours(context):
+        if self._went_out_read_back(context) or not await self.still_ours(context):
             return
         if self.do is not None:
             running = _RUNNING.set(self)
@@ -215,10 +219,19 @@ class Planned:
         else:
             await self.settle(context, rows.SENT)
 
+    def _went_out_read_back(self, context: Context) -> bool:
+        """Several processes: the chat's holder read this row back (with the rows others left
+        to it) and sent it before its turn came here, as decided."""
+        if self.read_back or self.row_id is None:
+            return False
+        delivery = chat_claims.of_engine(context.bot_data.engine)
+        return delivery is not None and delivery.drained(self.row_id)
+
     async def settle(self, context: Context, outcome: str) -> None:
         """Mark the row, in the chat's database lane (never a blocking write on the loop)."""
         if self.row_id is None:
             return
+        self.outcome = outcome
         data = context.bot_data
         await data.lanes.run(self.chat_id, functools.partial(self.settle_now, data, outcome))
 
@@ -295,6 +308,8 @@ class Outbox:
     coalesce: Hashable | None = None
     # counters (bot/metrics.py) raised once the unit of work is committed: no send, not stored
     counters: list[Callable[[], None]] = field(default_factory=list)
+    # several processes: whether this process sends the stored rows (bot/handlers/chat_claims.py)
+    _holding: str | None = field(default=None, init=False, repr=False)
 
     def answer(
         self, text: Html, markup: ReplyMarkup | None = None, then: Then | None = None
@@ -361,6 +376,8 @@ class Outbox:
         waiting = [p for step in self.steps if (p := self._planned.get(step)) and p.row_id is None]
         if not waiting:
             return
+        # several processes: who sends the chat's rows (taken before the rows get their ids)
+        self._holding = chat_claims.take(session, self.chat_id)
         ids = rows.add_sends(
             session,
             sends=[(p.chat_id, p.kind, p.payload()) for p in waiting],
@@ -373,6 +390,7 @@ class Outbox:
 
     def forget_persisted(self) -> None:
         """The unit of work rolled back: its rows are gone with it."""
+        self._holding = None
         for planned in self._planned.values():
             planned.row_id = None
 
@@ -389,6 +407,23 @@ class Outbox:
             for step in self.steps
             if not (step in self._reactions and defer_send(functools.partial(step, context)))
         ]
+        holding, self._holding = self._holding, None
+        delivery = None if holding is None else chat_claims.of_engine(context.bot_data.engine)
+        if delivery is None:
+            await self._send_steps(context, steps)
+            return
+        if holding != chat_claims.MINE:
+            # another process sends the stored rows, or this one reads them back behind the
+            # rows others left (strictly in row-id order): only what is not stored goes here
+            steps = [step for step in steps if not self._stored(step)]
+        try:
+            with delivery.senders.in_line(self.chat_id):
+                await self._send_steps(context, steps)
+        finally:
+            if holding != chat_claims.THEIRS:  # the chat's rows left meanwhile, then let go
+                delivery.wake(self.chat_id)
+
+    async def _send_steps(self, context: Context, steps: list[Step]) -> None:
         for index, step in enumerate(steps):
             planned = self._planned.get(step)
             stored = planned is not None and planned.row_id is not None
@@ -403,10 +438,14 @@ class Outbox:
                 drop = functools.partial(supersede, context, self.chat_id, ids) if ids else None
                 later = None
                 if ids and len(ids) == len(rest):  # all of them stored: can be read back
-                    later = functools.partial(send_stored, context, ids)
+                    later = functools.partial(send_stored, context, self.chat_id, ids)
                 if send_later(self.chat_id, run, key=self.coalesce, drop=drop, stored=later):
                     return
             await step(context)
+
+    def _stored(self, step: Step) -> bool:
+        planned = self._planned.get(step)
+        return planned is not None and planned.row_id is not None
 
     def _stored_ids(self, steps: list[Step]) -> list[int]:
         """The rows of those of these sends that are stored, in order."""
@@ -439,9 +478,9 @@ async def _quietly(settling: Awaitable[None]) -> None:
         log.warning("outbox: superseded sends not marked: %s", type(exc).__name__)
 
 
-async def send_stored(context: Context, ids: list[int]) -> None:
-    """Send the rows `ids` (this process's, unsent) read back from the outbox, in order: the
-    sends a chat's sender did not keep in memory (bot/updates/senders.py)."""
+async def send_stored(context: Context, chat_id: int, ids: list[int]) -> None:
+    """Send the chat's rows `ids` (this process's, unsent) read back from the outbox, in order:
+    the sends a chat's sender did not keep in memory (bot/updates/senders.py)."""
     if not ids:
         return
     data = context.bot_data
@@ -450,7 +489,7 @@ async def send_stored(context: Context, ids: list[int]) -> None:
         with data.session() as session:
             return rows.unsent_of(session, ids=ids)
 
-    stored = await data.lanes.run(None, read)
+    stored = await data.lanes.run(chat_id, read)
     await _in_order([Planned.of_row(row).send for row in stored], context)
 
 

@@ -3,8 +3,14 @@ next start, in order per chat and ahead of the chats' new sends; a living proces
 the rows of one that died; sent rows are forgotten after a day.
 
 On SQLite only one process can exist (one writer by design), so a starting process takes over
-every unsent row at once, whatever claim a killed process left on it; on PostgreSQL a dead
-process's rows are taken over once their lease ran out (OUTBOX_LEASE_SECONDS)."""
+every unsent row at once, whatever claim a killed process left on it.
+
+On PostgreSQL several processes share the outbox, and a chat's rows go out from the one that
+holds the chat (bot/handlers/chat_claims.py), in row-id order, whoever stored them: when the
+chat's sends here are through, its sender reads the rows others left meanwhile and sends them,
+until none is left, and lets the chat go (`send_left`). A chat with unsent rows nobody holds (its
+holder stopped, or died and its lease ran out: OUTBOX_LEASE_SECONDS) is taken at the start and
+then by every heartbeat, a third of the lease apart (`take_chats`)."""
 
 from __future__ import annotations
 
@@ -17,20 +23,33 @@ from telegram.ext import Application, CallbackContext
 
 from bot import metrics
 from bot.context import Context
+from bot.handlers import chat_claims
+from bot.handlers.chat_claims import ChatDelivery
 from bot.handlers.outbox import KEEP_SENT, KEEP_UNSENT, Planned
 from bot.handlers.send import ChatGone
 from bot.store import outbox as rows
+from bot.store import outbox_chats
 from bot.store.tables import OutboxSend, utcnow
 from bot.updates.senders import ChatSenders
 
 log = logging.getLogger(__name__)
 
 
-def release(data: Any) -> None:
-    """At a stop, after the senders' grace: this process's unsent rows are free to take."""
-    with data.session() as session:
-        released = rows.release_claims(session)
-        session.commit()
+async def release(data: Any) -> None:
+    """At a stop, after the senders' grace: this process's unsent rows (and the chats it held)
+    are free to take."""
+    chats = chat_claims.of_engine(data.engine) is not None
+    chat_claims.stop(data.engine)
+
+    def free() -> int:
+        with data.session() as session:
+            released = rows.release_claims(session)
+            if chats:
+                outbox_chats.release_chats(session)
+            session.commit()
+            return released
+
+    released = await data.lanes.run(None, free)
     if released:
         log.info("outbox: %s sends left for the next start", released)
 
@@ -47,28 +66,41 @@ async def deliver_unsent(
     set once the rows from before are in the senders' queues."""
     context: Context = CallbackContext(application)
     data = context.bot_data
+    delivery = None if senders is None else chat_claims.start(data.engine, senders)
+    if senders is not None and delivery is not None:
+        senders.when_dry(functools.partial(send_left, context, delivery))
     try:
-        take_over = _one_process(data)
-        while (
-            await deliver_claimed(context, senders, others_only=False, take_over=take_over)
-            >= rows.CLAIM_LIMIT
-        ):
-            pass  # more than one round's rows were left
+        if delivery is not None:
+            while await take_chats(context, delivery) >= rows.CLAIM_LIMIT:
+                pass  # more than one round's chats were left
+        else:
+            take_over = _one_process(data)
+            while (
+                await deliver_claimed(context, senders, others_only=False, take_over=take_over)
+                >= rows.CLAIM_LIMIT
+            ):
+                pass  # more than one round's rows were left
     finally:
         if queued is not None:
             queued.set()
 
-    def heartbeat() -> None:
+    def heartbeat(chats: list[int]) -> None:
         with data.session() as session:
             rows.keep_claims(session)
+            if chats:
+                outbox_chats.keep_chats(session, chat_ids=chats)
             session.commit()
 
     while True:
         # a third of the lease: the claims of a living process never run out
         await asyncio.sleep(rows.LEASE.total_seconds() / 3)
         try:
-            await data.lanes.run(None, heartbeat)
-            await deliver_claimed(context, senders, others_only=True)
+            chats = [] if delivery is None else delivery.senders.active()
+            await data.lanes.run(None, functools.partial(heartbeat, chats))
+            if delivery is not None:
+                await take_chats(context, delivery)
+            else:
+                await deliver_claimed(context, senders, others_only=True)
         except Exception as exc:  # the database away for a moment: the next round
             log.warning("outbox: taking over unsent rows failed: %s", type(exc).__name__)
 
@@ -126,9 +158,67 @@ async def deliver_claimed(
     return len(pending)
 
 
-def purge(data: Any) -> int:
+async def take_chats(context: Context, delivery: ChatDelivery) -> int:
+    """Several processes: take the chats with unsent rows nobody holds, and send their rows
+    from the chats' senders (`send_left`); how many chats were taken."""
+    data = context.bot_data
+
+    def take() -> list[int]:
+        with data.session() as session:
+            return outbox_chats.take_orphans(session)
+
+    chats = await data.lanes.run(None, take)
+    if chats:
+        log.info("outbox: %s chats with sends left unsent, sending them", len(chats))
+    for chat_id in chats:
+        delivery.wake(chat_id)
+    return len(chats)
+
+
+async def send_left(context: Context, delivery: ChatDelivery, chat_id: int) -> None:
+    """Several processes: the chat's sends here are through. Send the chat's unsent rows,
+    whoever stored them, in row-id order, until none is left; the last, empty read lets the
+    chat go (bot/store/outbox_chats.py). A row that fails is left unsent (marked failed here)."""
+    data = context.bot_data
+
+    def read(skip: list[int]) -> list[OutboxSend] | None:
+        with data.session() as session:
+            return outbox_chats.next_rows(session, chat_id=chat_id, skip=skip)
+
+    while True:
+        pending = await data.lanes.run(chat_id, functools.partial(read, delivery.failed(chat_id)))
+        if not pending:  # let go (or no longer this process's)
+            return
+        for row in pending:
+            if row.id is not None:
+                delivery.note_drained(row.id)
+        too_old = utcnow() - KEEP_UNSENT
+        for index, row in enumerate(pending):
+            planned = Planned.of_row(row)
+            if row.created_at < too_old:
+                await planned.settle(context, rows.DROPPED)
+                metrics.outbox_dropped()
+                continue
+            try:
+                await planned.send(context)
+            except ChatGone:  # this one marked refused; the rest of the round is left
+                for left in pending[index + 1 :]:
+                    if left.id is not None:
+                        delivery.note_failed(left.id, chat_id)
+                break
+            except Exception as exc:  # refused for good (marked) or the network: left
+                log.warning("outbox: a send to %s failed: %s", chat_id, type(exc).__name__)
+            if planned.outcome is None and planned.row_id is not None:
+                delivery.note_failed(planned.row_id, chat_id)
+
+
+async def purge(data: Any) -> int:
     """Forget sends made more than a day ago."""
-    with data.session() as session:
-        removed = rows.purge_sent(session, before=utcnow() - KEEP_SENT)
-        session.commit()
-        return removed
+
+    def forget() -> int:
+        with data.session() as session:
+            removed = rows.purge_sent(session, before=utcnow() - KEEP_SENT)
+            session.commit()
+            return removed
+
+    return int(await data.lanes.run(None, forget))

@@ -268,6 +268,17 @@ class OutboxSend(SQLModel, table=True):
     claimed_until: datetime | None = Field(default=None, sa_column=_time(nullable=True))
 
 
+class OutboxChat(SQLModel, table=True):
+    """Which process sends a chat's outbox rows, until when (several processes on PostgreSQL):
+    its holder sends all of them, whoever stored them, in row-id order (bot/store/outbox_chats.py)."""
+
+    __tablename__ = "outbox_chat"
+
+    chat_id: int = Field(sa_column=_big(primary_key=True, autoincrement=False))
+    owner: str = Field(sa_column=Column(String(64), nullable=False))
+    lease_until: datetime = Field(sa_column=_time(nullable=False))
+
+
 # ---- privacy (SPEC §11) ------------------------------------------------------------------------
 # Retention looks for boards closed long ago on every sweep: by the closing time, through an index.
 Index("ix_board_closed_at", Board.__table__.c.closed_at)  # type: ignore[attr-defined]

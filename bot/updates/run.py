@@ -132,7 +132,7 @@ async def serve(
         release = getattr(data, "release_unsent", None)
         if initialized and release is not None:  # what is left in the outbox: free to take
             try:
-                release()
+                await release()
             except Exception as exc:  # the claims run out by themselves after their lease
                 log.warning("outbox: claims not released: %s", type(exc).__name__)
         await application.shutdown()

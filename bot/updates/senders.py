@@ -15,6 +15,10 @@ An update never sends in line behind its chat's posts: a chat keeps at most KEPT
 sends in memory as they were decided; past that a send is queued only by its stored rows' ids
 (`stored`: it reads them back from the outbox when its turn comes), so memory stays small and
 the chat's next update still goes on at once.
+
+Several processes on PostgreSQL (bot/handlers/chat_claims.py): a chat's queue running dry calls
+`when_dry`'s hook, which sends the chat's rows other processes left to this one and lets the
+chat go; `wake` starts a chat's worker with nothing queued, for that hook alone.
 """
 
 from __future__ import annotations
@@ -22,8 +26,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
-from collections.abc import Awaitable, Callable, Hashable
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -42,6 +46,7 @@ class _Item:
 
 
 Ready: TypeAlias = Callable[[int | None], Awaitable[None]]
+Dry: TypeAlias = Callable[[int], Awaitable[None]]
 
 
 class ChatSenders:
@@ -52,6 +57,36 @@ class ChatSenders:
         self._queues: dict[int | None, deque[_Item]] = {}
         self._workers: dict[int | None, asyncio.Task[None]] = {}
         self._kept: dict[int | None, int] = {}  # per chat: waiting sends kept in memory
+        self._dry: Dry | None = None  # a chat's queue ran dry (several processes)
+        self._inline: Counter[int] = Counter()  # per chat: sends under way outside the queue
+
+    def when_dry(self, dry: Dry) -> None:
+        """Call `dry(chat_id)` whenever a chat's queue runs dry, before its worker ends."""
+        self._dry = dry
+
+    def wake(self, chat_id: int) -> None:
+        """Start the chat's worker with nothing queued (it calls the `when_dry` hook), unless
+        the chat's sends are under way (queued or in line: the hook follows them anyway)."""
+        if self.busy(chat_id) or self._inline[chat_id]:
+            return
+        self._queues.setdefault(chat_id, deque())
+        self._workers[chat_id] = asyncio.create_task(self._work(chat_id))
+
+    @contextlib.contextmanager
+    def in_line(self, chat_id: int) -> Iterator[None]:
+        """Sends of the chat under way outside the queue (an update's own, in line)."""
+        self._inline[chat_id] += 1
+        try:
+            yield
+        finally:
+            self._inline[chat_id] -= 1
+            if not self._inline[chat_id]:
+                del self._inline[chat_id]
+
+    def active(self) -> list[int]:
+        """The chats whose sends are under way here (queued, or in line)."""
+        chats = {chat for chat in self._workers if chat is not None} | set(self._inline)
+        return sorted(chats)
 
     def put(
         self,
@@ -106,23 +141,35 @@ class ChatSenders:
     async def _work(self, chat_id: int | None) -> None:
         queue = self._queues[chat_id]
         try:
-            while queue:
-                if self._ready is not None:
-                    await self._ready(chat_id)
-                    if not queue:
-                        break
-                item = queue.popleft()
-                self._count(chat_id, item, -1)
+            while True:
+                await self._work_queue(chat_id, queue)
+                if self._dry is None or chat_id is None:
+                    break
                 try:
-                    await item.run()
-                except Exception as exc:  # a send reports its own refusals; log the rest
-                    log.warning("a send in %s failed: %s", chat_id, type(exc).__name__)
+                    await self._dry(chat_id)
+                except Exception as exc:  # the database away: the heartbeat takes it up
+                    log.warning("a chat's left rows in %s failed: %s", chat_id, type(exc).__name__)
+                if not queue:
+                    break
         finally:
             if not queue:
                 self._queues.pop(chat_id, None)
                 self._kept.pop(chat_id, None)
             if self._workers.get(chat_id) is asyncio.current_task():
                 del self._workers[chat_id]
+
+    async def _work_queue(self, chat_id: int | None, queue: deque[_Item]) -> None:
+        while queue:
+            if self._ready is not None:
+                await self._ready(chat_id)
+                if not queue:
+                    break
+            item = queue.popleft()
+            self._count(chat_id, item, -1)
+            try:
+                await item.run()
+            except Exception as exc:  # a send reports its own refusals; log the rest
+                log.warning("a send in %s failed: %s", chat_id, type(exc).__name__)
 
     async def join(self) -> None:
         """Return once every chat's waiting sends are through."""

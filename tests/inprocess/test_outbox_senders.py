@@ -96,7 +96,7 @@ async def test_past_the_kept_sends_an_update_is_not_held_and_every_post_goes_out
         assert waiting.kept(group.id) <= 2
         assert waiting.waiting(group.id) >= 3  # the rest queued by their rows' ids
         await bot.pipeline.settle_deferred(0.1)  # a stop: the rest stays in the outbox
-        unsent.release(bot.application.bot_data)
+        await unsent.release(bot.application.bot_data)
     async with inprocess_bot(emulator, tmp_path) as restarted:
         await unsent.deliver_claimed(restarted.context, None, others_only=False)
 
