@@ -3,8 +3,9 @@
 `callback_data` is `v1:<action>:<board id>:<argument>` (at most 64 bytes). A press is answered
 within Telegram's time, always: with a short notice, or with an alert when it is refused (an
 unknown or forged payload, a board that is gone or belongs to another chat, a closed board, a
-person without the right, data that is not on a button of the pressed message). Like typed commands, a press is decided in one unit of work and its
-messages are sent after the commit. A read-only press (`on_press(read_only=True)`) coalesces
+person without the right, data that is not on a button of the pressed message). Like typed
+commands, a press is decided in one unit of work (bot/store/unit.py) and its messages are sent
+after the commit. A read-only press (`on_press(read_only=True)`) coalesces
 like a read-only command: pressed again on the same message by the same person while its answer
 still waits behind the group's limit, only the newest answer goes out (for a press that edits
 the pressed message, the newest edit).

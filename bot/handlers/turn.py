@@ -3,8 +3,9 @@
 A handler is a plain function `decide(turn)`: it reads and writes through `turn.session` and
 puts what should be sent into `turn.out`. The decorator `handles` does the rest, in this order:
 ask Telegram for the group's administrators if rights matter (before any session is open);
-open one session; skip an update already processed (a redelivery); find the board; refuse
-what the person may not do; run `decide`; commit — and only then talk to Telegram.
+open one unit of work (bot/store/unit.py) in the chat's database lane; claim the update (a
+redelivery changes nothing); find the board; refuse what the person may not do; run `decide`;
+commit, with the decided sends in the outbox — and only then talk to Telegram.
 """
 
 from __future__ import annotations
