@@ -6,7 +6,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -17,10 +17,13 @@ from bot.request import UpdatesRequest
 from bot.settings import Settings
 from bot.store.db import session_scope
 from bot.store.lanes import DatabaseLanes
+from bot.store.unit import Stored, UnitOfWork, run_unit
 from bot.texts import Messages, Texts
 
 ACTIVE_CHAT_SECONDS = 600.0
 SEEN_MEMBER_SECONDS = 3600.0
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -81,6 +84,12 @@ class BotData:
     def session(self) -> Iterator[Session]:
         with session_scope(self.engine) as session:
             yield session
+
+    async def run_unit(
+        self, key: int | None, work: Callable[[UnitOfWork], T], *, stored: Stored | None = None
+    ) -> T:
+        """Run `work` as one unit of work in the database lane of chat `key` (bot/store/unit.py)."""
+        return await run_unit(self.lanes, self.engine, key, work, stored=stored)
 
     def model(self, language: str) -> ModelText:
         return self.catalogue[language]

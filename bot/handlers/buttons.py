@@ -3,8 +3,9 @@
 `callback_data` is `v1:<action>:<board id>:<argument>` (at most 64 bytes). A press is answered
 within Telegram's time, always: with a short notice, or with an alert when it is refused (an
 unknown or forged payload, a board that is gone or belongs to another chat, a closed board, a
-person without the right, data that is not on a button of the pressed message). Like typed commands, a press is decided in one unit of work and its
-messages are sent after the commit. A read-only press (`on_press(read_only=True)`) coalesces
+person without the right, data that is not on a button of the pressed message). Like typed
+commands, a press is decided in one unit of work (bot/store/unit.py) and its messages are sent
+after the commit. A read-only press (`on_press(read_only=True)`) coalesces
 like a read-only command: pressed again on the same message by the same person while its answer
 still waits behind the group's limit, only the newest answer goes out (for a press that edits
 the pressed message, the newest edit).
@@ -33,8 +34,8 @@ from bot.registry import Registry
 from bot.store import boards as board_store
 from bot.store import outputs as output_store
 from bot.store.tables import Board
+from bot.store.unit import UnitOfWork
 from bot.texts import Messages
-from bot.updates.unit import mark_current_processed
 
 log = logging.getLogger(__name__)
 
@@ -251,51 +252,50 @@ async def _decide(query: CallbackQuery, context: Context) -> Decision:
         admins = await rights_of(context, scope.chat_id, person.id)
     out = Outbox(scope.chat_id, scope.thread_id)
 
-    def unit_of_work() -> Decision:
-        with data.session() as session:
-            if not mark_current_processed(session):
-                return "", False, None
-            board = board_store.board_by_id(session, parsed.board_id)
-            if board is None:
-                return fallback.plain_format("button_board_gone"), True, None
-            messages = data.messages(board.language)
-            elsewhere = board.chat_id != scope.chat_id or board.thread_id != scope.thread_id
-            if elsewhere and not (action.private_ok and scope.is_private):
-                return messages.plain_format("button_foreign"), True, None
-            if action.needs_open and board.status != BoardStatus.OPEN:
-                return messages.plain_format("button_board_closed", title=board.title), True, None
-            moderator = may_moderate(person, scope, admins, board)
-            if action.moderator and not moderator:
-                return messages.plain_format("button_not_moderator"), True, None
-            # (a private-chat button pressed in a group is refused by its own handler, saying
-            # where it works)
-            refused_anyway = action.private_ok and not scope.is_private
-            if not refused_anyway and not on_keyboard(message, query.data):
-                return messages.plain_format("press_refused"), True, None
-            press = Press(
-                query=query,
-                message=message,
-                data=parsed,
-                scope=scope,
-                person=person,
-                session=session,
-                board=board,
-                messages=messages,
-                bot=data,
-                out=out,
-                moderator=moderator,
-            )
-            try:
-                action.decide(press)
-            except Refusal as refusal:
-                session.rollback()
-                mark_current_processed(session)
-                session.commit()
-                return press.messages.plain_format(refusal.key, **refusal.values), True, None
-            if action.read_only:
-                out.coalesce = press_key(parsed.action, scope, person, message)
-            out.persist(session)  # the decided sends, with the effects (SPEC §12)
-            session.commit()
+    def decide_in_unit(unit: UnitOfWork) -> Decision:
+        session = unit.session
+        if not unit.claim():
+            return "", False, None
+        board = board_store.board_by_id(session, parsed.board_id)
+        if board is None:
+            return fallback.plain_format("button_board_gone"), True, None
+        messages = data.messages(board.language)
+        elsewhere = board.chat_id != scope.chat_id or board.thread_id != scope.thread_id
+        if elsewhere and not (action.private_ok and scope.is_private):
+            return messages.plain_format("button_foreign"), True, None
+        if action.needs_open and board.status != BoardStatus.OPEN:
+            return messages.plain_format("button_board_closed", title=board.title), True, None
+        moderator = may_moderate(person, scope, admins, board)
+        if action.moderator and not moderator:
+            return messages.plain_format("button_not_moderator"), True, None
+        # (a private-chat button pressed in a group is refused by its own handler, saying
+        # where it works)
+        refused_anyway = action.private_ok and not scope.is_private
+        if not refused_anyway and not on_keyboard(message, query.data):
+            return messages.plain_format("press_refused"), True, None
+        press = Press(
+            query=query,
+            message=message,
+            data=parsed,
+            scope=scope,
+            person=person,
+            session=session,
+            board=board,
+            messages=messages,
+            bot=data,
+            out=out,
+            moderator=moderator,
+        )
+        try:
+            action.decide(press)
+        except Refusal as refusal:
+            unit.refuse()
+            out.steps.clear()  # nothing decided is sent
+            unit.commit()
+            return press.messages.plain_format(refusal.key, **refusal.values), True, None
+        if action.read_only:
+            out.coalesce = press_key(parsed.action, scope, person, message)
+        unit.commit()  # with the decided sends (SPEC §12)
         return press.notice, press.alert, out
 
-    return await data.lanes.run(scope.chat_id, unit_of_work)
+    return await data.run_unit(scope.chat_id, decide_in_unit, stored=out)

@@ -34,8 +34,8 @@ from bot.store import confirmations
 from bot.store import plan as plan_store
 from bot.store.erasure import NOT_BOARD_BOUND, erase_board, erase_person
 from bot.store.tables import Board
+from bot.store.unit import UnitOfWork
 from bot.texts import Html, Messages
-from bot.updates.unit import mark_current_processed
 
 FORGET = "pvf"  # /forgetme's buttons; answered here, as they belong to no board
 FORGET_PATTERN = rf"^v1:{FORGET}:"
@@ -81,7 +81,7 @@ async def forget_pressed(update: Update, context: Context) -> None:
         return
     data = context.bot_data
     chat = query.message.chat.id if query.message is not None else 0
-    await respond(query, context, data.lanes.run(chat, lambda: _forget(query, data)))
+    await respond(query, context, data.run_unit(chat, lambda unit: _forget(unit, query, data)))
 
 
 def _language_of(query: CallbackQuery, data: BotData) -> Messages:
@@ -91,7 +91,7 @@ def _language_of(query: CallbackQuery, data: BotData) -> Messages:
     return data.messages(language)
 
 
-def _forget(query: CallbackQuery, data: BotData) -> Decision:
+def _forget(unit: UnitOfWork, query: CallbackQuery, data: BotData) -> Decision:
     """Decide a tap in one unit of work: delete (or not), commit, then say what went."""
     messages = _language_of(query, data)
     parsed = decode(query.data)
@@ -109,44 +109,40 @@ def _forget(query: CallbackQuery, data: BotData) -> Decision:
         return messages.plain_format("forget_not_yours"), True, None
     scope = scope_of(message)
     out = Outbox(scope.chat_id, scope.thread_id)
-    with data.session() as session:
-        if not mark_current_processed(session):
-            return "", False, None
-        if scope.is_group:
-            latest = board_store.latest_board(
-                session, chat_id=scope.chat_id, thread_id=scope.thread_id
-            )
-            if latest is not None:
-                messages = data.messages(latest.language)
-        question = confirmations.take(
-            session,
-            confirmation_id=whole_number(which),
-            kind=confirmations.FORGET,
-            chat_id=scope.chat_id,
-            now=clock.now(),
+    session = unit.session
+    if not unit.claim():
+        return "", False, None
+    if scope.is_group:
+        latest = board_store.latest_board(session, chat_id=scope.chat_id, thread_id=scope.thread_id)
+        if latest is not None:
+            messages = data.messages(latest.language)
+    question = confirmations.take(
+        session,
+        confirmation_id=whole_number(which),
+        kind=confirmations.FORGET,
+        chat_id=scope.chat_id,
+        now=clock.now(),
+    )
+    if question is None or question.person_id != asker:
+        unit.commit()  # the update is processed; nothing else changes
+        _edit(out, message.message_id, messages("confirm_stale"))
+        return messages.plain_format("confirm_stale"), True, out
+    if argument[0] == "n":
+        text = messages("forget_cancelled")
+    else:
+        session.delete(question)  # (not counted as the person's data in the report)
+        session.flush()
+        here = scope.chat_id if scope.is_group else None
+        erased = erase_person(session, asker)
+        username = query.from_user.username
+        if username:  # a plan owner given as @username has no person id
+            erased["owner_username"] = plan_store.forget_owner_username(session, username=username)
+        user = query.from_user  # nor has one typed as a name: matched to theirs
+        erased["owner_name"] = plan_store.forget_owner_names(
+            session, names=(user.first_name, user.full_name)
         )
-        if question is None or question.person_id != asker:
-            session.commit()  # the update is processed; nothing else changes
-            _edit(out, message.message_id, messages("confirm_stale"))
-            return messages.plain_format("confirm_stale"), True, out
-        if argument[0] == "n":
-            text = messages("forget_cancelled")
-        else:
-            session.delete(question)  # (not counted as the person's data in the report)
-            session.flush()
-            here = scope.chat_id if scope.is_group else None
-            erased = erase_person(session, asker)
-            username = query.from_user.username
-            if username:  # a plan owner given as @username has no person id
-                erased["owner_username"] = plan_store.forget_owner_username(
-                    session, username=username
-                )
-            user = query.from_user  # nor has one typed as a name: matched to theirs
-            erased["owner_name"] = plan_store.forget_owner_names(
-                session, names=(user.first_name, user.full_name)
-            )
-            text = _forget_report(session, messages, erased, here)
-        session.commit()
+        text = _forget_report(session, messages, erased, here)
+    unit.commit()
     _edit(out, message.message_id, text)
     notice = "forget_cancelled" if argument[0] == "n" else "forget_done_notice"
     return messages.plain_format(notice), False, out

@@ -3,8 +3,9 @@
 A handler is a plain function `decide(turn)`: it reads and writes through `turn.session` and
 puts what should be sent into `turn.out`. The decorator `handles` does the rest, in this order:
 ask Telegram for the group's administrators if rights matter (before any session is open);
-open one session; skip an update already processed (a redelivery); find the board; refuse
-what the person may not do; run `decide`; commit — and only then talk to Telegram.
+open one unit of work (bot/store/unit.py) in the chat's database lane; claim the update (a
+redelivery changes nothing); find the board; refuse what the person may not do; run `decide`;
+commit, with the decided sends in the outbox — and only then talk to Telegram.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from bot.store import boards as board_store
 from bot.store import chats as chat_store
 from bot.store import entries as entry_store
 from bot.store.tables import Board
+from bot.store.unit import UnitOfWork
 from bot.texts import Messages
-from bot.updates.unit import current_update_resumed, mark_current_processed
 
 T = TypeVar("T")
 
@@ -239,55 +240,53 @@ async def run_turn(
     out = Outbox(scope.chat_id, scope.thread_id, message.message_id)
     bot_id = context.bot.id
 
-    def unit_of_work() -> bool:
-        with data.session() as session:
-            if not mark_current_processed(session):
-                # a redelivery changes nothing; an update whose process died after its commit
-                # may repeat what is safe to repeat: the reaction on a stored entry
-                if current_update_resumed() and person is not None:
-                    stored = entry_store.entry_by_message(
-                        session, chat_id=message.chat.id, message_id=message.message_id
-                    )
-                    if stored is not None and stored.author_id == person.id:
-                        out.react()
-                        return True
-                return False
-            noted = _note_presence(session, data, scope, person) if scope.is_group else []
-            found = _board_for(session, scope, need)
-            turn = Turn(
-                update=update,
-                message=message,
-                scope=scope,
-                person=person,
-                session=session,
-                board=found,
-                messages=data.messages(language_for(data, found, scope, person)),
-                data=data,
-                out=out,
-                moderator=may_moderate(person, scope, admins, found),
-                bot_id=bot_id,
-            )
-            refused = _refusal(turn, where, need, moderator)
-            if refused is not None:
-                out.answer(turn.messages(refused))
-            else:
-                try:
-                    decide(turn)
-                except Refusal as refusal:
-                    session.rollback()  # also of the claim and the presence: written again
-                    mark_current_processed(session)
-                    if scope.is_group:
-                        _note_presence(session, data, scope, person)
-                    out.steps.clear()
-                    out.answer(turn.messages(refusal.key, **refusal.values))
-            if coalesce is not None:
-                out.coalesce = turn.coalesce_key(coalesce)
-            out.persist(session)  # the decided sends, with the effects (SPEC §12)
-            session.commit()
-            for recently, key in noted:
-                recently.note(key)
-            return True
+    def decide_in_unit(unit: UnitOfWork) -> bool:
+        session = unit.session
+        if not unit.claim():
+            # a redelivery changes nothing; an update whose process died after its commit
+            # may repeat what is safe to repeat: the reaction on a stored entry
+            if unit.resumed and person is not None:
+                stored = entry_store.entry_by_message(
+                    session, chat_id=message.chat.id, message_id=message.message_id
+                )
+                if stored is not None and stored.author_id == person.id:
+                    out.react()
+                    return True
+            return False
+        noted = _note_presence(session, data, scope, person) if scope.is_group else []
+        found = _board_for(session, scope, need)
+        turn = Turn(
+            update=update,
+            message=message,
+            scope=scope,
+            person=person,
+            session=session,
+            board=found,
+            messages=data.messages(language_for(data, found, scope, person)),
+            data=data,
+            out=out,
+            moderator=may_moderate(person, scope, admins, found),
+            bot_id=bot_id,
+        )
+        refused = _refusal(turn, where, need, moderator)
+        if refused is not None:
+            out.answer(turn.messages(refused))
+        else:
+            try:
+                decide(turn)
+            except Refusal as refusal:
+                unit.refuse()  # also of the presence: written again
+                if scope.is_group:
+                    _note_presence(session, data, scope, person)
+                out.steps.clear()
+                out.answer(turn.messages(refusal.key, **refusal.values))
+        if coalesce is not None:
+            out.coalesce = turn.coalesce_key(coalesce)
+        for recently, key in noted:
+            unit.after_commit(functools.partial(recently.note, key))
+        unit.commit()  # with the decided sends (SPEC §12)
+        return True
 
     # batched with other units waiting at the same moment, in the chat's database lane: worker
     # threads for PostgreSQL, short slices of the event loop for SQLite (bot/store/lanes.py)
-    return out if await data.lanes.run(scope.chat_id, unit_of_work) else None
+    return out if await data.run_unit(scope.chat_id, decide_in_unit, stored=out) else None

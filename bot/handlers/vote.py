@@ -48,8 +48,8 @@ from bot.store import chats as chat_store
 from bot.store import plan as plan_store
 from bot.store import votes
 from bot.store.tables import Board, Vote, VotePoll
+from bot.store.unit import UnitOfWork
 from bot.texts import Html, Messages
-from bot.updates.unit import mark_current_processed
 
 log = logging.getLogger(__name__)
 
@@ -270,8 +270,9 @@ async def poll_answer(update: Update, context: Context) -> None:
     chosen = list(answer.option_ids)
 
     def unit_of_work() -> None:
-        with data.session() as session:
-            if not mark_current_processed(session):
+        with UnitOfWork(data.engine) as unit:
+            session = unit.session
+            if not unit.claim():
                 return
             found = votes.poll_by_telegram_id(session, poll_id=answer.poll_id)
             if found is not None and found[1].ended_at is None:
@@ -279,7 +280,7 @@ async def poll_answer(update: Update, context: Context) -> None:
                 numbers = votes.numbers_of(poll)
                 picked = [numbers[i] for i in chosen if 0 <= i < len(numbers)]
                 votes.set_choice(session, poll=poll, person_id=person_id, numbers=picked)
-            session.commit()
+            unit.commit()
 
     await data.lanes.run(person_id, unit_of_work)
 

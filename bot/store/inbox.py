@@ -1,4 +1,5 @@
-"""The update path's inbox: every update is stored before Telegram is told it arrived; the handler that writes claims it in the same transaction as its effects; the pipeline
+"""The update path's inbox: every update is stored before Telegram is told it arrived; the
+unit of work that writes claims it in the same transaction as its effects; the pipeline
 finishes it once its answers are sent. Unfinished = `processed_at` is NULL.
 
 A stored update quotes what people wrote: erasing empties the payloads that carry it."""
@@ -9,6 +10,7 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, case, delete, or_, update
@@ -26,19 +28,34 @@ UPDATE_DONE = "done"  # finished without a handler's claim (nothing to write)
 UPDATE_FAILED = "failed"  # given up after failed attempts
 
 
-# the update being handled in this task (the update path's unit of work sets it): an erasure
-# empties its payload too, though it is not finished yet
-_HANDLING: ContextVar[int | None] = ContextVar("inbox_handling", default=None)
+@dataclass
+class Handling:
+    """The update being handled in this task (the update path sets it, bot/updates/unit.py):
+    a unit of work claims it (bot/store/unit.py), and an erasure empties its payload too,
+    though it is not finished yet."""
+
+    update_id: int
+    resumed: bool = False  # claimed before, by a process that died before finishing it
+    claimed: bool = False  # a unit of work claimed it (committed or not)
+
+
+_HANDLING: ContextVar[Handling | None] = ContextVar("inbox_handling", default=None)
 
 
 @contextmanager
-def handling(update_id: int) -> Iterator[None]:
+def handling(update_id: int, *, resumed: bool = False) -> Iterator[Handling]:
     """Make `update_id` the update being handled in this task (and the tasks it starts)."""
-    token = _HANDLING.set(update_id)
+    current = Handling(update_id, resumed=resumed)
+    token = _HANDLING.set(current)
     try:
-        yield
+        yield current
     finally:
         _HANDLING.reset(token)
+
+
+def handled_now() -> Handling | None:
+    """The update being handled in this task, if any."""
+    return _HANDLING.get()
 
 
 # The hot path's statements on the table itself (SQLAlchemy Core), built once: the ORM's
@@ -225,7 +242,7 @@ def scrub_inbox(session: Session, person_id: int) -> dict[int, int]:
     settled: ColumnElement[bool] = col(InboxUpdate.processed_at).is_not(None)
     current = _HANDLING.get()
     if current is not None:
-        settled = or_(settled, col(InboxUpdate.update_id) == current)
+        settled = or_(settled, col(InboxUpdate.update_id) == current.update_id)
     candidates = session.exec(
         select(InboxUpdate).where(
             settled,
@@ -260,7 +277,7 @@ def empty_chat_inbox(session: Session, board_id: int) -> int:
     settled: ColumnElement[bool] = col(InboxUpdate.processed_at).is_not(None)
     current = _HANDLING.get()
     if current is not None:
-        settled = or_(settled, col(InboxUpdate.update_id) == current)
+        settled = or_(settled, col(InboxUpdate.update_id) == current.update_id)
     rows = session.exec(
         select(InboxUpdate).where(col(InboxUpdate.chat_id) == board.chat_id, settled)
     ).all()

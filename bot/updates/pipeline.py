@@ -1,7 +1,7 @@
 """From the inbox through the handlers: each update once, a chat's updates in order.
 
 Every update is stored in the inbox (`inbox_update`) before Telegram is told it arrived. It is
-then run through `Application.process_update` inside a unit of work (bot/updates/unit.py); the
+then run through `Application.process_update` as the update being handled (bot/updates/unit.py); the
 handler that writes claims it in its own transaction, and afterwards the pipeline marks it
 processed in a short session of its own (updates no handler wrote for). A failed update is
 counted and tried again a bounded number of times, then set aside (bot/store/deadletters.py);
@@ -37,7 +37,7 @@ from bot.store.lanes import DatabaseLanes
 from bot.store.tables import InboxUpdate, utcnow
 from bot.updates.locks import ChatLocks
 from bot.updates.senders import ChatSenders, Ready
-from bot.updates.unit import unit_of_work
+from bot.updates.unit import handling_update
 
 log = logging.getLogger(__name__)
 
@@ -373,30 +373,30 @@ class Pipeline:
         """
         started = time.monotonic()
         untold = received.failures_before == 0 and not self._failed[received.update_id]
-        with unit_of_work(
+        with handling_update(
             received.update_id,
             resumed=received.resumed,
             defer_reactions=defer_reactions,
             tell_failure=untold,
             senders=self.senders if defer_reactions else None,
-        ) as unit:
+        ) as handled:
             await self.application.process_update(received.update)
-            in_unit = contextvars.copy_context()  # for the deferred sends' log lines
-        deferred, unit.deferred = unit.deferred or [], None  # from here on, sends go in line
-        if unit.failure is None and deferred and self._room_to_defer(received.chat_id):
+            in_handling = contextvars.copy_context()  # for the deferred sends' log lines
+        deferred, handled.deferred = handled.deferred or [], None  # from here on, sends go in line
+        if handled.failure is None and deferred and self._room_to_defer(received.chat_id):
             tail = asyncio.create_task(
-                self._send_then_finish(received, deferred, started), context=in_unit
+                self._send_then_finish(received, deferred, started), context=in_handling
             )
             self._tails.add(tail)
             self._tails_per_chat[received.chat_id] += 1
             tail.add_done_callback(functools.partial(self._tail_done, received.chat_id))
             return Outcome.DONE
         await _send_all(deferred)
-        if unit.failure is None:  # the usual case: finished together with others (group commit)
+        if handled.failure is None:  # the usual case: finished together with others (group commit)
             await self.finisher.finish(received.update_id)
             outcome = Outcome.DONE
         else:
-            settle = functools.partial(self._settle, received, unit.failure)
+            settle = functools.partial(self._settle, received, handled.failure)
             outcome = await self.lanes.run(None, settle)
             if outcome is Outcome.RETRY:
                 self._failed[received.update_id] += 1

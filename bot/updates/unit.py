@@ -1,15 +1,15 @@
-"""The update being processed: its id, whether a handler claimed it, whether a handler failed.
+"""The update being handled: its id, whether it failed, where its sends may go.
 
-The pipeline (bot/updates/pipeline.py) opens a unit of work around `Application.process_update`.
-A handler that writes calls `mark_current_processed(session)` inside its own session, before its
-commit: the claim then commits together with the update's effects, so a redelivered update finds
-it claimed and changes nothing. The application's error handler calls `note_failure(error)`, so
-the pipeline knows that the update did not go through (PTB catches handler errors itself).
+The pipeline (bot/updates/pipeline.py) wraps `Application.process_update` in `handling_update`.
+A handler that writes does so in one unit of work (bot/store/unit.py) whose `claim()` claims
+the update in the same transaction as its effects, so a redelivered update finds it claimed and
+changes nothing. The application's error handler calls `note_failure(error)`, so the pipeline
+knows that the update did not go through (PTB catches handler errors itself).
 
 An update whose effects were committed but whose process died before its answers were sent
-comes round once more after the restart: `mark_current_processed` says False as for any claimed
-update, and `current_update_resumed()` says True, so a handler may repeat what is safe to
-repeat (a reaction on the person's message) and nothing else (never a second post).
+comes round once more after the restart: `claim()` says False as for any claimed update, and
+the unit's `resumed` says True, so a handler may repeat what is safe to repeat (a reaction on
+the person's message) and nothing else (never a second post).
 """
 
 from __future__ import annotations
@@ -19,20 +19,17 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from sqlmodel import Session
-
 from bot.store import inbox as inbox_store
+from bot.store.inbox import Handling
 from bot.updates.senders import ChatSenders
 
 
 @dataclass
-class UnitOfWork:
+class HandledUpdate:
     """One update on its way through the handlers."""
 
-    update_id: int
+    handling: Handling  # its id, whether a unit of work claimed it, whether it was resumed
     failure: BaseException | None = None
-    claimed: bool = False  # a handler's session claimed it (committed or not)
-    resumed: bool = False  # claimed before, by a process that died before finishing it
     # sends that need not hold up the chat's next update (reactions), handed to the pipeline
     # to run before the update is finished; None: send everything in line
     deferred: list[Callable[[], Awaitable[None]]] | None = None
@@ -41,65 +38,50 @@ class UnitOfWork:
     # where stored posts may go to be sent in the background, in order per chat; None: in line
     senders: ChatSenders | None = None
 
+    @property
+    def update_id(self) -> int:
+        return self.handling.update_id
 
-_current: ContextVar[UnitOfWork | None] = ContextVar("update_unit_of_work", default=None)
+    @property
+    def claimed(self) -> bool:
+        return self.handling.claimed
+
+
+_current: ContextVar[HandledUpdate | None] = ContextVar("handled_update", default=None)
 
 
 @contextmanager
-def unit_of_work(
+def handling_update(
     update_id: int,
     *,
     resumed: bool = False,
     defer_reactions: bool = False,
     tell_failure: bool = True,
     senders: ChatSenders | None = None,
-) -> Iterator[UnitOfWork]:
-    """Make `update_id` the update being processed in this task (and tasks it starts).
+) -> Iterator[HandledUpdate]:
+    """Make `update_id` the update being handled in this task (and tasks it starts).
 
     `defer_reactions`: reactions are collected in `deferred` instead of sent in line.
     `tell_failure`: False when the person was told already that this update failed.
     """
-    unit = UnitOfWork(
-        update_id,
-        resumed=resumed,
-        deferred=[] if defer_reactions else None,
-        tell_failure=tell_failure,
-        senders=senders,
-    )
-    token = _current.set(unit)
-    try:
-        with inbox_store.handling(update_id):
-            yield unit
-    finally:
-        _current.reset(token)
+    with inbox_store.handling(update_id, resumed=resumed) as handling:
+        handled = HandledUpdate(
+            handling,
+            deferred=[] if defer_reactions else None,
+            tell_failure=tell_failure,
+            senders=senders,
+        )
+        token = _current.set(handled)
+        try:
+            yield handled
+        finally:
+            _current.reset(token)
 
 
 def current_update_id() -> int | None:
     """The id of the update being processed here, if any (for log lines)."""
     unit = _current.get()
     return None if unit is None else unit.update_id
-
-
-def mark_current_processed(session: Session) -> bool:
-    """Claim the update being processed, in the handler's own session (commit it with the effects).
-
-    False: the update was processed already (a redelivery, or another process got it first) —
-    the handler then rolls back and posts nothing (see `current_update_resumed`). True outside
-    the pipeline (nothing to claim), e.g. when a test feeds updates to the application directly.
-    """
-    unit = _current.get()
-    if unit is None:
-        return True
-    claimed = inbox_store.claim_update(session, update_id=unit.update_id)
-    unit.claimed = unit.claimed or claimed
-    return claimed
-
-
-def current_update_resumed() -> bool:
-    """Whether the update being processed had its effects committed by a process that died
-    before sending its answers: repeat only what is safe to repeat (a reaction)."""
-    unit = _current.get()
-    return unit is not None and unit.resumed
 
 
 def defer_send(send: Callable[[], Awaitable[None]]) -> bool:

@@ -29,16 +29,12 @@ from bot.playground.emulator.model import TOKEN
 from bot.store import deadletters
 from bot.store import inbox as inbox_store
 from bot.store.db import make_engine, normalise_url, session_scope, upgrade_schema
+from bot.store.unit import UnitOfWork
 from bot.updates import pipeline as pipeline_module
 from bot.updates.pipeline import Outcome, Pipeline, Poison, Received
 from bot.updates.polling import Fetched, Poller
 from bot.updates.queues import ChatQueues
-from bot.updates.unit import (
-    current_update_resumed,
-    defer_send,
-    mark_current_processed,
-    note_failure,
-)
+from bot.updates.unit import defer_send, note_failure
 from bot.updates.webhook import MAX_BODY_BYTES, SECRET_HEADER, webhook_app
 
 SECRET = "geheim-123"
@@ -81,13 +77,13 @@ class Recorder:
         if self.failures_left.get(update.update_id, 0) > 0:
             self.failures_left[update.update_id] -= 1
             raise RuntimeError("handler failed")
-        with session_scope(self.engine) as session:
-            if not mark_current_processed(session):
-                if current_update_resumed():
+        with UnitOfWork(self.engine) as unit:
+            if not unit.claim():
+                if unit.resumed:
                     self.resumed.append(update.update_id)  # e.g. the reaction once more
                 return
-            session.execute(text("SELECT 1"))
-            session.commit()
+            unit.session.execute(text("SELECT 1"))
+            unit.commit()
         self.written.append(update.update_id)
 
 
