@@ -29,6 +29,7 @@ from bot.store import cards as card_store
 from bot.store import entries as entry_store
 from bot.store import interaction as interaction_store
 from bot.store.tables import Board
+from bot.store.unit import UnitOfWork
 from bot.texts import Messages
 
 DOUBLE_TAP = timedelta(minutes=1)  # the same question again within this is a double tap
@@ -87,34 +88,30 @@ async def card_posted(context: Context, sent: Message, args: dict[str, Any]) -> 
     model, messages = data.model(language), data.messages(language)
     edits = Outbox(sent.chat.id, 0)
 
-    def unit_of_work() -> None:
-        with data.session() as follow_up:
-            card = card_store.add_card(
-                follow_up,
-                board_id=board_id,
-                point=point,
-                chat_id=sent.chat.id,
-                message_id=sent.message_id,
+    def remember(unit: UnitOfWork) -> None:
+        card = card_store.add_card(
+            unit.session,
+            board_id=board_id,
+            point=point,
+            chat_id=sent.chat.id,
+            message_id=sent.message_id,
+        )
+        unit.session.flush()
+        older = interaction_store.add_card_face(
+            unit.session, card=card, ist=int(args["ist"]), soll=int(args["soll"])
+        )
+        # stored with the card: a crash after this commit still takes `Weiter ▶` off them
+        for old, face in older:
+            if old.chat_id != sent.chat.id:  # not in a group that became a supergroup
+                continue
+            edits.edit(
+                old.message_id,
+                html.card(model, messages, face.point),
+                card_markup(messages, board_id, face.point, face.ist, face.soll, with_next=False),
             )
-            follow_up.flush()
-            older = interaction_store.add_card_face(
-                follow_up, card=card, ist=int(args["ist"]), soll=int(args["soll"])
-            )
-            # stored with the card: a crash after this commit still takes `Weiter ▶` off them
-            for old, face in older:
-                if old.chat_id != sent.chat.id:  # not in a group that became a supergroup
-                    continue
-                edits.edit(
-                    old.message_id,
-                    html.card(model, messages, face.point),
-                    card_markup(
-                        messages, board_id, face.point, face.ist, face.soll, with_next=False
-                    ),
-                )
-            edits.persist(follow_up)
-            follow_up.commit()
+        unit.commit()
 
-    await data.lanes.run(sent.chat.id, unit_of_work)
+    await data.run_unit(sent.chat.id, remember, stored=edits)
     await edits.deliver(context)
 
 
@@ -178,20 +175,19 @@ async def _send_prompt(context: Context, chat: int, thread: int, args: dict[str,
     )
     data = context.bot_data
 
-    def unit_of_work() -> None:
-        with data.session() as follow_up:
-            interaction_store.add_prompt(
-                follow_up,
-                board_id=args["board"],
-                point=args["point"],
-                kind=Kind(args["kind"]),
-                person_id=args["person"],
-                chat_id=sent.chat.id,  # the message's own chat (it may have moved)
-                message_id=sent.message_id,
-            )
-            follow_up.commit()
+    def remember(unit: UnitOfWork) -> None:
+        interaction_store.add_prompt(
+            unit.session,
+            board_id=args["board"],
+            point=args["point"],
+            kind=Kind(args["kind"]),
+            person_id=args["person"],
+            chat_id=sent.chat.id,  # the message's own chat (it may have moved)
+            message_id=sent.message_id,
+        )
+        unit.commit()
 
-    await data.lanes.run(chat, unit_of_work)
+    await data.run_unit(chat, remember)
 
 
 @on_press("ist")

@@ -16,6 +16,7 @@ from telegram.ext import Application, CallbackContext
 from bot.context import BotData, Context
 from bot.handlers.send import send_html
 from bot.store import boards as board_store
+from bot.store.unit import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +32,11 @@ class Where:
     person_language: str  # two letters, or ""
 
 
-def language_of(data: BotData, where: Where) -> str:
+def language_of(unit: UnitOfWork, data: BotData, where: Where) -> str:
     """The language of the board there, else the person's in a private chat, else the default."""
-    with data.session() as session:
-        board = board_store.latest_board(session, chat_id=where.chat_id, thread_id=where.thread_id)
-        if board is not None:
-            return board.language
+    board = board_store.latest_board(unit.session, chat_id=where.chat_id, thread_id=where.thread_id)
+    if board is not None:
+        return board.language
     private = where.chat_type == ChatType.PRIVATE
     if private and where.person_language in data.texts.languages:
         return where.person_language
@@ -47,7 +47,7 @@ async def tell(context: Context, where: Where) -> None:
     """Say "something went wrong" there (never raises)."""
     data = context.bot_data
     try:
-        language = await data.lanes.run(where.chat_id, lambda: language_of(data, where))
+        language = await data.run_unit(where.chat_id, lambda unit: language_of(unit, data, where))
         await send_html(
             context,
             where.chat_id,

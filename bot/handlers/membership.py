@@ -16,6 +16,7 @@ from bot.handlers.outbox import Outbox
 from bot.handlers.send import ChatGone
 from bot.store import chats as chat_store
 from bot.store import interaction as interaction_store
+from bot.store.unit import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -43,28 +44,25 @@ async def my_chat_member(update: Update, context: Context) -> None:
     data = context.bot_data
     out = Outbox(chat.id, 0)
 
-    def unit_of_work() -> None:
-        with data.session() as session:
-            chat_store.remember_chat(
-                session,
-                chat_id=chat.id,
-                kind=chat.type,
-                title=chat.title or "",
-                is_forum=bool(chat.is_forum),
-                active=active,
-            )
-            if not active:
-                chat_store.set_chat_active(session, chat_id=chat.id, active=False)
-            # one welcome: not again after a restart, a migration or a re-add the same day
-            if joined and interaction_store.claim_welcome(
-                session, chat_id=chat.id, now=clock.now()
-            ):
-                messages = data.messages(_language(context, change))
-                onboarding.welcome(out, messages, chat.type)
-            out.persist(session)
-            session.commit()
+    def remember(unit: UnitOfWork) -> None:
+        session = unit.session
+        chat_store.remember_chat(
+            session,
+            chat_id=chat.id,
+            kind=chat.type,
+            title=chat.title or "",
+            is_forum=bool(chat.is_forum),
+            active=active,
+        )
+        if not active:
+            chat_store.set_chat_active(session, chat_id=chat.id, active=False)
+        # one welcome: not again after a restart, a migration or a re-add the same day
+        if joined and interaction_store.claim_welcome(session, chat_id=chat.id, now=clock.now()):
+            messages = data.messages(_language(context, change))
+            onboarding.welcome(out, messages, chat.type)
+        unit.commit()
 
-    await data.lanes.run(chat.id, unit_of_work)
+    await data.run_unit(chat.id, remember, stored=out)
     data.active_chats.forget(chat.id)
     try:
         await out.deliver(context)
@@ -100,13 +98,12 @@ async def migrated(update: Update, context: Context) -> None:
         return
     data = context.bot_data
 
-    def unit_of_work() -> None:
-        with data.session() as session:
-            chat_store.migrate_chat(session, old_chat_id=old_id, new_chat_id=new_id)
-            interaction_store.move_welcome(session, old_chat_id=old_id, new_chat_id=new_id)
-            session.commit()
+    def follow(unit: UnitOfWork) -> None:
+        chat_store.migrate_chat(unit.session, old_chat_id=old_id, new_chat_id=new_id)
+        interaction_store.move_welcome(unit.session, old_chat_id=old_id, new_chat_id=new_id)
+        unit.commit()
 
-    await data.lanes.run(message.chat.id, unit_of_work)
+    await data.run_unit(message.chat.id, follow)
     log.info("chat %s migrated to %s", old_id, new_id)
 
 

@@ -42,6 +42,7 @@ from bot.registry import Registry
 from bot.store import outbox as rows
 from bot.store.erasure import ERASED
 from bot.store.tables import OutboxSend, utcnow
+from bot.store.unit import UnitOfWork
 from bot.texts import Html
 from bot.updates.unit import current_update_id, defer_send, send_later, sending_later
 
@@ -171,13 +172,13 @@ class Planned:
             return True
         data, row_id = context.bot_data, self.row_id
 
-        def renew() -> datetime | None:
-            with data.session() as session:
-                until = rows.renew_claim(session, send_id=row_id)
-                session.commit()
-                return until
+        def renew(unit: UnitOfWork) -> datetime | None:
+            session = unit.session
+            until = rows.renew_claim(session, send_id=row_id)
+            unit.commit()
+            return until
 
-        self.lease_until = await data.lanes.run(self.chat_id, renew)
+        self.lease_until = await data.run_unit(self.chat_id, renew)
         if self.lease_until is None:
             log.info("outbox: send %s is another process's now", row_id)
             return False
@@ -233,17 +234,16 @@ class Planned:
             return
         self.outcome = outcome
         data = context.bot_data
-        await data.lanes.run(self.chat_id, functools.partial(self.settle_now, data, outcome))
+        await data.run_unit(self.chat_id, functools.partial(self.settle_now, outcome))
 
-    def settle_now(self, data: Any, outcome: str) -> None:
+    def settle_now(self, outcome: str, unit: UnitOfWork) -> None:
         if self.row_id is None:
             return
-        with data.session() as session:
-            rows.settle_send(session, send_id=self.row_id, outcome=outcome)
-            if self.do is not None and self.do.args.get("scrub"):
-                # its text named what was just erased: no copy left in the write-ahead log
-                session.info[ERASED] = True
-            session.commit()
+        rows.settle_send(unit.session, send_id=self.row_id, outcome=outcome)
+        if self.do is not None and self.do.args.get("scrub"):
+            # its text named what was just erased: no copy left in the write-ahead log
+            unit.session.info[ERASED] = True
+        unit.commit()
 
     async def note_parts(self, context: Context, done: int) -> None:
         """A send of several parts: `done` of them went out (a restart goes on after them)."""
@@ -254,12 +254,12 @@ class Planned:
             return
         data, row_id, payload = context.bot_data, self.row_id, self.payload()
 
-        def note() -> None:
-            with data.session() as session:
-                rows.note_progress(session, send_id=row_id, payload=payload)
-                session.commit()
+        def note(unit: UnitOfWork) -> None:
+            session = unit.session
+            rows.note_progress(session, send_id=row_id, payload=payload)
+            unit.commit()
 
-        await data.lanes.run(self.chat_id, note)
+        await data.run_unit(self.chat_id, note)
 
 
 PARTS_DONE = "parts_done"
@@ -461,12 +461,12 @@ def supersede(context: Context, chat_id: int, ids: list[int]) -> None:
     marked in the chat's database lane (never a blocking write on the loop)."""
     data = context.bot_data
 
-    def settle() -> None:
-        with data.session() as session:
-            rows.settle_sends(session, send_ids=ids, outcome=rows.SUPERSEDED)
-            session.commit()
+    def settle(unit: UnitOfWork) -> None:
+        session = unit.session
+        rows.settle_sends(session, send_ids=ids, outcome=rows.SUPERSEDED)
+        unit.commit()
 
-    task = asyncio.get_running_loop().create_task(_quietly(data.lanes.run(chat_id, settle)))
+    task = asyncio.get_running_loop().create_task(_quietly(data.run_unit(chat_id, settle)))
     _SETTLING.add(task)
     task.add_done_callback(_SETTLING.discard)
 
@@ -485,11 +485,11 @@ async def send_stored(context: Context, chat_id: int, ids: list[int]) -> None:
         return
     data = context.bot_data
 
-    def read() -> list[OutboxSend]:
-        with data.session() as session:
-            return rows.unsent_of(session, ids=ids)
+    def read(unit: UnitOfWork) -> list[OutboxSend]:
+        session = unit.session
+        return rows.unsent_of(session, ids=ids)
 
-    stored = await data.lanes.run(chat_id, read)
+    stored = await data.run_unit(chat_id, read)
     await _in_order([Planned.of_row(row).send for row in stored], context)
 
 

@@ -34,6 +34,7 @@ from bot.render.image import render_png
 from bot.store import boards as board_store
 from bot.store import outputs as output_store
 from bot.store.tables import Board
+from bot.store.unit import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +65,11 @@ async def _view(context: Context, chat: int, board_id: int, demo: str | None) ->
         messages = data.messages(demo)
         return demo_board(data.model(demo), messages.plain("demo_title"), demo)
 
-    def read() -> BoardView | None:
-        with data.session() as session:
-            board = board_store.board_by_id(session, board_id)
-            return None if board is None else board_store.board_view(session, board)
+    def read(unit: UnitOfWork) -> BoardView | None:
+        board = board_store.board_by_id(unit.session, board_id)
+        return None if board is None else board_store.board_view(unit.session, board)
 
-    return await data.lanes.run(chat, read)
+    return await data.run_unit(chat, read)
 
 
 @action("board")
@@ -126,17 +126,16 @@ async def send_files(context: Context, chat: int, thread: int, board_id: int, pa
     and built now (the plan synchronised first); each file a part."""
     data = context.bot_data
 
-    def read() -> tuple[Export, str] | None:
-        with data.session() as session:
-            board = board_store.board_by_id(session, board_id)
-            if board is None:  # deleted in between: nothing to send
-                return None
-            export = read_export(session, board, data)
-            zone = board.timezone
-            session.commit()  # the plan's measures brought up to date
-            return export, zone
+    def read(unit: UnitOfWork) -> tuple[Export, str] | None:
+        board = board_store.board_by_id(unit.session, board_id)
+        if board is None:  # deleted in between: nothing to send
+            return None
+        export = read_export(unit.session, board, data)
+        zone = board.timezone
+        unit.commit()  # the plan's measures brought up to date
+        return export, zone
 
-    read_now = await data.lanes.run(chat, read)
+    read_now = await data.run_unit(chat, read)
     if read_now is None:
         return
     export, zone = read_now

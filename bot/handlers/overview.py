@@ -44,6 +44,7 @@ from bot.store import boards as board_store
 from bot.store import chats as chat_store
 from bot.store import overview as overview_store
 from bot.store.tables import Board
+from bot.store.unit import UnitOfWork
 from bot.texts import Html
 
 log = logging.getLogger(__name__)
@@ -100,11 +101,10 @@ async def standings(context: Context, person_id: int) -> Standings:
     """Asked only about the groups with boards where the person was seen or opened a board."""
     data = context.bot_data
 
-    def read() -> list[int]:
-        with data.session() as session:
-            return overview_store.groups_to_ask(session, person_id=person_id)
+    def read(unit: UnitOfWork) -> list[int]:
+        return overview_store.groups_to_ask(unit.session, person_id=person_id)
 
-    chat_ids = await data.lanes.run(person_id, read)  # asked in the private chat: its id
+    chat_ids = await data.run_unit(person_id, read)  # asked in the private chat: its id
     gate = asyncio.Semaphore(ASK_AT_ONCE)
 
     async def ask(chat_id: int) -> Standing:
@@ -278,16 +278,15 @@ async def _checked(context: Context, chat: int, thread: int, args: dict[str, Any
     queue = _CHECKED[str(args["what"])]
     board_id = int(args["board"])
 
-    def read() -> bool:
-        with data.session() as session:
-            current = board_store.board_by_id(session, board_id)
-            if current is None:  # deleted in between: nothing to send
-                return False
-            queue(session, data, current, sends)
-            session.commit()
-            return True
+    def read(unit: UnitOfWork) -> bool:
+        current = board_store.board_by_id(unit.session, board_id)
+        if current is None:  # deleted in between: nothing to send
+            return False
+        queue(unit.session, data, current, sends)
+        unit.commit()
+        return True
 
-    if await data.lanes.run(int(args["group"]), read):
+    if await data.run_unit(int(args["group"]), read):
         await sends.deliver(context)
 
 

@@ -23,6 +23,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 
 from bot.context import BotData, Context
 from bot.store import chats as chat_store
+from bot.store.unit import UnitOfWork
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -36,22 +37,20 @@ class ChatGone(Exception):
 
 
 async def _mark_inactive(data: BotData, chat_id: int) -> None:
-    def unit_of_work() -> None:
-        with data.session() as session:
-            chat_store.set_chat_active(session, chat_id=chat_id, active=False)
-            session.commit()
+    def mark(unit: UnitOfWork) -> None:
+        chat_store.set_chat_active(unit.session, chat_id=chat_id, active=False)
+        unit.commit()
 
-    await data.lanes.run(chat_id, unit_of_work)
+    await data.run_unit(chat_id, mark)
     data.active_chats.forget(chat_id)
 
 
 async def _migrate(data: BotData, old_chat_id: int, new_chat_id: int) -> None:
-    def unit_of_work() -> None:
-        with data.session() as session:
-            chat_store.migrate_chat(session, old_chat_id=old_chat_id, new_chat_id=new_chat_id)
-            session.commit()
+    def follow(unit: UnitOfWork) -> None:
+        chat_store.migrate_chat(unit.session, old_chat_id=old_chat_id, new_chat_id=new_chat_id)
+        unit.commit()
 
-    await data.lanes.run(old_chat_id, unit_of_work)
+    await data.run_unit(old_chat_id, follow)
     log.info("chat %s migrated to %s", old_chat_id, new_chat_id)
 
 

@@ -30,6 +30,7 @@ from bot.handlers.send import ChatGone
 from bot.store import outbox as rows
 from bot.store import outbox_chats
 from bot.store.tables import OutboxSend, utcnow
+from bot.store.unit import UnitOfWork
 from bot.updates.senders import ChatSenders
 
 log = logging.getLogger(__name__)
@@ -41,15 +42,15 @@ async def release(data: Any) -> None:
     chats = chat_claims.of_engine(data.engine) is not None
     chat_claims.stop(data.engine)
 
-    def free() -> int:
-        with data.session() as session:
-            released = rows.release_claims(session)
-            if chats:
-                outbox_chats.release_chats(session)
-            session.commit()
-            return released
+    def free(unit: UnitOfWork) -> int:
+        session = unit.session
+        released = rows.release_claims(session)
+        if chats:
+            outbox_chats.release_chats(session)
+        unit.commit()
+        return released
 
-    released = await data.lanes.run(None, free)
+    released = await data.run_unit(None, free)
     if released:
         log.info("outbox: %s sends left for the next start", released)
 
@@ -84,19 +85,18 @@ async def deliver_unsent(
         if queued is not None:
             queued.set()
 
-    def heartbeat(chats: list[int]) -> None:
-        with data.session() as session:
-            rows.keep_claims(session)
-            if chats:
-                outbox_chats.keep_chats(session, chat_ids=chats)
-            session.commit()
+    def heartbeat(chats: list[int], unit: UnitOfWork) -> None:
+        rows.keep_claims(unit.session)
+        if chats:
+            outbox_chats.keep_chats(unit.session, chat_ids=chats)
+        unit.commit()
 
     while True:
         # a third of the lease: the claims of a living process never run out
         await asyncio.sleep(rows.LEASE.total_seconds() / 3)
         try:
             chats = [] if delivery is None else delivery.senders.active()
-            await data.lanes.run(None, functools.partial(heartbeat, chats))
+            await data.run_unit(None, functools.partial(heartbeat, chats))
             if delivery is not None:
                 await take_chats(context, delivery)
             else:
@@ -122,11 +122,11 @@ async def deliver_claimed(
     were claimed."""
     data = context.bot_data
 
-    def claim() -> list[OutboxSend]:
-        with data.session() as session:
-            return rows.claim_unsent(session, others_only=others_only, take_over=take_over)
+    def claim(unit: UnitOfWork) -> list[OutboxSend]:
+        session = unit.session
+        return rows.claim_unsent(session, others_only=others_only, take_over=take_over)
 
-    pending = await data.lanes.run(None, claim)
+    pending = await data.run_unit(None, claim)
     if not pending:
         return 0
     log.info("outbox: %s sends left unsent, sending them", len(pending))
@@ -163,11 +163,11 @@ async def take_chats(context: Context, delivery: ChatDelivery) -> int:
     from the chats' senders (`send_left`); how many chats were taken."""
     data = context.bot_data
 
-    def take() -> list[int]:
-        with data.session() as session:
-            return outbox_chats.take_orphans(session)
+    def take(unit: UnitOfWork) -> list[int]:
+        session = unit.session
+        return outbox_chats.take_orphans(session)
 
-    chats = await data.lanes.run(None, take)
+    chats = await data.run_unit(None, take)
     if chats:
         log.info("outbox: %s chats with sends left unsent, sending them", len(chats))
     for chat_id in chats:
@@ -181,12 +181,11 @@ async def send_left(context: Context, delivery: ChatDelivery, chat_id: int) -> N
     chat go (bot/store/outbox_chats.py). A row that fails is left unsent (marked failed here)."""
     data = context.bot_data
 
-    def read(skip: list[int]) -> list[OutboxSend] | None:
-        with data.session() as session:
-            return outbox_chats.next_rows(session, chat_id=chat_id, skip=skip)
+    def read(skip: list[int], unit: UnitOfWork) -> list[OutboxSend] | None:
+        return outbox_chats.next_rows(unit.session, chat_id=chat_id, skip=skip)
 
     while True:
-        pending = await data.lanes.run(chat_id, functools.partial(read, delivery.failed(chat_id)))
+        pending = await data.run_unit(chat_id, functools.partial(read, delivery.failed(chat_id)))
         if not pending:  # let go (or no longer this process's)
             return
         for row in pending:
@@ -215,10 +214,10 @@ async def send_left(context: Context, delivery: ChatDelivery, chat_id: int) -> N
 async def purge(data: Any) -> int:
     """Forget sends made more than a day ago."""
 
-    def forget() -> int:
-        with data.session() as session:
-            removed = rows.purge_sent(session, before=utcnow() - KEEP_SENT)
-            session.commit()
-            return removed
+    def forget(unit: UnitOfWork) -> int:
+        session = unit.session
+        removed = rows.purge_sent(session, before=utcnow() - KEEP_SENT)
+        unit.commit()
+        return removed
 
-    return int(await data.lanes.run(None, forget))
+    return int(await data.run_unit(None, forget))

@@ -16,7 +16,7 @@ from telegram import Message, Update
 from telegram.error import BadRequest, NetworkError, RetryAfter
 
 from bot import clock
-from bot.context import BotData, Context
+from bot.context import Context
 from bot.handlers.buttons import Press, on_press
 from bot.handlers.outbox import Outbox, action
 from bot.handlers.plan import VOTE_ACTION, synced_plan
@@ -155,7 +155,7 @@ async def _send_poll(context: Context, chat: int, thread: int, args: dict[str, A
     Telegram refuses for good ends its vote at once (`poll_refused`)."""
     row = int(args["row"])
     data = context.bot_data
-    if not await data.lanes.run(chat, lambda: _poll_wanted(data, row)):
+    if not await data.run_unit(chat, lambda unit: votes.poll_wanted(unit.session, poll_row_id=row)):
         return  # its vote was abandoned a moment ago
     options = [str(option) for option in args["options"]]
     try:
@@ -167,18 +167,18 @@ async def _send_poll(context: Context, chat: int, thread: int, args: dict[str, A
     if poll is None:
         return
 
-    def unit_of_work() -> None:
-        with data.session() as session:
-            votes.record_poll_sent(
-                session,
-                poll_row_id=row,
-                poll_id=poll.id,
-                chat_id=sent.chat.id,
-                message_id=sent.message_id,
-            )
-            session.commit()
+    def work(unit: UnitOfWork) -> None:
+        session = unit.session
+        votes.record_poll_sent(
+            session,
+            poll_row_id=row,
+            poll_id=poll.id,
+            chat_id=sent.chat.id,
+            message_id=sent.message_id,
+        )
+        unit.commit()
 
-    await data.lanes.run(chat, unit_of_work)
+    await data.run_unit(chat, work)
 
 
 @action("stop_polls")
@@ -187,11 +187,6 @@ async def _stop_polls_stored(
 ) -> None:
     """Close the polls of an ended vote (best effort: one already gone is no failure)."""
     await _stop_polls(context, chat, [(int(c), int(m)) for c, m in args["polls"]])
-
-
-def _poll_wanted(data: BotData, poll_row_id: int) -> bool:
-    with data.session() as session:
-        return votes.poll_wanted(session, poll_row_id=poll_row_id)
 
 
 async def poll_refused(
@@ -204,27 +199,27 @@ async def poll_refused(
     log.warning("vote poll refused in %s: %s", chat_id, refusal)
     out = Outbox(chat_id, thread_id)
 
-    def unit_of_work() -> bool:
+    def work(unit: UnitOfWork) -> bool:
         """Whether the vote ended now (else it had ended already)."""
-        with data.session() as session:
-            row = session.get(VotePoll, poll_row_id)
-            vote = session.get(Vote, row.vote_id) if row is not None else None
-            board = board_store.board_by_id(session, vote.board_id) if vote is not None else None
-            stops = votes.abandon_vote(session, poll_row_id=poll_row_id, now=clock.now())
-            if stops is None or board is None:  # ended already (/vote stop, another refusal)
-                session.commit()
-                return False
-            # stored with the vote's end: a crash after this commit still stops the polls and
-            # tells the group (unless the bot is gone from it)
-            if stops:
-                out.do("stop_polls", polls=[[chat, message] for chat, message in stops])
-            if not isinstance(refusal, ChatGone):
-                out.post(data.messages(board.language)("vote_refused"))
-            out.persist(session)
-            session.commit()
-            return True
+        session = unit.session
+        row = session.get(VotePoll, poll_row_id)
+        vote = session.get(Vote, row.vote_id) if row is not None else None
+        board = board_store.board_by_id(session, vote.board_id) if vote is not None else None
+        stops = votes.abandon_vote(session, poll_row_id=poll_row_id, now=clock.now())
+        if stops is None or board is None:  # ended already (/vote stop, another refusal)
+            unit.commit()
+            return False
+        # stored with the vote's end: a crash after this commit still stops the polls and
+        # tells the group (unless the bot is gone from it)
+        if stops:
+            out.do("stop_polls", polls=[[chat, message] for chat, message in stops])
+        if not isinstance(refusal, ChatGone):
+            out.post(data.messages(board.language)("vote_refused"))
+        out.persist(session)
+        unit.commit()
+        return True
 
-    if await data.lanes.run(chat_id, unit_of_work):
+    if await data.run_unit(chat_id, work):
         await out.deliver(context)
 
 
@@ -269,20 +264,19 @@ async def poll_answer(update: Update, context: Context) -> None:
     person_id = answer.user.id
     chosen = list(answer.option_ids)
 
-    def unit_of_work() -> None:
-        with UnitOfWork(data.engine) as unit:
-            session = unit.session
-            if not unit.claim():
-                return
-            found = votes.poll_by_telegram_id(session, poll_id=answer.poll_id)
-            if found is not None and found[1].ended_at is None:
-                poll = found[0]
-                numbers = votes.numbers_of(poll)
-                picked = [numbers[i] for i in chosen if 0 <= i < len(numbers)]
-                votes.set_choice(session, poll=poll, person_id=person_id, numbers=picked)
-            unit.commit()
+    def work(unit: UnitOfWork) -> None:
+        session = unit.session
+        if not unit.claim():
+            return
+        found = votes.poll_by_telegram_id(session, poll_id=answer.poll_id)
+        if found is not None and found[1].ended_at is None:
+            poll = found[0]
+            numbers = votes.numbers_of(poll)
+            picked = [numbers[i] for i in chosen if 0 <= i < len(numbers)]
+            votes.set_choice(session, poll=poll, person_id=person_id, numbers=picked)
+        unit.commit()
 
-    await data.lanes.run(person_id, unit_of_work)
+    await data.run_unit(person_id, work)
 
 
 # ---- ending a vote ----------------------------------------------------------------------------
@@ -376,12 +370,12 @@ async def _stop_polls(context: Context, chat: int, polls: Sequence[tuple[int, in
     if later:
         data = context.bot_data
 
-        def unit_of_work() -> None:
-            with data.session() as session:
-                votes.release_stops(session, polls=later)
-                session.commit()
+        def work(unit: UnitOfWork) -> None:
+            session = unit.session
+            votes.release_stops(session, polls=later)
+            unit.commit()
 
-        await data.lanes.run(chat, unit_of_work)
+        await data.run_unit(chat, work)
 
 
 def _stop_now(turn: Turn) -> None:
@@ -408,35 +402,33 @@ async def vote_sweep(context: Context, now: datetime) -> int:
     results: list[Outbox] = []
     stops: list[Outbox] = []
 
-    def unit_of_work() -> None:
-        with data.session() as session:
-            for vote in votes.due_votes(session, now=now):
-                board = board_store.board_by_id(session, vote.board_id)
-                if board is None:
-                    continue
-                done = _end(
-                    session, data.model(board.language), data.messages(board.language), vote
-                )
-                if done is None:
-                    continue
-                out = Outbox(done.chat_id, done.thread_id)
-                if done.polls:
-                    out.do("stop_polls", polls=[[chat, message] for chat, message in done.polls])
-                if chat_store.chat_is_active(session, done.chat_id):
-                    out.post(done.result)
-                    results.append(out)
-                else:
-                    stops.append(out)
-            leftovers = votes.claim_stops(session, vote_id=None)
-            for chat_id in {chat for chat, _ in leftovers}:
-                out = Outbox(chat_id, 0)
-                out.do("stop_polls", polls=[[c, m] for c, m in leftovers if c == chat_id])
+    def work(unit: UnitOfWork) -> None:
+        session = unit.session
+        for vote in votes.due_votes(session, now=now):
+            board = board_store.board_by_id(session, vote.board_id)
+            if board is None:
+                continue
+            done = _end(session, data.model(board.language), data.messages(board.language), vote)
+            if done is None:
+                continue
+            out = Outbox(done.chat_id, done.thread_id)
+            if done.polls:
+                out.do("stop_polls", polls=[[chat, message] for chat, message in done.polls])
+            if chat_store.chat_is_active(session, done.chat_id):
+                out.post(done.result)
+                results.append(out)
+            else:
                 stops.append(out)
-            for out in (*stops, *results):
-                out.persist(session)
-            session.commit()
+        leftovers = votes.claim_stops(session, vote_id=None)
+        for chat_id in {chat for chat, _ in leftovers}:
+            out = Outbox(chat_id, 0)
+            out.do("stop_polls", polls=[[c, m] for c, m in leftovers if c == chat_id])
+            stops.append(out)
+        for out in (*stops, *results):
+            out.persist(session)
+        unit.commit()
 
-    await data.lanes.run(None, unit_of_work)  # the sweep is work of no chat
+    await data.run_unit(None, work)  # the sweep is work of no chat
     for out in stops:
         try:
             await out.deliver(context)

@@ -33,6 +33,7 @@ from bot.miniapp.initdata import InitDataError, WebAppUser, verify
 from bot.render import miniapp as render
 from bot.store import links
 from bot.store.tables import Board
+from bot.store.unit import UnitOfWork
 from bot.texts import Texts
 
 log = logging.getLogger(__name__)
@@ -192,16 +193,16 @@ def _person(request: web.Request, token: str) -> WebAppUser:
         raise UNAUTHORIZED from exc
 
 
-async def _in_lane(data: BotData, key: int | None, work: Callable[[Session], T]) -> T:
-    """One unit of work in the chat's database lane (in order with the chat's updates)."""
+async def _in_unit(data: BotData, key: int | None, work: Callable[[Session], T]) -> T:
+    """`work` in one unit of work (bot/store/unit.py), committed, in the chat's database lane
+    (in order with the chat's updates)."""
 
-    def unit() -> T:
-        with data.session() as session:
-            result = work(session)
-            session.commit()
-            return result
+    def unit(opened: UnitOfWork) -> T:
+        result = work(opened.session)
+        opened.commit()
+        return result
 
-    return await data.lanes.run(key, unit)
+    return await data.run_unit(key, unit)
 
 
 async def _status(state: _State, chat_id: int, person_id: int, *, fresh: bool) -> str | None:
@@ -234,7 +235,7 @@ async def _visit(request: web.Request, *, moderator: bool = False) -> _Visit:
             session.expunge(board)
         return board
 
-    board = await _in_lane(data, None, find)
+    board = await _in_unit(data, None, find)
     if board is None:
         raise NOT_FOUND
     status = await _status(state, board.chat_id, person.id, fresh=moderator)
@@ -287,7 +288,7 @@ async def _board(request: web.Request) -> web.Response:
         board = _board_in(session, visit)
         return app.read_board(session, data, board, visit.visitor)
 
-    done = await _in_lane(data, visit.board.chat_id, read)
+    done = await _in_unit(data, visit.board.chat_id, read)
     return _json(done.body)
 
 
@@ -299,7 +300,7 @@ async def _version(request: web.Request) -> web.Response:
     def read(session: Session) -> str:
         return links.board_version(session, board=_board_in(session, visit))
 
-    return _json({"version": await _in_lane(data, visit.board.chat_id, read)})
+    return _json({"version": await _in_unit(data, visit.board.chat_id, read)})
 
 
 @_api
@@ -318,7 +319,7 @@ async def _plan(request: web.Request) -> web.Response:
     def read(session: Session) -> app.Done:
         return app.read_plan(session, data, _board_in(session, visit))
 
-    done = await _in_lane(data, visit.board.chat_id, read)
+    done = await _in_unit(data, visit.board.chat_id, read)
     return _json(done.body)
 
 
@@ -342,7 +343,7 @@ async def _write(
         return done
 
     try:
-        done = await _in_lane(data, visit.board.chat_id, unit)  # (a failure: nothing is sent)
+        done = await _in_unit(data, visit.board.chat_id, unit)  # (a failure: nothing is sent)
     except Refusal as refusal:
         messages = data.messages(visit.language)
         reason = messages.plain_format(refusal.key, **refusal.values)

@@ -56,8 +56,10 @@ class UnitOfWork:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        # closing ends the transaction: what was not committed is rolled back in the database;
+        # objects read stay readable (detached, not expired), so a read may return them
         try:
-            if not self._committed:
+            if error is not None and not self._committed:
                 self.session.rollback()
         finally:
             self.session.close()

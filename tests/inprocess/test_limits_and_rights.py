@@ -15,6 +15,7 @@ from bot.handlers.entries import ENTRY_LIMIT
 from bot.handlers.failure import Where, language_of
 from bot.playground.emulator import BotApiEmulator
 from bot.store.tables import Entry
+from bot.store.unit import UnitOfWork
 from tests.support.inprocess import inprocess_bot
 from tests.support.scenario import plain
 
@@ -210,7 +211,8 @@ async def test_something_went_wrong_is_said_in_the_board_s_or_the_person_s_langu
         def where(chat_id: int, chat_type: str, language: str) -> Where:
             return Where(chat_id, 0, chat_type, None, language)
 
-        assert language_of(data, where(group.id, "supergroup", "de")) == "en"
-        assert language_of(data, where(ann.id, "private", "en")) == "en"
-        assert language_of(data, where(plain_group.id, "supergroup", "en")) == "de"
+        with UnitOfWork(data.engine) as unit:
+            assert language_of(unit, data, where(group.id, "supergroup", "de")) == "en"
+            assert language_of(unit, data, where(ann.id, "private", "en")) == "en"
+            assert language_of(unit, data, where(plain_group.id, "supergroup", "en")) == "de"
         assert data.messages("en")("unknown_error") != data.messages("de")("unknown_error")
