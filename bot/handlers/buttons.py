@@ -93,13 +93,13 @@ class Press:
 
     query: CallbackQuery
     message: Message
-    data: ButtonData
+    button: ButtonData  # what the pressed button carries
     scope: Scope
     person: Person
     session: Session
     board: Board
     messages: Messages
-    bot: BotData
+    data: BotData
     out: Outbox
     moderator: bool
     notice: str = ""  # the short text shown to the person who pressed
@@ -108,7 +108,7 @@ class Press:
 
     @property
     def model(self) -> ModelText:
-        return self.bot.model(self.messages.language)
+        return self.data.model(self.messages.language)
 
     def tell(self, key: str, **values: object) -> None:
         """A short notice for the person who pressed (plain text, no HTML)."""
@@ -276,13 +276,13 @@ async def _decide(query: CallbackQuery, context: Context) -> Decision:
         press = Press(
             query=query,
             message=message,
-            data=parsed,
+            button=parsed,
             scope=scope,
             person=person,
             session=session,
             board=board,
             messages=messages,
-            bot=data,
+            data=data,
             out=out,
             moderator=moderator,
         )

@@ -117,7 +117,7 @@ async def card_posted(context: Context, sent: Message, args: dict[str, Any]) -> 
 
 def point_of(press: Press) -> int:
     """The point a card button names (1–20), else the press is refused as unknown."""
-    point = whole_number(press.data.argument)
+    point = whole_number(press.button.argument)
     if point is None or not 1 <= point <= len(press.model.points):
         raise Refusal("button_unknown")
     return point

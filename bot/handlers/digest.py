@@ -80,7 +80,7 @@ def card_buttons(model: ModelText, board_id: int, points: list[int]) -> InlineKe
 def digest_card(press: Press) -> None:
     """Anyone taps a point in the digest: its card is posted (and becomes the current point) —
     once a minute per point here, however often the digest's button is tapped."""
-    point = parse_point(press.data.argument, len(press.model.points))
+    point = parse_point(press.button.argument, len(press.model.points))
     if point is None:
         raise Refusal("digest_point_unknown")
     heading = press.model.point(point).heading
@@ -88,7 +88,7 @@ def digest_card(press: Press) -> None:
         f"card{point}", str(press.board.id), "digest_card_recent", point=heading
     ):
         return
-    queue_card(press.session, press.out, press.bot, press.board, point)
+    queue_card(press.session, press.out, press.data, press.board, point)
     press.tell("digest_card_coming", point=press.model.point(point).heading)
 
 

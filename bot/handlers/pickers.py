@@ -121,7 +121,7 @@ def advance(session: Session, out: Outbox, data: BotData, board: Board) -> None:
 
 
 def _area_of(press: Press) -> int:
-    area = whole_number(press.data.argument)
+    area = whole_number(press.button.argument)
     if area is None or not 1 <= area <= len(press.model.areas):
         raise Refusal("button_unknown")
     return area
@@ -130,13 +130,13 @@ def _area_of(press: Press) -> int:
 @on_press("area", moderator=True)
 def tap_area(press: Press) -> None:
     number = _area_of(press)
-    open_area(press.session, press.out, press.bot, press.board, number)
+    open_area(press.session, press.out, press.data, press.board, number)
     press.tell("area_opened_notice", number=number)
 
 
 @on_press("pt", moderator=True)
 def tap_point(press: Press) -> None:
-    queue_card(press.session, press.out, press.bot, press.board, point_of(press))
+    queue_card(press.session, press.out, press.data, press.board, point_of(press))
     press.tell("card_posted_notice")
 
 
@@ -157,5 +157,5 @@ def tap_next(press: Press) -> None:
     if newest is None or newest.message_id != press.message.message_id:
         press.tell("next_stale")
         return
-    advance(press.session, press.out, press.bot, press.board)
+    advance(press.session, press.out, press.data, press.board)
     press.tell("card_posted_notice")

@@ -366,7 +366,7 @@ def _edit_plan(press: Press, shown: Shown) -> None:
 @on_press(STATUS_ACTION, moderator=True, needs_open=False)
 def press_status(press: Press) -> None:
     """A moderator taps `Nr. 3: offen → läuft`: the measure moves on, the page is redrawn."""
-    parts = press.data.argument.split(".")
+    parts = press.button.argument.split(".")
     if len(parts) != 4:
         raise Refusal("button_unknown")
     number, page = whole_number(parts[0]), whole_number(parts[2])
@@ -393,7 +393,7 @@ def press_status(press: Press) -> None:
 @on_press(PAGE_ACTION, needs_open=False, read_only=True)
 def press_page(press: Press) -> None:
     """Anyone pages through a long plan; the plan message is redrawn in place."""
-    parts = press.data.argument.split(".")
+    parts = press.button.argument.split(".")
     page = whole_number(parts[0]) if len(parts) == 2 else None
     if page is None:
         raise Refusal("button_unknown")

@@ -275,7 +275,7 @@ def _answered(press: Press, *, same_board: bool) -> bool:
     board = press.board
     question = confirmations.take(
         press.session,
-        confirmation_id=whole_number(press.data.argument),
+        confirmation_id=whole_number(press.button.argument),
         kind=confirmations.DELETE_BOARD,
         chat_id=press.scope.chat_id,
         now=clock.now(),

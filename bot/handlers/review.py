@@ -79,7 +79,7 @@ def close_now(
 
 
 def _question(press: Press) -> CloseQuestion:
-    question_id = whole_number(press.data.argument)
+    question_id = whole_number(press.button.argument)
     question = (
         interaction_store.close_question(press.session, question_id=question_id)
         if question_id is not None
@@ -117,7 +117,7 @@ def tap_close(press: Press) -> None:
     if question.settled or changed or _expired(question):
         _stale(press)
         return
-    close_now(press.session, press.out, press.messages, board, press.bot)
+    close_now(press.session, press.out, press.messages, board, press.data)
     _settle_message(press, press.messages("close_confirmed", name=press.person.name))
 
 
