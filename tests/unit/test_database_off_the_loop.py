@@ -26,8 +26,6 @@ PENDING = {
     ("bot/handlers/plan.py", "_follow_up"),
     ("bot/handlers/plan.py", "followup_sweep"),
     ("bot/handlers/progress.py", "sweep_progress"),
-    ("bot/handlers/retention.py", "_send"),
-    ("bot/handlers/retention.py", "sweep"),
 }
 
 
