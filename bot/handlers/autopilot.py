@@ -5,7 +5,6 @@ restarts or how many processes sweep.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
@@ -41,6 +40,7 @@ from bot.store import boards as board_store
 from bot.store import chats as chat_store
 from bot.store import schedules as schedule_store
 from bot.store.tables import Board
+from bot.store.unit import UnitOfWork
 from bot.texts import Html, Messages
 
 log = logging.getLogger(__name__)
@@ -103,28 +103,27 @@ async def sweep(context: Context, now: datetime | None = None) -> int:
     tried: set[int] = set()
     while True:
         batch = [
-            board_id
-            for board_id in await asyncio.to_thread(_due, data, moment)
+            (board_id, chat_id)
+            for board_id, chat_id in await data.run_unit(None, lambda unit: _due(unit, moment))
             if board_id not in tried
         ]
         if not batch:
             return posted
-        for board_id in batch:
+        for board_id, chat_id in batch:
             tried.add(board_id)
-            if await _pace_one(context, board_id, moment):
+            if await _pace_one(context, board_id, chat_id, moment):
                 posted += 1
 
 
-def _due(data: BotData, now: datetime) -> list[int]:
-    with data.session() as session:
-        due = schedule_store.due_paces(session, now=now, limit=SWEEP_BATCH)
-        session.commit()
+def _due(unit: UnitOfWork, now: datetime) -> list[tuple[int, int]]:
+    due = schedule_store.due_paces(unit.session, now=now, limit=SWEEP_BATCH)
+    unit.commit()
     return due
 
 
-async def _pace_one(context: Context, board_id: int, now: datetime) -> bool:
+async def _pace_one(context: Context, board_id: int, chat_id: int, now: datetime) -> bool:
     data = context.bot_data
-    claimed = await asyncio.to_thread(_claim, data, board_id, now)
+    claimed = await data.run_unit(chat_id, lambda unit: _claim(unit, data, board_id, now))
     if claimed is None:
         return False
     out, due = claimed
@@ -136,63 +135,64 @@ async def _pace_one(context: Context, board_id: int, now: datetime) -> bool:
     except Exception:
         log.exception("autopilot card of board %s could not be posted", board_id)
         result = "failed"
-    await asyncio.to_thread(_record, data, board_id, due, result)
+    await data.run_unit(out.chat_id, lambda unit: _record(unit, board_id, due, result))
     if result == "sent":
         metrics.autopilot_sent()
     return result == "sent"
 
 
-def _claim(data: BotData, board_id: int, now: datetime) -> tuple[Outbox, datetime] | None:
+def _claim(
+    unit: UnitOfWork, data: BotData, board_id: int, now: datetime
+) -> tuple[Outbox, datetime] | None:
     """Decide and claim one board's due time; what to post (None: nothing, or not ours)."""
-    with data.session() as session:
-        board = schedule_store.lock_due_pace(session, board_id=board_id, now=now)
-        chosen = pace_of(board.pace_days, board.pace_time) if board is not None else None
-        if board is None or chosen is None or board.next_pace_at is None:
-            session.commit()
-            return None
-        stored = board.next_pace_at
-        due = effective_due(stored, now, chosen, board.timezone)
-        view = board_store.board_view(session, board)
-        outcome = pace_outcome(
-            due,
-            now,
-            is_open=board.status == BoardStatus.OPEN,
-            complete=view.is_complete,
-            active=chat_store.chat_is_active(session, board.chat_id),
-        )
-        next_at = following_due(due, now, chosen, board.timezone, posted=outcome == SENDING)
-        if not schedule_store.claim_pace(
-            session,
-            board_id=board_id,
-            stored_due=stored,
-            due_at=due,
-            next_at=next_at,
-            outcome=outcome,
-        ):
-            return None
-        out = Outbox(board.chat_id, board.thread_id)
-        model = data.model(board.language)
-        step = autopilot_step(model, view, board.current_area, board.current_point)
-        if outcome == SENDING and step is not None:
-            if step.opens_area:
-                chosen_area = model.area(step.area)
-                out.post(
-                    data.messages(board.language)(
-                        "autopilot_area_opened", number=chosen_area.number, name=chosen_area.name
-                    )
+    session = unit.session
+    board = schedule_store.lock_due_pace(session, board_id=board_id, now=now)
+    chosen = pace_of(board.pace_days, board.pace_time) if board is not None else None
+    if board is None or chosen is None or board.next_pace_at is None:
+        unit.commit()
+        return None
+    stored = board.next_pace_at
+    due = effective_due(stored, now, chosen, board.timezone)
+    view = board_store.board_view(session, board)
+    outcome = pace_outcome(
+        due,
+        now,
+        is_open=board.status == BoardStatus.OPEN,
+        complete=view.is_complete,
+        active=chat_store.chat_is_active(session, board.chat_id),
+    )
+    next_at = following_due(due, now, chosen, board.timezone, posted=outcome == SENDING)
+    if not schedule_store.claim_pace(
+        session,
+        board_id=board_id,
+        stored_due=stored,
+        due_at=due,
+        next_at=next_at,
+        outcome=outcome,
+    ):
+        return None
+    out = Outbox(board.chat_id, board.thread_id)
+    model = data.model(board.language)
+    step = autopilot_step(model, view, board.current_area, board.current_point)
+    if outcome == SENDING and step is not None:
+        if step.opens_area:
+            chosen_area = model.area(step.area)
+            out.post(
+                data.messages(board.language)(
+                    "autopilot_area_opened", number=chosen_area.number, name=chosen_area.name
                 )
-                # as when a moderator opens an area: the board's status message, the first time
-                queue_progress_message(session, out, data, board)
-            queue_card(session, out, data, board, step.point, area=step.area)
-        out.persist(session)  # stored with the claim (SPEC §12): a crash after it still posts
-        session.commit()
+            )
+            # as when a moderator opens an area: the board's status message, the first time
+            queue_progress_message(session, out, data, board)
+        queue_card(session, out, data, board, step.point, area=step.area)
+    out.persist(session)  # stored with the claim (SPEC §12): a crash after it still posts
+    unit.commit()
     log.info("autopilot of board %s due %s: %s", board_id, due.isoformat(), outcome)
     return (out, due) if out.steps else None
 
 
-def _record(data: BotData, board_id: int, due: datetime, outcome: str) -> None:
-    with data.session() as session:
-        schedule_store.record_reminder_outcome(
-            session, board_id=board_id, due_at=due, outcome=outcome, kind="autopilot"
-        )
-        session.commit()
+def _record(unit: UnitOfWork, board_id: int, due: datetime, outcome: str) -> None:
+    schedule_store.record_reminder_outcome(
+        unit.session, board_id=board_id, due_at=due, outcome=outcome, kind="autopilot"
+    )
+    unit.commit()

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, User
 
 from bot import clock
-from bot.context import BotData, Context
+from bot.context import Context
 from bot.handlers.buttons import Press, button, on_press, whole_number
 from bot.handlers.outbox import Outbox
 from bot.handlers.sections import digest_section, status_section
@@ -57,6 +57,7 @@ from bot.store import plan as plan_store
 from bot.store import schedules as schedule_store
 from bot.store import votes
 from bot.store.tables import Board, Measure
+from bot.store.unit import UnitOfWork
 from bot.texts import Html, Messages
 
 log = logging.getLogger(__name__)
@@ -440,28 +441,28 @@ class _FollowUp:
     measures: list[MeasureView]
 
 
-def _due_follow_ups(data: BotData, now: datetime) -> list[_FollowUp]:
+def _due_follow_ups(unit: UnitOfWork, now: datetime) -> list[_FollowUp]:
     """Boards with measures due the day after a reminder time that has come (at most
     CATCH_UP_LIMIT ago) and whose note is not claimed yet."""
     first, last = followup_window(now, CATCH_UP_LIMIT)
     found: dict[tuple[int, datetime], _FollowUp] = {}
-    with data.session() as session:
-        for board, measure in plan_store.measures_due_between(session, first=first, last=last):
-            assert board.id is not None
-            assert measure.due is not None
-            at = followup_instant(measure.due, parse_hhmm(board.remind_time), board.timezone)
-            if at > now or now - at > CATCH_UP_LIMIT:
-                continue
-            key = (board.id, at)
-            if key not in found:
-                found[key] = _FollowUp(board, measure.due, at, [])
-            found[key].measures.append(measure)
-        pending = [
-            follow_up
-            for (board_id, at), follow_up in found.items()
-            if not schedule_store.is_claimed(session, board_id=board_id, kind=FOLLOWUP, due_at=at)
-        ]
-        session.commit()
+    session = unit.session
+    for board, measure in plan_store.measures_due_between(session, first=first, last=last):
+        assert board.id is not None
+        assert measure.due is not None
+        at = followup_instant(measure.due, parse_hhmm(board.remind_time), board.timezone)
+        if at > now or now - at > CATCH_UP_LIMIT:
+            continue
+        key = (board.id, at)
+        if key not in found:
+            found[key] = _FollowUp(board, measure.due, at, [])
+        found[key].measures.append(measure)
+    pending = [
+        follow_up
+        for (board_id, at), follow_up in found.items()
+        if not schedule_store.is_claimed(session, board_id=board_id, kind=FOLLOWUP, due_at=at)
+    ]
+    unit.commit()
     return pending
 
 
@@ -469,7 +470,9 @@ def _due_follow_ups(data: BotData, now: datetime) -> list[_FollowUp]:
 async def followup_sweep(context: Context, now: datetime) -> int:
     """Name the measures due tomorrow in their group, once per board and day; how many sent."""
     sent = 0
-    for follow_up in _due_follow_ups(context.bot_data, now):
+    # boards of several chats: no chat's lane
+    due = await context.bot_data.run_unit(None, lambda unit: _due_follow_ups(unit, now))
+    for follow_up in due:
         if await _follow_up(context, follow_up):
             sent += 1
     return sent
@@ -483,18 +486,24 @@ async def _follow_up(context: Context, follow_up: _FollowUp) -> bool:
         data.model(board.language), data.messages(board.language), follow_up.measures, follow_up.due
     )
     out = Outbox(board.chat_id, board.thread_id)
-    with data.session() as session:
+    board_id = board.id
+
+    def claim(unit: UnitOfWork) -> bool | None:
+        """Whether the group is active (None: another process claimed it)."""
+        session = unit.session
         active = chat_store.chat_is_active(session, board.chat_id)
         outcome = "sending" if active else "skipped_inactive"
         if not schedule_store.claim_due(
-            session, board_id=board.id, kind=FOLLOWUP, due_at=follow_up.at, outcome=outcome
+            session, board_id=board_id, kind=FOLLOWUP, due_at=follow_up.at, outcome=outcome
         ):
-            return False
+            return None
         if active:  # stored with the claim (SPEC §12): a crash after it still sends it
             out.post(text)
             out.persist(session)
-        session.commit()
-    if not active:
+        unit.commit()
+        return active
+
+    if not await data.run_unit(board.chat_id, claim):  # claimed elsewhere, or not active
         return False
     result = "sent"
     try:
@@ -504,9 +513,12 @@ async def _follow_up(context: Context, follow_up: _FollowUp) -> bool:
     except Exception:
         log.exception("follow-up of board %s could not be sent", board.id)
         result = "failed"
-    with data.session() as session:
+
+    def record(unit: UnitOfWork) -> None:
         schedule_store.record_reminder_outcome(
-            session, board_id=board.id, due_at=follow_up.at, outcome=result, kind=FOLLOWUP
+            unit.session, board_id=board_id, due_at=follow_up.at, outcome=result, kind=FOLLOWUP
         )
-        session.commit()
+        unit.commit()
+
+    await data.run_unit(board.chat_id, record)
     return result == "sent"

@@ -8,6 +8,7 @@ budget in the rate limiter.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +31,7 @@ from bot.store import boards as board_store
 from bot.store import entries as entry_store
 from bot.store import interaction as interaction_store
 from bot.store.tables import Board
+from bot.store.unit import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +130,11 @@ def _edits_of(
 async def sweep_progress(context: Context, now: datetime) -> int:
     """Edit the status message and cards of every board that changed, a minute apart at most."""
     data = context.bot_data
-    edits: list[_Edit] = []
-    with data.session() as session:
+    username = context.bot.username
+
+    def claim(unit: UnitOfWork) -> list[_Edit]:
+        session = unit.session
+        edits: list[_Edit] = []
         for row in interaction_store.due_progress(session, now=now, limit=BOARDS_PER_SWEEP):
             due_at, message_id = row.due_at, row.message_id
             assert due_at is not None
@@ -140,15 +145,21 @@ async def sweep_progress(context: Context, now: datetime) -> int:
             board = board_store.board_by_id(session, row.board_id)
             if board is None:
                 continue
-            edits.extend(_edits_of(session, data, board, message_id, context.bot.username))
-        session.commit()
+            edits.extend(_edits_of(session, data, board, message_id, username))
+        unit.commit()
+        return edits
+
+    edits = await data.run_unit(None, claim)  # boards of several chats: no chat's lane
     for edit in edits:
         edited = await edit_html(context, edit.chat_id, edit.message_id, edit.text, edit.markup)
         if edit.status and not edited:
             # deleted or no longer editable: the next area opened posts a new one
-            with data.session() as session:
-                interaction_store.forget_progress_message(
-                    session, board_id=edit.board_id, message_id=edit.message_id
-                )
-                session.commit()
+            await data.run_unit(edit.chat_id, functools.partial(_forget, edit=edit))
     return len(edits)
+
+
+def _forget(unit: UnitOfWork, edit: _Edit) -> None:
+    interaction_store.forget_progress_message(
+        unit.session, board_id=edit.board_id, message_id=edit.message_id
+    )
+    unit.commit()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
@@ -26,6 +25,7 @@ from bot.store import chats as chat_store
 from bot.store import plan as plan_store
 from bot.store import schedules as schedule_store
 from bot.store.tables import Board
+from bot.store.unit import UnitOfWork
 from bot.texts import Html
 
 log = logging.getLogger(__name__)
@@ -127,23 +127,27 @@ def _decide(
 async def sweep(context: Context, now: datetime | None = None) -> int:
     """Claim and send every due reminder; returns how many were sent."""
     data = context.bot_data
-    now = now or clock.now()
+    moment = now or clock.now()
     sent = 0
     tried: set[int] = set()
+
+    def due(unit: UnitOfWork) -> list[Board]:
+        batch = [
+            b
+            for b in schedule_store.due_boards(unit.session, now=moment, limit=SWEEP_BATCH)
+            if b.id not in tried
+        ]
+        unit.commit()
+        return batch
+
     while True:
-        with data.session() as session:
-            batch = [
-                b
-                for b in schedule_store.due_boards(session, now=now, limit=SWEEP_BATCH)
-                if b.id not in tried
-            ]
-            session.commit()
+        batch = await data.run_unit(None, due)
         if not batch:
             return sent
         for board in batch:
             assert board.id is not None
             tried.add(board.id)
-            if await _remind_one(context, board, now):
+            if await _remind_one(context, board, moment):
                 sent += 1
 
 
@@ -158,35 +162,35 @@ async def _remind_one(context: Context, board: Board, now: datetime) -> bool:
         max(now, due), board.remind_weekday, parse_hhmm(board.remind_time), board.timezone
     )
 
-    def claim() -> tuple[str, Outbox | None]:
-        with data.session() as session:
-            current = board_store.board_by_id(session, board_id) or board
-            view = board_store.board_view(session, current)
-            active = chat_store.chat_is_active(session, current.chat_id)
-            measures = plan_store.plan_measures(session, board=current) if view.is_complete else []
-            outcome = _decide(current, due, now, view, active, has_open_measures(measures))
-            if not schedule_store.claim_reminder(
-                session, board_id=board_id, due_at=due, next_at=next_at, outcome=outcome
-            ):
-                return "lost", None
-            text: Html | None = None
-            markup: InlineKeyboardMarkup | None = None
-            if outcome == "sending" and view.is_complete:
-                text = plan_only_digest(session, data, current, measures, now)
-                schedule_store.mark_digest(session, board_id=board_id, at=now)
-            elif outcome == "sending":
-                text, markup = digest_of(session, data, current, view, now)
-                schedule_store.mark_digest(session, board_id=board_id, at=now)
-            out = None
-            if text is not None:
-                # stored with the claim (SPEC §12): a crash after it still sends the digest
-                out = Outbox(current.chat_id, current.thread_id)
-                out.post(text, markup=markup)
-                out.persist(session)
-            session.commit()
-            return outcome, out
+    def claim(unit: UnitOfWork) -> tuple[str, Outbox | None]:
+        session = unit.session
+        current = board_store.board_by_id(session, board_id) or board
+        view = board_store.board_view(session, current)
+        active = chat_store.chat_is_active(session, current.chat_id)
+        measures = plan_store.plan_measures(session, board=current) if view.is_complete else []
+        outcome = _decide(current, due, now, view, active, has_open_measures(measures))
+        if not schedule_store.claim_reminder(
+            session, board_id=board_id, due_at=due, next_at=next_at, outcome=outcome
+        ):
+            return "lost", None
+        text: Html | None = None
+        markup: InlineKeyboardMarkup | None = None
+        if outcome == "sending" and view.is_complete:
+            text = plan_only_digest(session, data, current, measures, now)
+            schedule_store.mark_digest(session, board_id=board_id, at=now)
+        elif outcome == "sending":
+            text, markup = digest_of(session, data, current, view, now)
+            schedule_store.mark_digest(session, board_id=board_id, at=now)
+        out = None
+        if text is not None:
+            # stored with the claim (SPEC §12): a crash after it still sends the digest
+            out = Outbox(current.chat_id, current.thread_id)
+            out.post(text, markup=markup)
+            out.persist(session)
+        unit.commit()
+        return outcome, out
 
-    outcome, out = await asyncio.to_thread(claim)
+    outcome, out = await data.run_unit(board.chat_id, claim)
     if outcome != "sending" or out is None:
         if outcome != "lost":
             log.info("reminder of board %s due %s: %s", board_id, due.isoformat(), outcome)
@@ -199,11 +203,14 @@ async def _remind_one(context: Context, board: Board, now: datetime) -> bool:
     except Exception:
         log.exception("reminder of board %s could not be sent", board_id)
         result = "failed"
-    with data.session() as session:
+
+    def record(unit: UnitOfWork) -> None:
         schedule_store.record_reminder_outcome(
-            session, board_id=board_id, due_at=due, outcome=result
+            unit.session, board_id=board_id, due_at=due, outcome=result
         )
-        session.commit()
+        unit.commit()
+
+    await data.run_unit(out.chat_id, record)
     if result == "sent":
         metrics.reminder_sent()
     return result == "sent"

@@ -8,7 +8,7 @@ starts the count anew.
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +31,7 @@ from bot.store import retention as retention_store
 from bot.store import schedules as schedule_store
 from bot.store.erasure import erase_board
 from bot.store.tables import Board
+from bot.store.unit import UnitOfWork
 from bot.texts import Html
 
 log = logging.getLogger(__name__)
@@ -59,36 +60,47 @@ async def sweep(context: Context, now: datetime) -> int:
     data = context.bot_data
     keep = timedelta(days=data.settings.retention_days)
     sent = 0
-    for notice in await asyncio.to_thread(_claim_notices, data, now, keep):
+    for notice in await _claim_notices(data, now, keep):
         sent += await _send(context, notice)
-    deleted = await asyncio.to_thread(_retire, data, now, keep)
+    deleted = await _retire(data, now, keep)
     return sent + deleted
 
 
-def _claim_notices(data: BotData, now: datetime, keep: timedelta) -> list[Notice]:
+async def _claim_notices(data: BotData, now: datetime, keep: timedelta) -> list[Notice]:
+    """Claim the notice of every board due for one, each in its own commit (in its chat's lane)."""
     notices: list[Notice] = []
     tried: set[int] = set()
+
+    def due(unit: UnitOfWork) -> list[Board]:
+        boards = [
+            b
+            for b in retention_store.boards_to_warn(
+                unit.session, closed_before=now - keep + NOTICE_AHEAD, limit=BATCH
+            )
+            if b.id not in tried
+        ]
+        unit.commit()
+        return boards
+
+    def claim(unit: UnitOfWork, board: Board) -> Notice | None:
+        if not retention_store.claim_retention_notice(unit.session, board=board, now=now):
+            return None  # another process tells this group
+        notice = _notice(data, board, now, keep, unit.session)
+        notice.out.persist(unit.session)  # a crash after the claim still sends it
+        unit.commit()
+        return notice
+
     while True:
-        with data.session() as session:
-            boards = [
-                b
-                for b in retention_store.boards_to_warn(
-                    session, closed_before=now - keep + NOTICE_AHEAD, limit=BATCH
-                )
-                if b.id not in tried
-            ]
-            if not boards:
-                return notices
-            for board in boards:
-                assert board.id is not None
-                assert board.closed_at is not None
-                tried.add(board.id)
-                if not retention_store.claim_retention_notice(session, board=board, now=now):
-                    continue  # another process tells this group
-                notice = _notice(data, board, now, keep, session)
-                notice.out.persist(session)  # a crash after the claim still sends it
+        boards = await data.run_unit(None, due)
+        if not boards:
+            return notices
+        for board in boards:
+            assert board.id is not None
+            assert board.closed_at is not None
+            tried.add(board.id)
+            notice = await data.run_unit(board.chat_id, functools.partial(claim, board=board))
+            if notice is not None:
                 notices.append(notice)
-                session.commit()
 
 
 def _notice(
@@ -138,40 +150,47 @@ async def _send(context: Context, notice: Notice) -> int:
             log.exception("retention notice of board %s could not be sent", notice.board_id)
             outcome = "failed"
 
-    def record() -> None:
-        with context.bot_data.session() as session:
-            schedule_store.record_reminder_outcome(
-                session,
-                board_id=notice.board_id,
-                due_at=notice.closed_at,
-                outcome=outcome,
-                kind=retention_store.RETENTION_NOTICE,
-            )
-            session.commit()
+    def record(unit: UnitOfWork) -> None:
+        schedule_store.record_reminder_outcome(
+            unit.session,
+            board_id=notice.board_id,
+            due_at=notice.closed_at,
+            outcome=outcome,
+            kind=retention_store.RETENTION_NOTICE,
+        )
+        unit.commit()
 
-    await asyncio.to_thread(record)
+    await context.bot_data.run_unit(notice.chat_id, record)
     return 1 if outcome == "sent" else 0
 
 
-def _retire(data: BotData, now: datetime, keep: timedelta) -> int:
+async def _retire(data: BotData, now: datetime, keep: timedelta) -> int:
     """Delete every board closed longer than kept whose group was told a week ago (or more)."""
+
+    def retire(unit: UnitOfWork) -> int | None:
+        """Delete one batch in one commit: how many (None: nothing was left, or it changed)."""
+        session = unit.session
+        boards = retention_store.boards_to_retire(
+            session, closed_before=now - keep, noticed_before=now - NOTICE_AHEAD, limit=BATCH
+        )
+        if not boards:
+            return None
+        for board in boards:
+            assert board.id is not None
+            erase_board(session, board.id)
+            if not board_store.delete_board_row(
+                session, board_id=board.id, closed_at=board.closed_at
+            ):  # reopened or deleted meanwhile: keep everything of this batch as it was
+                session.rollback()
+                log.warning("retention of board %s given up: it changed", board.id)
+                return None
+        unit.commit()
+        return len(boards)
+
     deleted = 0
     while True:
-        with data.session() as session:
-            boards = retention_store.boards_to_retire(
-                session, closed_before=now - keep, noticed_before=now - NOTICE_AHEAD, limit=BATCH
-            )
-            if not boards:
-                return deleted
-            for board in boards:
-                assert board.id is not None
-                erase_board(session, board.id)
-                if not board_store.delete_board_row(
-                    session, board_id=board.id, closed_at=board.closed_at
-                ):  # reopened or deleted meanwhile: keep everything of this batch as it was
-                    session.rollback()
-                    log.warning("retention of board %s given up: it changed", board.id)
-                    return deleted
-            session.commit()
-        deleted += len(boards)
-        log.info("deleted %s boards closed longer than %s days", len(boards), keep.days)
+        batch = await data.run_unit(None, retire)  # boards of several chats: no chat's lane
+        if batch is None:
+            return deleted
+        deleted += batch
+        log.info("deleted %s boards closed longer than %s days", batch, keep.days)

@@ -136,8 +136,9 @@ def set_pace(
     session.add(board)
 
 
-def due_paces(session: Session, *, now: datetime, limit: int) -> list[int]:
-    """Ids of boards whose autopilot is due, oldest first, through the index on `next_pace_at`.
+def due_paces(session: Session, *, now: datetime, limit: int) -> list[tuple[int, int]]:
+    """(id, chat id) of boards whose autopilot is due, oldest first, through the index on
+    `next_pace_at` (the chat id: the claim runs in the chat's database lane).
 
     Closed boards are included: their due instant is claimed as skipped and moved on, so a
     board that is not due never costs a sweep anything. Only candidates: the claim locks each
@@ -145,12 +146,16 @@ def due_paces(session: Session, *, now: datetime, limit: int) -> list[int]:
     other's short listing locks until none claimed a due board.
     """
     statement = (
-        select(Board.id)
+        select(Board.id, Board.chat_id)
         .where(col(Board.next_pace_at) <= now, col(Board.pace_days).is_not(None))
         .order_by(col(Board.next_pace_at))
         .limit(limit)
     )
-    return [board_id for board_id in session.exec(statement).all() if board_id is not None]
+    return [
+        (board_id, chat_id)
+        for board_id, chat_id in session.exec(statement).all()
+        if board_id is not None
+    ]
 
 
 def lock_due_pace(session: Session, *, board_id: int, now: datetime) -> Board | None:

@@ -22,20 +22,6 @@ from textwrap import dedent
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("bot/handlers", "bot/miniapp")
 
-# The sweeps another branch of issue 20 converts (to its unit of work) at the same time: each must
-# still be found, so the list shrinks as that branch is merged.
-PENDING = {
-    ("bot/handlers/autopilot.py", "_pace_one"),
-    ("bot/handlers/autopilot.py", "sweep"),
-    ("bot/handlers/plan.py", "_follow_up"),
-    ("bot/handlers/plan.py", "followup_sweep"),
-    ("bot/handlers/progress.py", "sweep_progress"),
-    ("bot/handlers/reminders.py", "_remind_one"),
-    ("bot/handlers/reminders.py", "sweep"),
-    ("bot/handlers/retention.py", "_send"),
-    ("bot/handlers/retention.py", "sweep"),
-}
-
 
 @dataclass
 class _Function:
@@ -239,8 +225,7 @@ def test_no_coroutine_opens_a_session_off_its_lane() -> None:
     # the scan looks at real work: the handlers reach the database this many times in a lane
     assert sum(len(LANES.findall(text)) for text in sources.values()) >= 30
     assert seen == total  # every session the source opens was looked at
-    assert found - PENDING == set()
-    assert PENDING - found == set(), "converted: take them off PENDING"
+    assert found == set()
 
 
 READ = """
