@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 from bot.model.catalogue import Catalogue, ModelText
 from bot.request import UpdatesRequest
 from bot.settings import Settings
-from bot.store.db import session_scope
 from bot.store.lanes import DatabaseLanes
 from bot.store.unit import Stored, UnitOfWork, run_unit
 from bot.texts import Messages, Texts
@@ -79,11 +76,6 @@ class BotData:
         self.lanes = DatabaseLanes.for_engine(engine)
         self.active_chats = Recently(seconds=ACTIVE_CHAT_SECONDS)
         self.seen_members = Recently(seconds=SEEN_MEMBER_SECONDS)
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with session_scope(self.engine) as session:
-            yield session
 
     async def run_unit(
         self, key: int | None, work: Callable[[UnitOfWork], T], *, stored: Stored | None = None

@@ -57,14 +57,13 @@ async def _post_status(context: Context, chat: int, thread: int, args: dict[str,
     markup = _open_markup(data, str(args["lang"]), args.get("token"), context.bot.username)
     sent = await send_html(context, chat, thread, text, markup=markup)
 
-    def unit_of_work() -> None:
-        with data.session() as follow_up:
-            interaction_store.set_progress_message(
-                follow_up, board_id=board_id, message_id=sent.message_id, shown=digest(text)
-            )
-            follow_up.commit()
+    def remember(unit: UnitOfWork) -> None:
+        interaction_store.set_progress_message(
+            unit.session, board_id=board_id, message_id=sent.message_id, shown=digest(text)
+        )
+        unit.commit()
 
-    await data.lanes.run(chat, unit_of_work)
+    await data.run_unit(chat, remember)
     try:
         await context.bot.pin_chat_message(
             chat_id=sent.chat.id, message_id=sent.message_id, disable_notification=True
