@@ -29,7 +29,7 @@ from sqlalchemy import Engine, event, insert, text
 from sqlmodel import Session
 
 from bot.handlers import autopilot, reminders
-from bot.handlers.sweep import Sweeper
+from bot.handlers.core.sweep import Sweeper
 from bot.model.pace import EVERY_DAY
 from bot.store import schedules as schedule_store
 from bot.store.db import make_engine, normalise_url, upgrade_schema

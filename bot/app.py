@@ -26,16 +26,13 @@ from bot.context import CONTEXT_TYPES, BotApplication, Context
 from bot.handlers import (
     autopilot,
     board,
-    buttons,
     cards,
     digest,
     entries,
-    failure,
     help,
     membership,
     menus,
     onboarding,
-    outbox,
     outputs,
     overview,
     pickers,
@@ -45,13 +42,11 @@ from bot.handlers import (
     reminders,
     retention,
     review,
-    sections,
-    sweep,
-    unsent,
     vote,
 )
-from bot.handlers.reading import scope_of
-from bot.handlers.send import ChatGone
+from bot.handlers.core import buttons, failure, outbox, sections, sweep, unsent
+from bot.handlers.core.reading import scope_of
+from bot.handlers.core.send import ChatGone
 from bot.model.catalogue import Catalogue
 from bot.ratelimit import PostingRateLimiter
 from bot.request import AiohttpRequest, UpdatesRequest

@@ -57,9 +57,9 @@ class BotData:
     active_chats: Recently
     lanes: DatabaseLanes
     updates_request: UpdatesRequest | None = None  # keeps getUpdates' JSON for the inbox
-    # tells the person of an update set aside unparsed (bot/handlers/failure.py)
+    # tells the person of an update set aside unparsed (bot/handlers/core/failure.py)
     set_aside_notice: Callable[[dict[str, Any]], Awaitable[None]] | None = None
-    # sends the durable outbox's rows left unsent before a stop (bot/handlers/outbox.py)
+    # sends the durable outbox's rows left unsent before a stop (bot/handlers/core/outbox.py)
     # (the chats' senders, an event set once the rows from before are queued)
     deliver_unsent: Callable[[Any, Any], Awaitable[None]] | None = None
     # at a stop: this process's claims on unsent rows let go (the next start sends them at once)

@@ -13,12 +13,12 @@ from sqlmodel import Session
 from bot import clock, metrics
 from bot.context import BotData, Context
 from bot.handlers.cards import queue_card
-from bot.handlers.outbox import Outbox
+from bot.handlers.core.outbox import Outbox
+from bot.handlers.core.sections import status_section
+from bot.handlers.core.send import ChatGone
+from bot.handlers.core.sweep import sweeper
+from bot.handlers.core.turn import Need, Refusal, Turn, handles
 from bot.handlers.progress import queue_progress_message
-from bot.handlers.sections import status_section
-from bot.handlers.send import ChatGone
-from bot.handlers.sweep import sweeper
-from bot.handlers.turn import Need, Refusal, Turn, handles
 from bot.model.board import BoardStatus
 from bot.model.catalogue import ModelText
 from bot.model.pace import (

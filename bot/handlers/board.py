@@ -5,11 +5,11 @@ from __future__ import annotations
 from bot import clock
 from bot.handlers import pickers
 from bot.handlers.cards import queue_card
+from bot.handlers.core.turn import Need, Refusal, Turn, Where, handles
 from bot.handlers.miniapp import open_markup
 from bot.handlers.outputs import claim_output, queue_board
 from bot.handlers.pickers import area_picker, point_picker
 from bot.handlers.status import status_text
-from bot.handlers.turn import Need, Refusal, Turn, Where, handles
 from bot.model.arguments import parse_area, parse_point
 from bot.model.entry_text import clean_title
 from bot.model.schedule import next_due, parse_hhmm

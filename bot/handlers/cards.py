@@ -17,10 +17,10 @@ from telegram import ForceReply, InlineKeyboardMarkup, Message
 
 from bot import clock
 from bot.context import BotData, Context
-from bot.handlers.buttons import Press, button, on_press, whole_number
-from bot.handlers.outbox import Outbox, Then, action, continuation, markup_json, markup_of
-from bot.handlers.send import send_html
-from bot.handlers.turn import Refusal
+from bot.handlers.core.buttons import Press, button, on_press, whole_number
+from bot.handlers.core.outbox import Outbox, Then, action, continuation, markup_json, markup_of
+from bot.handlers.core.send import send_html
+from bot.handlers.core.turn import Refusal
 from bot.model.entry_text import Kind
 from bot.render import html
 from bot.render.people import mention

@@ -9,11 +9,11 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.context import BotData
-from bot.handlers.buttons import Press, button, on_press
 from bot.handlers.cards import queue_card
-from bot.handlers.rights import is_anonymous_admin
-from bot.handlers.sections import DIGEST_SECTIONS, lines_of
-from bot.handlers.turn import Refusal, Turn, Where, handles
+from bot.handlers.core.buttons import Press, button, on_press
+from bot.handlers.core.rights import is_anonymous_admin
+from bot.handlers.core.sections import DIGEST_SECTIONS, lines_of
+from bot.handlers.core.turn import Refusal, Turn, Where, handles
 from bot.model.arguments import parse_point
 from bot.model.board import BoardView
 from bot.model.catalogue import ModelText

@@ -9,10 +9,10 @@ from sqlmodel import Session
 from telegram import Message
 
 from bot import clock, metrics
-from bot.handlers.outbox import Outbox
+from bot.handlers.core.outbox import Outbox
+from bot.handlers.core.reading import command_word, message_text
+from bot.handlers.core.turn import Need, Refusal, Turn, handles
 from bot.handlers.outputs import queue_completion
-from bot.handlers.reading import command_word, message_text
-from bot.handlers.turn import Need, Refusal, Turn, handles
 from bot.model.board import BoardHead, BoardStatus
 from bot.model.entry_text import (
     Kind,

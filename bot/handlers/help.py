@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.handlers.core.turn import Refusal, Turn, Where, handles
 from bot.handlers.outputs import queue_board
-from bot.handlers.turn import Refusal, Turn, Where, handles
 from bot.model.arguments import parse_point
 from bot.model.demo import demo_board
 from bot.render import html

@@ -12,8 +12,8 @@ from telegram.error import ChatMigrated, TelegramError
 from bot import clock
 from bot.context import Context
 from bot.handlers import onboarding
-from bot.handlers.outbox import Outbox
-from bot.handlers.send import ChatGone
+from bot.handlers.core.outbox import Outbox
+from bot.handlers.core.send import ChatGone
 from bot.store import chats as chat_store
 from bot.store import interaction as interaction_store
 from bot.store.unit import UnitOfWork

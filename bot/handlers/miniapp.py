@@ -17,6 +17,8 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from bot.context import BotData
+from bot.handlers.core.outbox import Outbox
+from bot.handlers.core.turn import Refusal, Turn
 from bot.handlers.entries import (
     Draft,
     announce_completion,
@@ -25,9 +27,7 @@ from bot.handlers.entries import (
     mark_changed,
     store_entry,
 )
-from bot.handlers.outbox import Outbox
 from bot.handlers.plan import board_today, synced_plan
-from bot.handlers.turn import Refusal, Turn
 from bot.model.board import BoardStatus
 from bot.model.entry_text import Kind
 from bot.model.plan import Owner, clears, is_past, parse_due, parse_owner, parse_status

@@ -10,10 +10,10 @@ from telegram.constants import ChatType
 
 from bot import clock
 from bot.context import Context
-from bot.handlers.outbox import Outbox, action
+from bot.handlers.core.outbox import Outbox, action
+from bot.handlers.core.send import send_html
+from bot.handlers.core.turn import Turn, handles
 from bot.handlers.outputs import queue_board
-from bot.handlers.send import send_html
-from bot.handlers.turn import Turn, handles
 from bot.model.demo import demo_board
 from bot.store import interaction as interaction_store
 from bot.texts import Messages

@@ -20,10 +20,10 @@ from telegram.error import TelegramError
 
 from bot import clock
 from bot.context import BotData, Context
-from bot.handlers.outbox import Outbox, Parts, action, inline_of, markup_json
+from bot.handlers.core.outbox import Outbox, Parts, action, inline_of, markup_json
+from bot.handlers.core.send import ChatGone, send_document, send_html, send_many, send_photo
+from bot.handlers.core.turn import Turn
 from bot.handlers.plan import plan_rows
-from bot.handlers.send import ChatGone, send_document, send_html, send_many, send_photo
-from bot.handlers.turn import Turn
 from bot.model.board import BoardView
 from bot.model.demo import demo_board
 from bot.model.plan_rows import PlanRow

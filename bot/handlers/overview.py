@@ -29,15 +29,15 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 
 from bot.context import BotData, Context
-from bot.handlers.buttons import Press, button, on_press
+from bot.handlers.core.buttons import Press, button, on_press
+from bot.handlers.core.outbox import Outbox, action
+from bot.handlers.core.reading import person_of, scope_of
+from bot.handlers.core.send import send_html
+from bot.handlers.core.turn import Need, Refusal, Turn, Where, run_turn
 from bot.handlers.miniapp import board_button
-from bot.handlers.outbox import Outbox, action
 from bot.handlers.outputs import queue_board, queue_export
 from bot.handlers.privacy import delete_question
-from bot.handlers.reading import person_of, scope_of
-from bot.handlers.send import send_html
 from bot.handlers.status import status_text
-from bot.handlers.turn import Need, Refusal, Turn, Where, run_turn
 from bot.model.board import BoardStatus
 from bot.render.overview import board_block, group_message
 from bot.store import boards as board_store

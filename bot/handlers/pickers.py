@@ -10,11 +10,11 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.context import BotData
-from bot.handlers.buttons import Press, button, on_press, whole_number
 from bot.handlers.cards import point_of, queue_card
-from bot.handlers.outbox import Outbox
+from bot.handlers.core.buttons import Press, button, on_press, whole_number
+from bot.handlers.core.outbox import Outbox
+from bot.handlers.core.turn import Refusal
 from bot.handlers.progress import queue_progress_message
-from bot.handlers.turn import Refusal
 from bot.model.board import BoardView, area_progress, next_step
 from bot.model.catalogue import ModelText
 from bot.store import boards as board_store

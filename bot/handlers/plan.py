@@ -13,12 +13,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, User
 
 from bot import clock
 from bot.context import Context
-from bot.handlers.buttons import Press, button, on_press, whole_number
-from bot.handlers.outbox import Outbox
-from bot.handlers.sections import digest_section, status_section
-from bot.handlers.send import ChatGone
-from bot.handlers.sweep import sweeper
-from bot.handlers.turn import Need, Refusal, Turn, handles
+from bot.handlers.core.buttons import Press, button, on_press, whole_number
+from bot.handlers.core.outbox import Outbox
+from bot.handlers.core.sections import digest_section, status_section
+from bot.handlers.core.send import ChatGone
+from bot.handlers.core.sweep import sweeper
+from bot.handlers.core.turn import Need, Refusal, Turn, handles
 from bot.model.board import BoardStatus
 from bot.model.catalogue import ModelText
 from bot.model.plan import (

@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.context import BotData
+from bot.handlers.core.sections import PLAN_DIGEST_SECTIONS, lines_of
 from bot.handlers.plan import DIGEST_DAYS
-from bot.handlers.sections import PLAN_DIGEST_SECTIONS, lines_of
 from bot.model.plan import MeasureView, Status, due_within, local_today
 from bot.render.plan import LIST_SHOWN, digest_lines
 from bot.render.reminder import since_date

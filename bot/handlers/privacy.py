@@ -12,7 +12,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 
 from bot import clock
 from bot.context import BotData, Context
-from bot.handlers.buttons import (
+from bot.handlers.core.buttons import (
     Decision,
     Press,
     button,
@@ -22,10 +22,10 @@ from bot.handlers.buttons import (
     respond,
     whole_number,
 )
-from bot.handlers.outbox import Outbox
+from bot.handlers.core.outbox import Outbox
+from bot.handlers.core.reading import scope_of
+from bot.handlers.core.turn import Need, Refusal, Turn, Where, handles
 from bot.handlers.outputs import queue_export
-from bot.handlers.reading import scope_of
-from bot.handlers.turn import Need, Refusal, Turn, Where, handles
 from bot.render.reminder import cut_list
 from bot.render.split import MESSAGE_LIMIT, telegram_length
 from bot.store import boards as board_store

@@ -20,10 +20,10 @@ from telegram.error import TelegramError
 
 from bot.context import BotData, Context
 from bot.handlers.cards import card_markup
+from bot.handlers.core.outbox import Outbox, action
+from bot.handlers.core.send import edit_html, send_html
+from bot.handlers.core.sweep import sweeper
 from bot.handlers.miniapp import board_token, open_button
-from bot.handlers.outbox import Outbox, action
-from bot.handlers.send import edit_html, send_html
-from bot.handlers.sweep import sweeper
 from bot.model.board import BoardStatus
 from bot.render import html
 from bot.render.progress import digest, progress_message

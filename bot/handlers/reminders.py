@@ -9,12 +9,12 @@ from telegram import InlineKeyboardMarkup
 
 from bot import clock, metrics
 from bot.context import Context
+from bot.handlers.core.outbox import Outbox
+from bot.handlers.core.send import ChatGone
+from bot.handlers.core.sweep import sweeper
+from bot.handlers.core.turn import Need, Refusal, Turn, handles
 from bot.handlers.digest import digest_of
-from bot.handlers.outbox import Outbox
 from bot.handlers.plan_digest import has_open_measures, plan_only_digest
-from bot.handlers.send import ChatGone
-from bot.handlers.sweep import sweeper
-from bot.handlers.turn import Need, Refusal, Turn, handles
 from bot.model.arguments import parse_time_of_day, parse_timezone, parse_weekday
 from bot.model.board import BoardView
 from bot.model.pace import OFF_WORDS, next_pace_due, pace_of

@@ -18,11 +18,11 @@ from sqlmodel import Session
 from telegram import InlineKeyboardMarkup
 
 from bot.context import BotData, Context
-from bot.handlers.buttons import button
-from bot.handlers.outbox import Outbox
+from bot.handlers.core.buttons import button
+from bot.handlers.core.outbox import Outbox
+from bot.handlers.core.send import ChatGone
+from bot.handlers.core.sweep import sweeper
 from bot.handlers.privacy import EXPORT
-from bot.handlers.send import ChatGone
-from bot.handlers.sweep import sweeper
 from bot.render.dates import reader_date
 from bot.render.when import local_time
 from bot.store import boards as board_store

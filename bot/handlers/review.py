@@ -9,10 +9,10 @@ from telegram import InlineKeyboardMarkup
 
 from bot import clock
 from bot.context import BotData
-from bot.handlers.buttons import Press, button, on_press, whole_number
-from bot.handlers.outbox import Outbox
+from bot.handlers.core.buttons import Press, button, on_press, whole_number
+from bot.handlers.core.outbox import Outbox
+from bot.handlers.core.turn import Need, Refusal, Turn, handles
 from bot.handlers.outputs import claim_output, queue_export, queue_final, read_export
-from bot.handlers.turn import Need, Refusal, Turn, handles
 from bot.model.board import BoardStatus
 from bot.render import html
 from bot.store import boards as board_store

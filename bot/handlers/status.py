@@ -1,12 +1,12 @@
 """The `/status` message of a board: progress, then the schedule lines (reminder, and what
-features add through bot/handlers/sections.py). Used by `/status` and by `/boards`' button."""
+features add through bot/handlers/core/sections.py). Used by `/status` and by `/boards`' button."""
 
 from __future__ import annotations
 
 from sqlmodel import Session
 
 from bot import clock
-from bot.handlers.sections import STATUS_SECTIONS, lines_of
+from bot.handlers.core.sections import STATUS_SECTIONS, lines_of
 from bot.model.board import BoardStatus
 from bot.model.catalogue import ModelText
 from bot.render import html

@@ -17,13 +17,13 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 
 from bot import clock
 from bot.context import Context
-from bot.handlers.buttons import Press, on_press
-from bot.handlers.outbox import Outbox, action
+from bot.handlers.core.buttons import Press, on_press
+from bot.handlers.core.outbox import Outbox, action
+from bot.handlers.core.sections import digest_section, plan_digest_section, status_section
+from bot.handlers.core.send import ChatGone, send_poll, stop_poll
+from bot.handlers.core.sweep import sweeper
+from bot.handlers.core.turn import Need, Refusal, Turn, handles
 from bot.handlers.plan import VOTE_ACTION, synced_plan
-from bot.handlers.sections import digest_section, plan_digest_section, status_section
-from bot.handlers.send import ChatGone, send_poll, stop_poll
-from bot.handlers.sweep import sweeper
-from bot.handlers.turn import Need, Refusal, Turn, handles
 from bot.model.board import BoardStatus
 from bot.model.catalogue import ModelText
 from bot.model.plan import MeasureView, Status

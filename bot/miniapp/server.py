@@ -27,7 +27,7 @@ from telegram.ext import CallbackContext
 from bot import clock, metrics
 from bot.context import BotApplication, BotData, Context
 from bot.handlers import miniapp as app
-from bot.handlers.turn import Refusal
+from bot.handlers.core.turn import Refusal
 from bot.miniapp.access import MemberCache, WriteLimit
 from bot.miniapp.initdata import InitDataError, WebAppUser, verify
 from bot.render import miniapp as render

@@ -22,7 +22,7 @@ SUPERSEDED = "superseded"  # a newer answer to the same read-only command went o
 # This process, as the owner of the rows it delivers; a row is its own until `claimed_until`.
 OWNER = f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 CLAIM_LIMIT = 1000  # rows claimed at a time
-LEASE = timedelta(seconds=30)  # renewed by the owner's heartbeat (bot/handlers/outbox.py)
+LEASE = timedelta(seconds=30)  # renewed by the owner's heartbeat (bot/handlers/core/outbox.py)
 
 
 def set_lease(seconds: float) -> None:

@@ -16,7 +16,7 @@ sends in memory as they were decided; past that a send is queued only by its sto
 (`stored`: it reads them back from the outbox when its turn comes), so memory stays small and
 the chat's next update still goes on at once.
 
-Several processes on PostgreSQL (bot/handlers/chat_claims.py): a chat's queue running dry calls
+Several processes on PostgreSQL (bot/handlers/core/chat_claims.py): a chat's queue running dry calls
 `when_dry`'s hook, which sends the chat's rows other processes left to this one and lets the
 chat go; `wake` starts a chat's worker with nothing queued, for that hook alone.
 """

@@ -11,8 +11,8 @@ import pytest
 from sqlmodel import Session, select
 
 from bot import clock
+from bot.handlers.core.failure import Where, language_of
 from bot.handlers.entries import ENTRY_LIMIT
-from bot.handlers.failure import Where, language_of
 from bot.playground.emulator import BotApiEmulator
 from bot.store.tables import Entry
 from bot.store.unit import UnitOfWork

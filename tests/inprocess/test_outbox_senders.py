@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from telegram import Update
 
-from bot.handlers import unsent
+from bot.handlers.core import unsent
 from bot.playground.emulator import BotApiEmulator
 from bot.store import outbox as rows
 from bot.updates import senders

@@ -14,7 +14,8 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from bot import clock
-from bot.handlers import autopilot, outbox, plan, reminders, unsent
+from bot.handlers import autopilot, plan, reminders
+from bot.handlers.core import outbox, unsent
 from bot.playground.emulator import BotApiEmulator
 from bot.store.tables import OutboxSend, utcnow
 from tests.support.inprocess import inprocess_bot

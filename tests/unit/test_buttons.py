@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.handlers.buttons import DATA_LIMIT, ButtonData, button, decode
+from bot.handlers.core.buttons import DATA_LIMIT, ButtonData, button, decode
 
 
 def test_round_trip_and_limit() -> None:

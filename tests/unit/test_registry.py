@@ -10,7 +10,7 @@ import pytest
 
 from bot import app
 from bot.context import Context
-from bot.handlers import sweep
+from bot.handlers.core import sweep
 from bot.registry import IncompleteRegistry, Registry
 
 

@@ -8,7 +8,7 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 
 from bot.context import Context
-from bot.handlers.reading import Person, Scope
+from bot.handlers.core.reading import Person, Scope
 from bot.store.tables import Board
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from telegram.constants import ChatType
 from telegram.ext import Application, CallbackContext
 
 from bot.context import BotData, Context
-from bot.handlers.send import send_html
+from bot.handlers.core.send import send_html
 from bot.store import boards as board_store
 from bot.store.unit import UnitOfWork
 

@@ -12,7 +12,7 @@ and in row-id order. A unit of work storing rows for a chat tries to take the ch
 - THEIRS: another living process holds the chat: the rows are left to it.
 
 When a chat's sends here are through, the chat's sender reads its unsent rows once more (those
-others left meanwhile) and lets the chat go when none is left (bot/handlers/unsent.py).
+others left meanwhile) and lets the chat go when none is left (bot/handlers/core/unsent.py).
 
 SQLite is one process by design: nothing is registered for it, `take` says None at once, and
 the outbox works as it always did.

@@ -4,7 +4,7 @@ The outbox is durable (SPEC §12): `persist(session)` writes each message the un
 decided into `outbox_send` in the same transaction as its effects; after the commit `deliver`
 sends them in order through the retry and pacing layer (bot/ratelimit.py) and marks each one
 sent. A process that stops before (SIGTERM past the grace period, kill -9) leaves the rows
-unsent, and the next start sends them (bot/handlers/unsent.py) — once, in order per chat; a row
+unsent, and the next start sends them (bot/handlers/core/unsent.py) — once, in order per chat; a row
 older than 12 hours by then is dropped and counted. The one window left: a crash between
 Telegram's answer and marking the row sent repeats that one send.
 
@@ -35,8 +35,8 @@ from telegram import ForceReply, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden
 
 from bot.context import Context
-from bot.handlers import chat_claims
-from bot.handlers.send import ChatGone, ReplyMarkup, acknowledge, edit_html, send_html
+from bot.handlers.core import chat_claims
+from bot.handlers.core.send import ChatGone, ReplyMarkup, acknowledge, edit_html, send_html
 from bot.ratelimit import PostingRateLimiter
 from bot.registry import Registry
 from bot.store import outbox as rows
@@ -308,7 +308,7 @@ class Outbox:
     coalesce: Hashable | None = None
     # counters (bot/metrics.py) raised once the unit of work is committed: no send, not stored
     counters: list[Callable[[], None]] = field(default_factory=list)
-    # several processes: whether this process sends the stored rows (bot/handlers/chat_claims.py)
+    # several processes: whether this process sends the stored rows (bot/handlers/core/chat_claims.py)
     _holding: str | None = field(default=None, init=False, repr=False)
 
     def answer(
@@ -515,7 +515,7 @@ async def _say(context: Context, chat: int, thread: int, args: dict[str, Any]) -
 
 @action("edit")
 async def _edit(context: Context, chat: int, thread: int, args: dict[str, Any]) -> None:
-    """Replace a bot message's text and buttons (best effort, bot/handlers/send.py)."""
+    """Replace a bot message's text and buttons (best effort, bot/handlers/core/send.py)."""
     await edit_html(
         context, chat, int(args["message_id"]), str(args["text"]), inline_of(args.get("markup"))
     )

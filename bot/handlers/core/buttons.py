@@ -24,10 +24,10 @@ from telegram import CallbackQuery, InlineKeyboardButton, Message, Update
 from telegram.error import TelegramError
 
 from bot.context import BotData, Context
-from bot.handlers.outbox import Outbox
-from bot.handlers.reading import Person, Scope, scope_of
-from bot.handlers.rights import may_moderate, rights_of
-from bot.handlers.turn import Refusal
+from bot.handlers.core.outbox import Outbox
+from bot.handlers.core.reading import Person, Scope, scope_of
+from bot.handlers.core.rights import may_moderate, rights_of
+from bot.handlers.core.turn import Refusal
 from bot.model.board import BoardStatus
 from bot.model.catalogue import ModelText
 from bot.registry import Registry

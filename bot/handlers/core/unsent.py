@@ -6,7 +6,7 @@ On SQLite only one process can exist (one writer by design), so a starting proce
 every unsent row at once, whatever claim a killed process left on it.
 
 On PostgreSQL several processes share the outbox, and a chat's rows go out from the one that
-holds the chat (bot/handlers/chat_claims.py), in row-id order, whoever stored them: when the
+holds the chat (bot/handlers/core/chat_claims.py), in row-id order, whoever stored them: when the
 chat's sends here are through, its sender reads the rows others left meanwhile and sends them,
 until none is left, and lets the chat go (`send_left`). A chat with unsent rows nobody holds (its
 holder stopped, or died and its lease ran out: OUTBOX_LEASE_SECONDS) is taken at the start and
@@ -23,10 +23,10 @@ from telegram.ext import Application, CallbackContext
 
 from bot import metrics
 from bot.context import Context
-from bot.handlers import chat_claims
-from bot.handlers.chat_claims import ChatDelivery
-from bot.handlers.outbox import KEEP_SENT, KEEP_UNSENT, Planned
-from bot.handlers.send import ChatGone
+from bot.handlers.core import chat_claims
+from bot.handlers.core.chat_claims import ChatDelivery
+from bot.handlers.core.outbox import KEEP_SENT, KEEP_UNSENT, Planned
+from bot.handlers.core.send import ChatGone
 from bot.store import outbox as rows
 from bot.store import outbox_chats
 from bot.store.tables import OutboxSend, utcnow

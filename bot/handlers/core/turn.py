@@ -21,9 +21,9 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 
 from bot.context import BotData, Context, Recently
-from bot.handlers.outbox import Outbox
-from bot.handlers.reading import Person, Scope, command_arguments, person_of, scope_of
-from bot.handlers.rights import is_anonymous_admin, may_moderate, rights_of
+from bot.handlers.core.outbox import Outbox
+from bot.handlers.core.reading import Person, Scope, command_arguments, person_of, scope_of
+from bot.handlers.core.rights import is_anonymous_admin, may_moderate, rights_of
 from bot.model.catalogue import ModelText
 from bot.store import boards as board_store
 from bot.store import chats as chat_store
