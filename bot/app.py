@@ -47,6 +47,7 @@ from bot.handlers import (
 from bot.handlers.core import buttons, failure, outbox, sections, sweep, unsent
 from bot.handlers.core.reading import scope_of
 from bot.handlers.core.send import ChatGone
+from bot.miniapp import server as miniapp_server
 from bot.model.catalogue import Catalogue
 from bot.ratelimit import PostingRateLimiter
 from bot.request import AiohttpRequest, UpdatesRequest
@@ -205,6 +206,8 @@ def build_application(
     outbox_rows.set_lease(settings.outbox_lease_seconds)
     application.bot_data.deliver_unsent = functools.partial(unsent.deliver_unsent, application)
     application.bot_data.release_unsent = functools.partial(unsent.release, application.bot_data)
+    if settings.miniapp_enabled:  # served beside /healthz, or beside the webhook
+        application.bot_data.http_routes = miniapp_server.mount(application)
     register_handlers(application)
     job_queue = application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is required"

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from aiohttp import web
 from sqlalchemy import Engine
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
@@ -64,6 +65,8 @@ class BotData:
     deliver_unsent: Callable[[Any, Any], Awaitable[None]] | None = None
     # at a stop: this process's claims on unsent rows let go (the next start sends them at once)
     release_unsent: Callable[[], Awaitable[None]] | None = None
+    # the Mini App's routes for the bot's HTTP server, when it is on (bot/miniapp/server.py)
+    http_routes: Callable[[web.Application], None] | None = None
     seen_members: Recently
 
     def configure(

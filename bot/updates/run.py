@@ -210,12 +210,12 @@ async def _webhook(
 
 
 def _miniapp(pipeline: Pipeline, settings: Settings) -> Callable[[web.Application], None] | None:
-    """The Mini App's routes (SPEC §13) when MINIAPP_URL and MINIAPP_SHORT_NAME are set."""
-    if not settings.miniapp_enabled:
+    """The Mini App's routes (SPEC §13) when MINIAPP_URL and MINIAPP_SHORT_NAME are set (the
+    application's wiring provides them: bot/app.py)."""
+    data = pipeline.application.bot_data
+    if not settings.miniapp_enabled or not isinstance(data, BotData):
         return None
-    from bot.miniapp.server import mount
-
-    return mount(pipeline.application)
+    return data.http_routes
 
 
 def _purge_job(pipeline: Pipeline) -> Any:
