@@ -55,7 +55,7 @@ from bot.settings import Settings
 from bot.store import erasure
 from bot.store import outbox as outbox_rows
 from bot.texts import Texts
-from bot.updates.unit import note_failure, take_failure_notice
+from bot.updates.handling import note_failure, take_failure_notice
 
 log = logging.getLogger(__name__)
 

@@ -185,7 +185,7 @@ def _claim(
             # as when a moderator opens an area: the board's status message, the first time
             queue_progress_message(session, out, data, board)
         queue_card(session, out, data, board, step.point, area=step.area)
-    out.persist(session)  # stored with the claim (SPEC §12): a crash after it still posts
+    unit.store(out)  # stored with the claim (SPEC §12): a crash after it still posts
     unit.commit()
     log.info("autopilot of board %s due %s: %s", board_id, due.isoformat(), outcome)
     return (out, due) if out.steps else None

@@ -499,7 +499,7 @@ async def _follow_up(context: Context, follow_up: _FollowUp) -> bool:
             return None
         if active:  # stored with the claim (SPEC §12): a crash after it still sends it
             out.post(text)
-            out.persist(session)
+            unit.store(out)
         unit.commit()
         return active
 

@@ -124,8 +124,9 @@ def _forget(unit: UnitOfWork, query: CallbackQuery, data: BotData) -> Decision:
         now=clock.now(),
     )
     if question is None or question.person_id != asker:
-        unit.commit()  # the update is processed; nothing else changes
         _edit(out, message.message_id, messages("confirm_stale"))
+        unit.store(out)
+        unit.commit()  # the update is processed; nothing else changes
         return messages.plain_format("confirm_stale"), True, out
     if argument[0] == "n":
         text = messages("forget_cancelled")
@@ -142,8 +143,9 @@ def _forget(unit: UnitOfWork, query: CallbackQuery, data: BotData) -> Decision:
             session, names=(user.first_name, user.full_name)
         )
         text = _forget_report(session, messages, erased, here)
-    unit.commit()
     _edit(out, message.message_id, text)
+    unit.store(out)  # the question's outcome, stored with the erasure (SPEC §12)
+    unit.commit()
     notice = "forget_cancelled" if argument[0] == "n" else "forget_done_notice"
     return messages.plain_format(notice), False, out
 

@@ -186,7 +186,7 @@ async def _remind_one(context: Context, board: Board, now: datetime) -> bool:
             # stored with the claim (SPEC §12): a crash after it still sends the digest
             out = Outbox(current.chat_id, current.thread_id)
             out.post(text, markup=markup)
-            out.persist(session)
+            unit.store(out)
         unit.commit()
         return outcome, out
 

@@ -86,7 +86,7 @@ async def _claim_notices(data: BotData, now: datetime, keep: timedelta) -> list[
         if not retention_store.claim_retention_notice(unit.session, board=board, now=now):
             return None  # another process tells this group
         notice = _notice(data, board, now, keep, unit.session)
-        notice.out.persist(unit.session)  # a crash after the claim still sends it
+        unit.store(notice.out)  # a crash after the claim still sends it
         unit.commit()
         return notice
 

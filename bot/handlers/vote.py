@@ -215,7 +215,7 @@ async def poll_refused(
             out.do("stop_polls", polls=[[chat, message] for chat, message in stops])
         if not isinstance(refusal, ChatGone):
             out.post(data.messages(board.language)("vote_refused"))
-        out.persist(session)
+        unit.store(out)
         unit.commit()
         return True
 
@@ -425,7 +425,7 @@ async def vote_sweep(context: Context, now: datetime) -> int:
             out.do("stop_polls", polls=[[c, m] for c, m in leftovers if c == chat_id])
             stops.append(out)
         for out in (*stops, *results):
-            out.persist(session)
+            unit.store(out)
         unit.commit()
 
     await data.run_unit(None, work)  # the sweep is work of no chat

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
 from sqlmodel import Session
@@ -25,7 +25,7 @@ from telegram.error import TelegramError
 from telegram.ext import CallbackContext
 
 from bot import clock, metrics
-from bot.context import BotApplication, BotData, Context
+from bot.context import BotApplication, Context
 from bot.handlers import miniapp as app
 from bot.handlers.core.turn import Refusal
 from bot.miniapp.access import MemberCache, WriteLimit
@@ -65,7 +65,6 @@ _MEMBERS = (
     ChatMemberStatus.MEMBER,
 )
 _RULERS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
-T = TypeVar("T")
 
 
 @dataclass
@@ -193,18 +192,6 @@ def _person(request: web.Request, token: str) -> WebAppUser:
         raise UNAUTHORIZED from exc
 
 
-async def _in_unit(data: BotData, key: int | None, work: Callable[[Session], T]) -> T:
-    """`work` in one unit of work (bot/store/unit.py), committed, in the chat's database lane
-    (in order with the chat's updates)."""
-
-    def unit(opened: UnitOfWork) -> T:
-        result = work(opened.session)
-        opened.commit()
-        return result
-
-    return await data.run_unit(key, unit)
-
-
 async def _status(state: _State, chat_id: int, person_id: int, *, fresh: bool) -> str | None:
     """The person's status in the group, asked from Telegram (kept a minute unless `fresh`)."""
     if not fresh:
@@ -229,13 +216,10 @@ async def _visit(request: web.Request, *, moderator: bool = False) -> _Visit:
     person = _person(request, data.settings.telegram_bot_token.get_secret_value())
     token = request.match_info["token"]
 
-    def find(session: Session) -> Board | None:
-        board = links.board_by_token(session, token=token)
-        if board is not None:
-            session.expunge(board)
-        return board
+    def find(unit: UnitOfWork) -> Board | None:
+        return links.board_by_token(unit.session, token=token)  # stays readable once closed
 
-    board = await _in_unit(data, None, find)
+    board = await data.run_unit(None, find)
     if board is None:
         raise NOT_FOUND
     status = await _status(state, board.chat_id, person.id, fresh=moderator)
@@ -284,11 +268,12 @@ async def _board(request: web.Request) -> web.Response:
     visit = await _visit(request)
     data = _state(request).application.bot_data
 
-    def read(session: Session) -> app.Done:
-        board = _board_in(session, visit)
-        return app.read_board(session, data, board, visit.visitor)
+    def read(unit: UnitOfWork) -> app.Done:
+        done = app.read_board(unit.session, data, _board_in(unit.session, visit), visit.visitor)
+        unit.commit()
+        return done
 
-    done = await _in_unit(data, visit.board.chat_id, read)
+    done = await data.run_unit(visit.board.chat_id, read)
     return _json(done.body)
 
 
@@ -297,10 +282,12 @@ async def _version(request: web.Request) -> web.Response:
     visit = await _visit(request)
     data = _state(request).application.bot_data
 
-    def read(session: Session) -> str:
-        return links.board_version(session, board=_board_in(session, visit))
+    def read(unit: UnitOfWork) -> str:
+        version = links.board_version(unit.session, board=_board_in(unit.session, visit))
+        unit.commit()
+        return version
 
-    return _json({"version": await _in_unit(data, visit.board.chat_id, read)})
+    return _json({"version": await data.run_unit(visit.board.chat_id, read)})
 
 
 @_api
@@ -316,10 +303,12 @@ async def _plan(request: web.Request) -> web.Response:
     visit = await _visit(request)
     data = _state(request).application.bot_data
 
-    def read(session: Session) -> app.Done:
-        return app.read_plan(session, data, _board_in(session, visit))
+    def read(unit: UnitOfWork) -> app.Done:
+        done = app.read_plan(unit.session, data, _board_in(unit.session, visit))
+        unit.commit()  # the plan's measures brought up to date with the board
+        return done
 
-    done = await _in_unit(data, visit.board.chat_id, read)
+    done = await data.run_unit(visit.board.chat_id, read)
     return _json(done.body)
 
 
@@ -336,14 +325,15 @@ async def _write(
         messages = data.messages(visit.language)
         return _json({"error": messages.plain("app_too_many")}, 429)
 
-    def unit(session: Session) -> app.Done:
-        done = work(session, _board_in(session, visit))
+    def write(unit: UnitOfWork) -> app.Done:
+        done = work(unit.session, _board_in(unit.session, visit))
         if done.out is not None:  # the group's posts stored with the write (SPEC §12)
-            done.out.persist(session)
+            unit.store(done.out)
+        unit.commit()
         return done
 
     try:
-        done = await _in_unit(data, visit.board.chat_id, unit)  # (a failure: nothing is sent)
+        done = await data.run_unit(visit.board.chat_id, write)  # (a failure: nothing is sent)
     except Refusal as refusal:
         messages = data.messages(visit.language)
         reason = messages.plain_format(refusal.key, **refusal.values)

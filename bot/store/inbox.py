@@ -30,7 +30,7 @@ UPDATE_FAILED = "failed"  # given up after failed attempts
 
 @dataclass
 class Handling:
-    """The update being handled in this task (the update path sets it, bot/updates/unit.py):
+    """The update being handled in this task (the update path sets it, bot/updates/handling.py):
     a unit of work claims it (bot/store/unit.py), and an erasure empties its payload too,
     though it is not finished yet."""
 

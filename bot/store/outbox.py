@@ -81,6 +81,12 @@ def settle_send(session: Session, *, send_id: int, outcome: str) -> None:
     )
 
 
+def forget_send(session: Session, *, send_id: int) -> None:
+    """A send whose text named what was just erased is done: no copy of its row is kept (not
+    even the chat it went to: a private chat's id is the person's)."""
+    session.execute(delete(OutboxSend).where(col(OutboxSend.id) == send_id))
+
+
 def note_progress(session: Session, *, send_id: int, payload: str) -> None:
     """Store how far a send of several parts got (its arguments with the parts done)."""
     session.execute(

@@ -12,7 +12,14 @@ still done once.
 
 `run_unit` runs a unit in its chat's database lane (bot/store/lanes.py): in order with the
 chat's other work, in a worker thread for PostgreSQL, and never as a blocking call on the event
-loop's own account.
+loop's own account (SQLite's one lane runs on the loop in short slices, by design). Work of no
+chat (a sweep's read across chats, the outbox's heartbeat) passes the key None.
+
+Every handler, sweep, outbox step and the Mini App's API reach the database this way only
+(tests/unit/test_database_off_the_loop.py). Three places below them do not, on purpose: the
+update path's own storage (bot/updates/pipeline.py stores, claims and settles the inbox's rows
+in the lanes, before and after any unit), the cross-process chat locks (bot/updates/locks.py
+hold one connection for an advisory lock) and the readiness probe (bot/health.py).
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ class UnitOfWork:
 
     def __init__(self, engine: Engine, *, stored: Stored | None = None) -> None:
         self._engine = engine
-        self._stored = stored
+        self._stored: list[Stored] = [] if stored is None else [stored]
         self._after: list[Callable[[], None]] = []
         self._committed = False
         self.session: Session
@@ -88,14 +95,18 @@ class UnitOfWork:
         self.session.rollback()
         self.claim()
 
+    def store(self, stored: Stored) -> None:
+        """Write `stored` (what was decided to send) in this transaction when it commits."""
+        self._stored.append(stored)
+
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the commit held (e.g. note in memory what is now stored)."""
         self._after.append(callback)
 
     def commit(self) -> None:
         """Write what was decided to send, commit, then run what waited for the commit."""
-        if self._stored is not None:
-            self._stored.persist(self.session)
+        for stored in self._stored:
+            stored.persist(self.session)
         self.session.commit()
         self._committed = True
         after, self._after = self._after, []
@@ -114,8 +125,8 @@ async def run_unit(
     """Run `work` in one unit of work, in the database lane of `key` (a chat id; None: work of
     no chat). `work` commits what it wants kept; anything else is rolled back."""
 
-    def unit() -> T:
-        with UnitOfWork(engine, stored=stored) as opened:
-            return work(opened)
+    def run() -> T:
+        with UnitOfWork(engine, stored=stored) as unit:
+            return work(unit)
 
-    return await lanes.run(key, unit)
+    return await lanes.run(key, run)

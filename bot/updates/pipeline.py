@@ -1,7 +1,7 @@
 """From the inbox through the handlers: each update once, a chat's updates in order.
 
 Every update is stored in the inbox (`inbox_update`) before Telegram is told it arrived. It is
-then run through `Application.process_update` as the update being handled (bot/updates/unit.py); the
+then run through `Application.process_update` as the update being handled (bot/updates/handling.py); the
 handler that writes claims it in its own transaction, and afterwards the pipeline marks it
 processed in a short session of its own (updates no handler wrote for). A failed update is
 counted and tried again a bounded number of times, then set aside (bot/store/deadletters.py);
@@ -35,9 +35,9 @@ from bot.store import outbox as outbox_rows
 from bot.store.db import session_scope
 from bot.store.lanes import DatabaseLanes
 from bot.store.tables import InboxUpdate, utcnow
+from bot.updates.handling import handling_update
 from bot.updates.locks import ChatLocks
 from bot.updates.senders import ChatSenders, Ready
-from bot.updates.unit import handling_update
 
 log = logging.getLogger(__name__)
 

@@ -1,13 +1,13 @@
-"""Nothing touches the database on the event loop (issue 20): in bot/handlers and bot/miniapp a
-coroutine reaches a session only through its chat's database lane: `data.run_unit(key, work)`
-(the unit of work, in the lane) or `data.lanes.run(key, work)`.
+"""Nothing touches the database from the event loop's own account (issue 20): in bot/handlers,
+bot/miniapp and bot/playground a coroutine reaches the database only through one unit of work
+in its chat's database lane, `data.run_unit(key, work)` (bot/store/unit.py, bot/store/lanes.py).
 
 The scan reads the source: a coroutine fails it when its own body opens a session (`.session()`,
-or a `UnitOfWork(...)` by hand), or names a synchronous function that opens one — itself or
-through other synchronous functions of the scanned modules — anywhere but in the arguments of a
-`run_unit(...)` or `lanes.run(...)` call (so also a function handed to `asyncio.to_thread`).
-Nested functions, lambdas, methods reached through `self`, and functions imported from another
-scanned module are followed.
+`session_scope(...)`, `Session(...)`, or a `UnitOfWork(...)` by hand), or names a synchronous
+function that opens one — itself or through other synchronous functions of the scanned modules —
+anywhere but in the arguments of a `run_unit(...)` call (so also a function handed to
+`asyncio.to_thread`, or to the bare `lanes.run`). Nested functions, lambdas, methods reached
+through `self`, and functions imported from another scanned module are followed.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 from textwrap import dedent
 
 ROOT = Path(__file__).resolve().parents[2]
-SCANNED = ("bot/handlers", "bot/miniapp")
+SCANNED = ("bot/handlers", "bot/miniapp", "bot/playground")
 
 
 @dataclass
@@ -31,8 +31,8 @@ class _Function:
     parent: _Function | None
     cls: dict[str, _Function] | None  # the methods of its class (for `self.x`)
     local: dict[str, _Function] = field(default_factory=dict)
-    opens: int = 0  # sessions opened in its own body, outside `lanes.run(...)`
-    laned: int = 0  # sessions opened in lambdas handed to `lanes.run(...)`
+    opens: int = 0  # sessions opened in its own body, outside `run_unit(...)`
+    laned: int = 0  # sessions opened in lambdas handed to `run_unit(...)`
     named: list[_Function] = field(default_factory=list)  # functions it names off the lanes
 
 
@@ -43,8 +43,8 @@ class _Module:
     imported: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # name → module
 
 
-OPENS = re.compile(r"\.session\(\)|\bUnitOfWork\(")
-LANES = re.compile(r"\.run_unit\(|\.lanes\.run\(")
+OPENS = re.compile(r"\.session\(\)|\b(UnitOfWork|session_scope|Session)\(")
+LANES = re.compile(r"\.run_unit\(")
 
 
 def _module_path(dotted: str) -> str:
@@ -52,23 +52,23 @@ def _module_path(dotted: str) -> str:
 
 
 def _is_lane_run(node: ast.AST) -> bool:
-    """`<anything>.lanes.run(...)` or `<anything>.run_unit(...)` (a unit of work in a lane)."""
-    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
-        return False
-    if node.func.attr == "run_unit":
-        return True
+    """`<anything>.run_unit(...)`: a unit of work in its chat's lane."""
     return (
-        node.func.attr == "run"
-        and isinstance(node.func.value, ast.Attribute)
-        and node.func.value.attr == "lanes"
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "run_unit"
     )
 
 
 def _is_session_open(node: ast.AST) -> bool:
-    """`<anything>.session()`, or a unit of work opened by hand: `UnitOfWork(...)`."""
+    """`<anything>.session()`, or a session or unit of work opened by hand."""
     if not isinstance(node, ast.Call):
         return False
-    if isinstance(node.func, ast.Name) and node.func.id == "UnitOfWork":
+    if isinstance(node.func, ast.Name) and node.func.id in (
+        "UnitOfWork",
+        "session_scope",
+        "Session",
+    ):
         return True
     return isinstance(node.func, ast.Attribute) and node.func.attr == "session" and not node.args
 
@@ -108,7 +108,7 @@ def _collect(module: _Module, tree: ast.Module) -> list[_Function]:
 
 
 def _own_nodes(function: _Function) -> tuple[list[ast.AST], list[ast.AST]]:
-    """The nodes of the function's own body: off the lanes, and inside `lanes.run(...)`."""
+    """The nodes of the function's own body: off the lanes, and inside `run_unit(...)`."""
     off: list[ast.AST] = []
     on: list[ast.AST] = []
 
@@ -222,7 +222,7 @@ def _sources() -> dict[str, str]:
 def test_no_coroutine_opens_a_session_off_its_lane() -> None:
     sources = _sources()
     found, total, seen = scan(sources)
-    # the scan looks at real work: the handlers reach the database this many times in a lane
+    # the scan looks at real work: the handlers reach the database this many times in units
     assert sum(len(LANES.findall(text)) for text in sources.values()) >= 30
     assert seen == total  # every session the source opens was looked at
     assert found == set()
@@ -275,6 +275,13 @@ def test_the_scan_finds_each_way_onto_the_loop() -> None:
         with UnitOfWork(data.engine) as unit:
             unit.commit()
 
+    async def scope_on_loop(data):
+        with session_scope(data.engine) as session:
+            session.commit()
+
+    async def bare_lane(data):
+        await data.lanes.run(1, read)
+
     class Sender:
         def settle(self, data):
             read(data)
@@ -301,6 +308,8 @@ def test_the_scan_finds_each_way_onto_the_loop() -> None:
         "in_lambda",
         "Sender.run",
         "unit_on_loop",
+        "scope_on_loop",
+        "bare_lane",
         "imported",
         "by_module",
     }
@@ -309,22 +318,22 @@ def test_the_scan_finds_each_way_onto_the_loop() -> None:
 def test_the_scan_lets_the_lanes_through() -> None:
     here = """
     async def named(data):
-        await data.lanes.run(1, read)
+        await data.run_unit(1, read)
 
     async def in_lambda(data):
-        await data.lanes.run(1, lambda: indirect(data))
+        await data.run_unit(1, lambda: indirect(data))
 
     async def nested(data):
         def work():
             with data.session() as session:
                 pass
-        await data.lanes.run(None, work)
+        await data.run_unit(None, work)
 
     async def partial(data):
-        await data.lanes.run(1, functools.partial(read, data))
+        await data.run_unit(1, functools.partial(read, data))
 
     async def lambda_opens(data):
-        await data.lanes.run(1, lambda: data.session().close())
+        await data.run_unit(1, lambda: data.session().close())
 
     async def in_a_unit(data):
         def work(unit):
@@ -335,7 +344,7 @@ def test_the_scan_lets_the_lanes_through() -> None:
         def work():
             with UnitOfWork(data.engine) as unit:
                 unit.commit()
-        await data.lanes.run(1, work)
+        await data.run_unit(1, work)
 
     def sync_only(data):
         return indirect(data)

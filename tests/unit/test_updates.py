@@ -31,10 +31,10 @@ from bot.store import inbox as inbox_store
 from bot.store.db import make_engine, normalise_url, session_scope, upgrade_schema
 from bot.store.unit import UnitOfWork
 from bot.updates import pipeline as pipeline_module
+from bot.updates.handling import defer_send, note_failure
 from bot.updates.pipeline import Outcome, Pipeline, Poison, Received
 from bot.updates.polling import Fetched, Poller
 from bot.updates.queues import ChatQueues
-from bot.updates.unit import defer_send, note_failure
 from bot.updates.webhook import MAX_BODY_BYTES, SECRET_HEADER, webhook_app
 
 SECRET = "geheim-123"

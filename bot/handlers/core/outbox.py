@@ -16,7 +16,7 @@ what to send — for heavy outputs what to render (a board's id and the kind), n
 and it is rendered and sent when the row goes out. No closure is kept in the outbox.
 
 Reactions alone are not stored: they only mark the person's message, go out first (or from the
-pipeline, bot/updates/unit.py), and a crash before one is sent loses only that mark.
+pipeline, bot/updates/handling.py), and a crash before one is sent loses only that mark.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from bot.store.erasure import ERASED
 from bot.store.tables import OutboxSend, utcnow
 from bot.store.unit import UnitOfWork
 from bot.texts import Html
-from bot.updates.unit import current_update_id, defer_send, send_later, sending_later
+from bot.updates.handling import current_update_id, defer_send, send_later, sending_later
 
 log = logging.getLogger(__name__)
 
@@ -239,10 +239,12 @@ class Planned:
     def settle_now(self, outcome: str, unit: UnitOfWork) -> None:
         if self.row_id is None:
             return
-        rows.settle_send(unit.session, send_id=self.row_id, outcome=outcome)
         if self.do is not None and self.do.args.get("scrub"):
-            # its text named what was just erased: no copy left in the write-ahead log
+            # its text named what was just erased: no row kept, no copy in the write-ahead log
+            rows.forget_send(unit.session, send_id=self.row_id)
             unit.session.info[ERASED] = True
+        else:
+            rows.settle_send(unit.session, send_id=self.row_id, outcome=outcome)
         unit.commit()
 
     async def note_parts(self, context: Context, done: int) -> None:
@@ -388,14 +390,8 @@ class Outbox:
             planned.row_id = row_id
             planned.lease_until = until
 
-    def forget_persisted(self) -> None:
-        """The unit of work rolled back: its rows are gone with it."""
-        self._holding = None
-        for planned in self._planned.values():
-            planned.row_id = None
-
     async def deliver(self, context: Context) -> None:
-        """Send in order. A reaction may be handed to the pipeline instead (bot/updates/unit.py):
+        """Send in order. A reaction may be handed to the pipeline instead (bot/updates/handling.py):
         it only marks the person's message, so the chat's next update need not wait for
         Telegram's answer to it."""
         counters, self.counters = self.counters, []
