@@ -9,8 +9,6 @@ playground's own SQLite file, so no request reaches Telegram and no real board i
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -27,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.miniapp.initdata import sign
 from bot.playground.emulator import BotApiEmulator, Chat, Person, World
 from bot.playground.emulator.interactive import buttons_of
 from bot.playground.emulator.model import BOT, BOT_USERNAME, TOKEN, StoredMessage
@@ -58,14 +57,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def sign_init_data(fields: dict[str, str], token: str) -> str:
-    """Mini App init data signed as Telegram signs it (HMAC-SHA-256 keyed by the bot token)."""
-    check = "\n".join(f"{key}={fields[key]}" for key in sorted(fields))
-    secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
-    signed = {**fields, "hash": hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()}
-    return urllib.parse.urlencode(signed)
 
 
 def miniapp_start_token(url: str) -> str | None:
@@ -287,7 +278,7 @@ class Scene:
             "start_param": start,
             "user": json.dumps(user, separators=(",", ":")),
         }
-        data = urllib.parse.quote(sign_init_data(fields, TOKEN), safe="")
+        data = urllib.parse.quote(sign(fields, TOKEN), safe="")
         return (
             f"http://127.0.0.1:{self.miniapp_port}/app/#tgWebAppData={data}"
             "&tgWebAppVersion=8.0&tgWebAppPlatform=web"

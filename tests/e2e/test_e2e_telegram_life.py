@@ -12,6 +12,7 @@ from tests.support.cards import cards_of
 from tests.support.dbtools import live_entries, make_reminder_due, rows
 from tests.support.harness import BotThread, wait_until
 from tests.support.opened import OpenedBoard
+from tests.support.ports import free_port
 from tests.support.scenario import Team
 
 pytestmark = pytest.mark.e2e
@@ -417,11 +418,7 @@ def test_stopping_during_a_burst_loses_nothing(world: World, bot: BotThread) -> 
 
 
 def test_webhook_mode(world: World, bot: BotThread) -> None:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     bot.env.update(
         {
             "WEBHOOK_URL": f"http://127.0.0.1:{port}",

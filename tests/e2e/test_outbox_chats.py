@@ -17,10 +17,11 @@ import pytest
 from bot.playground.emulator import BotApiEmulator, World
 from bot.playground.emulator.model import Chat, Person
 from bot.playground.emulator.server import _Handler
+from tests.support.cards import card_numbers
 from tests.support.dbtools import rows
 from tests.support.harness import BotProcess, wait_until
 from tests.support.ports import free_port
-from tests.support.scenario import Team, plain
+from tests.support.scenario import Team
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -37,18 +38,8 @@ def _answers_without_delay(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_Handler, "disable_nagle_algorithm", True)
 
 
-def _cards(world: World, chat: Chat) -> list[int]:
-    """The points of the cards posted in the chat, in the order they reached Telegram."""
-    found = []
-    for message in world.bot_messages(chat):
-        head = plain(message.text or "").split(".")[0]
-        if (message.text or "").startswith("<b>") and head.isdigit():
-            found.append(int(head))
-    return found
-
-
 def _counted(world: World, chat: Chat) -> list[int]:
-    return [point for point in _cards(world, chat) if point != FILL]
+    return [point for point in card_numbers(world, chat) if point != FILL]
 
 
 def _unsent(url: str) -> int:
@@ -140,7 +131,7 @@ def test_two_processes_send_a_chat_s_posts_in_order_and_a_dead_holder_s_first(
         wait_until(lambda: _unsent(postgres_url) == 0, timeout=30, what="every post sent")
         time.sleep(1.5)  # nothing more comes
         assert _counted(world, team.chat) == list(range(1, 16)), "out of order, or twice"
-        assert _cards(world, team.chat).count(FILL) == 40, "a post lost or sent twice"
+        assert card_numbers(world, team.chat).count(FILL) == 40, "a post lost or sent twice"
         assert survivor.tracebacks_while_running() == [], survivor.log()
     finally:
         for process in processes:

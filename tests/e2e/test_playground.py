@@ -25,12 +25,12 @@ import pytest
 from aiohttp import web
 from playwright.sync_api import Browser, Page, expect
 
+from bot.miniapp.initdata import sign
 from bot.playground.emulator.model import BOT_USERNAME, TOKEN
 from bot.playground.scene import (
     PLAYGROUND_DATABASE_FILE,
     Scene,
     miniapp_start_token,
-    sign_init_data,
 )
 from bot.playground.web import build_web
 from bot.texts import load_texts
@@ -202,7 +202,7 @@ def test_init_data_is_signed_as_telegram_documents() -> None:
     import hmac
     from urllib.parse import parse_qsl
 
-    signed = dict(parse_qsl(sign_init_data({"auth_date": "1", "user": '{"id":1}'}, TOKEN)))
+    signed = dict(parse_qsl(sign({"auth_date": "1", "user": '{"id":1}'}, TOKEN)))
     check = 'auth_date=1\nuser={"id":1}'
     secret = hmac.new(b"WebAppData", TOKEN.encode(), hashlib.sha256).digest()
     assert signed["hash"] == hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
@@ -370,9 +370,7 @@ def test_page_draws_telegram_html_safely_and_shows_refusals(scene: Scene, browse
         launch = dict(parse_qsl(unquote(src.removeprefix(prefix).split("&tgWebApp")[0])))
         assert launch["start_param"] == "tok123"
         assert json.loads(launch["user"])["id"] == 102
-        assert sign_init_data({k: v for k, v in launch.items() if k != "hash"}, TOKEN) == (
-            urlencode(launch)
-        )
+        assert sign({k: v for k, v in launch.items() if k != "hash"}, TOKEN) == (urlencode(launch))
         page.locator("#miniapp-close").click()
         expect(page.locator("#miniapp")).to_be_hidden()
         # names are editable, and the stand-in uses the new name

@@ -21,7 +21,7 @@ from tests.support.scenario import plain
 
 
 async def _deliver(bot: InProcessBot) -> None:
-    """As the real process handles updates: a chat's held posts go to its sender."""
+    """As the bot handles updates: a chat's held posts go to its sender."""
     while True:
         batch = await asyncio.to_thread(bot._take)
         if not batch:

@@ -20,6 +20,7 @@ from bot.store.db import make_engine, normalise_url
 from bot.updates import polling
 from bot.updates.pipeline import Pipeline
 from bot.updates.polling import Poller
+from tests.support.ports import free_port
 
 
 @pytest.fixture
@@ -66,19 +67,13 @@ async def test_unavailable_while_not_serving(sqlite_engine: Engine) -> None:
         await client.close()
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.mark.parametrize("broken", ["sqlite-folder-gone", "postgresql-unreachable"])
 async def test_unavailable_when_the_database_does_not_answer(broken: str, tmp_path: Path) -> None:
     if broken == "sqlite-folder-gone":
         engine = create_engine(f"sqlite:///{tmp_path / 'gone' / 'bot.sqlite3'}", poolclass=NullPool)
     else:
         engine = make_engine(
-            normalise_url(f"postgresql://bot:pw@127.0.0.1:{_closed_port()}/sechscluster")
+            normalise_url(f"postgresql://bot:pw@127.0.0.1:{free_port()}/sechscluster")
         )
     engine.dispose()
     client = await _client(engine, lambda: True)
@@ -182,7 +177,7 @@ async def test_metrics_expose_the_counters(
 
 
 async def test_health_server_on_a_port_until_cleaned_up(sqlite_engine: Engine) -> None:
-    port = _closed_port()
+    port = free_port()
     serving = {"now": False}
     runner = await health.start_health_server(
         engine=sqlite_engine, is_serving=lambda: serving["now"], host="127.0.0.1", port=port

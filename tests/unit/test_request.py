@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
-import socket
 from collections.abc import AsyncIterator
 
 import pytest
@@ -16,6 +15,7 @@ from telegram.request import BaseRequest
 from bot.playground.emulator import BotApiEmulator, Fault, World
 from bot.playground.emulator.model import BOT_USERNAME, TOKEN
 from bot.request import AiohttpRequest
+from tests.support.ports import free_port
 
 
 def _bot(emulator: BotApiEmulator, request: BaseRequest | None = None) -> Bot:
@@ -128,9 +128,7 @@ async def test_dropped_connection_is_network_error(bot: Bot, world: World) -> No
 
 
 async def test_refused_connection_is_network_error() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # nobody listens there
     async with AiohttpRequest() as request:
         with pytest.raises(NetworkError) as caught:
             await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe")

@@ -1,4 +1,5 @@
-"""End-to-end: Telegram's flood limits, as the emulator enforces them, against the real bot."""
+"""Telegram's flood limits, as the emulator enforces them, against the bot's application polling
+in a thread (BotThread)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""End-to-end with the real process: menus are set on every start, and a team's taps and
-replies to prompts keep working across a restart."""
+"""The bot's application polling in a thread (BotThread): menus are set on every start, and a
+team's taps and replies to prompts keep working across a restart."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""End-to-end property tests: any text as an entry or a command argument, through the real bot.
+"""Property tests: any text as an entry or a command argument, through the bot's application
+polling the emulator in a thread (BotThread).
 
 Each example is sent into the emulated group; the bot must store exactly what was written (minus
 the prefix) or answer why not, never crash, and never send anything Telegram would refuse.

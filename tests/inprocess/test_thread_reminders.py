@@ -1,5 +1,5 @@
-"""End-to-end: a wave of due reminders through the real process (the flow of /remind itself is
-tested in-process with the test's clock: tests/inprocess/test_reminder_flow.py)."""
+"""A wave of due reminders through the bot's application polling in a thread (BotThread; the
+flow of /remind itself is tested with the test's clock: tests/inprocess/test_reminder_flow.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""End-to-end: a team of four fills a whole board through the real bot process."""
+"""A team of four fills a whole board, through the bot's application polling the emulator in a
+thread (BotThread: the real update path, the real database)."""
 
 from __future__ import annotations
 
