@@ -92,6 +92,13 @@ class BotData:
     def messages(self, language: str) -> Messages:
         return self.texts[language]
 
+    def messages_for(self, language_code: str | None) -> Messages:
+        """The sentences in a person's language (their Telegram app's), else BOT_LANGUAGE."""
+        language = (language_code or "")[:2].casefold()
+        if language not in self.texts.languages:
+            language = self.settings.bot_language
+        return self.texts[language]
+
 
 Context = CallbackContext[ExtBot[None], dict[object, object], dict[object, object], BotData]
 CONTEXT_TYPES = ContextTypes(bot_data=BotData)

@@ -58,7 +58,7 @@ async def my_chat_member(update: Update, context: Context) -> None:
             chat_store.set_chat_active(session, chat_id=chat.id, active=False)
         # one welcome: not again after a restart, a migration or a re-add the same day
         if joined and interaction_store.claim_welcome(session, chat_id=chat.id, now=clock.now()):
-            messages = data.messages(_language(context, change))
+            messages = data.messages_for(change.from_user.language_code)  # whoever added the bot
             onboarding.welcome(out, messages, chat.type)
         unit.commit()
 
@@ -69,13 +69,6 @@ async def my_chat_member(update: Update, context: Context) -> None:
     except (ChatGone, TelegramError) as exc:  # the welcome is best effort (its row: refused)
         log.info("welcome in %s not posted: %s", chat.id, exc)
     log.info("bot membership in %s: %s", chat.id, "active" if active else "inactive")
-
-
-def _language(context: Context, change: ChatMemberUpdated) -> str:
-    """The language of whoever added the bot, if the bot speaks it, else BOT_LANGUAGE."""
-    data = context.bot_data
-    spoken = (change.from_user.language_code or "")[:2].casefold()
-    return spoken if spoken in data.texts.languages else data.settings.bot_language
 
 
 async def migrated(update: Update, context: Context) -> None:

@@ -84,16 +84,9 @@ async def forget_pressed(update: Update, context: Context) -> None:
     await respond(query, context, data.run_unit(chat, lambda unit: _forget(unit, query, data)))
 
 
-def _language_of(query: CallbackQuery, data: BotData) -> Messages:
-    language = (query.from_user.language_code or "")[:2]
-    if language not in data.texts.languages:
-        language = data.settings.bot_language
-    return data.messages(language)
-
-
 def _forget(unit: UnitOfWork, query: CallbackQuery, data: BotData) -> Decision:
     """Decide a tap in one unit of work: delete (or not), commit, then say what went."""
-    messages = _language_of(query, data)
+    messages = data.messages_for(query.from_user.language_code)
     parsed = decode(query.data)
     argument = parsed.argument if parsed is not None else ""
     message = query.message if isinstance(query.message, Message) else None

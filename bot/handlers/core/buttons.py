@@ -222,8 +222,7 @@ async def respond(
     finally:
         if not answered:
             data = context.bot_data
-            language = (query.from_user.language_code or "")[:2]
-            text = data.messages(language).plain_format("button_failed")
+            text = data.messages_for(query.from_user.language_code).plain_format("button_failed")
             await _answer(query, text, True)
 
 
@@ -237,8 +236,7 @@ async def _answer(query: CallbackQuery, text: str, alert: bool) -> None:
 async def _decide(query: CallbackQuery, context: Context) -> Decision:
     data = context.bot_data
     person = _person(query)
-    language = person.language if person.language in data.texts.languages else "de"
-    fallback = data.messages(language)
+    fallback = data.messages_for(person.language)
     parsed = decode(query.data)
     action = ACTIONS.get(parsed.action) if parsed is not None else None
     message = query.message if isinstance(query.message, Message) else None
